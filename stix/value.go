@@ -128,15 +128,16 @@ func parseValue(d *jsontext.Decoder, depth int) (Value, error) {
 		}
 		v := Value{Kind: Object}
 		for d.PeekKind() != '}' {
-			name, err := d.ReadToken()
+			tok, err := d.ReadToken()
 			if err != nil {
 				return Value{}, syntaxError(d, err)
 			}
+			name := tok.String()
 			mv, err := parseValue(d, depth+1)
 			if err != nil {
 				return Value{}, err
 			}
-			v.Members = append(v.Members, Member{Name: name.String(), Value: mv})
+			v.Members = append(v.Members, Member{Name: name, Value: mv})
 		}
 		if _, err := d.ReadToken(); err != nil {
 			return Value{}, syntaxError(d, err)
