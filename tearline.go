@@ -54,7 +54,10 @@ type Collection struct {
 	Title       string
 	Description string
 	MediaTypes  []string
-	Created     time.Time
+	// APIRoot names the TAXII API root that serves the collection; ""
+	// means the default root.
+	APIRoot string
+	Created time.Time
 }
 
 // AddStatus says what AddObjects did with one object.

@@ -1,0 +1,86 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+
+	"github.com/tearline/tearline"
+)
+
+// Authenticator resolves the caller of an HTTP request.
+type Authenticator struct {
+	Dir tearline.Directory
+}
+
+// Authenticate returns the principal of r, from (in order) a TLS client
+// certificate bound to an organization, an "Authorization: Bearer TOKEN"
+// header, or HTTP Basic with the token as password. It returns (nil, nil)
+// when the request carries no credentials, and an EUNAUTHORIZED error for
+// credentials that are wrong, unknown or revoked.
+func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (*tearline.Principal, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, cred, _ := strings.Cut(h, " ")
+		switch strings.ToLower(scheme) {
+		case "bearer":
+			return a.token(ctx, strings.TrimSpace(cred))
+		case "basic":
+			_, pass, ok := r.BasicAuth()
+			if !ok {
+				return nil, tearline.Errorf(tearline.EUNAUTHORIZED, "malformed HTTP Basic credentials")
+			}
+			return a.token(ctx, pass)
+		default:
+			return nil, tearline.Errorf(tearline.EUNAUTHORIZED, "unsupported authorization scheme %q: use Bearer TOKEN or Basic with the token as password", scheme)
+		}
+	}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		sum := sha256.Sum256(r.TLS.PeerCertificates[0].Raw)
+		return a.certificate(ctx, hex.EncodeToString(sum[:]))
+	}
+	return nil, nil
+}
+
+func (a *Authenticator) token(ctx context.Context, s string) (*tearline.Principal, error) {
+	t, err := ParseToken(s)
+	if err != nil {
+		return nil, tearline.Errorf(tearline.EUNAUTHORIZED, "%v", err)
+	}
+	key, hash, err := a.Dir.FindAPIKey(ctx, t.KeyID)
+	if tearline.ErrorCode(err) == tearline.ENOTFOUND || err == nil && !SecretMatches(t.Secret, hash) {
+		return nil, tearline.Errorf(tearline.EUNAUTHORIZED, "unknown API token")
+	} else if err != nil {
+		return nil, err
+	}
+	if !key.Revoked.IsZero() {
+		return nil, tearline.Errorf(tearline.EUNAUTHORIZED, "API token %s was revoked", key.ID)
+	}
+	org, err := a.Dir.FindOrganization(ctx, key.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	return &tearline.Principal{Org: org, Role: key.Role, KeyID: key.ID}, nil
+}
+
+func (a *Authenticator) certificate(ctx context.Context, fingerprint string) (*tearline.Principal, error) {
+	c, err := a.Dir.FindCertificate(ctx, fingerprint)
+	if tearline.ErrorCode(err) == tearline.ENOTFOUND {
+		return nil, tearline.Errorf(tearline.EUNAUTHORIZED, "client certificate %s is not bound to an organization", fingerprint)
+	} else if err != nil {
+		return nil, err
+	}
+	org, err := a.Dir.FindOrganization(ctx, c.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	return &tearline.Principal{Org: org, Role: c.Role, KeyID: fingerprint}, nil
+}
+
+// CertificateFingerprint returns the lower-case hex SHA-256 of a DER
+// certificate, the form used in tearline.Certificate.
+func CertificateFingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:])
+}

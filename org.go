@@ -1,0 +1,129 @@
+package tearline
+
+import (
+	"context"
+	"time"
+)
+
+// Role is what an API key may do.
+type Role string
+
+// Roles, from least to most privileged. Each includes the rights of those
+// before it.
+const (
+	// RoleReader reads the collections its organization may read.
+	RoleReader Role = "reader"
+	// RoleContributor also adds objects to collections its organization may
+	// write.
+	RoleContributor Role = "contributor"
+	// RoleAnalyst also deletes objects and reviews submissions.
+	RoleAnalyst Role = "analyst"
+	// RoleAdmin also manages organizations, keys and collections.
+	RoleAdmin Role = "admin"
+)
+
+// Roles lists the valid roles in order of privilege.
+var Roles = []Role{RoleReader, RoleContributor, RoleAnalyst, RoleAdmin}
+
+// Valid reports whether r is one of Roles.
+func (r Role) Valid() bool { return r.rank() > 0 }
+
+// AtLeast reports whether r has every right of min.
+func (r Role) AtLeast(min Role) bool { return r.rank() >= min.rank() && r.rank() > 0 }
+
+func (r Role) rank() int {
+	for i, x := range Roles {
+		if r == x {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// Organization is a participant: an agency, company, ISAC or CERT. Its ID is
+// the id of the STIX identity that stands for it.
+type Organization struct {
+	ID      string // "identity--<uuid>"
+	Name    string // unique
+	Type    string // organization type, e.g. "federal", "private", "isac"
+	Country string // ISO 3166-1 alpha-2, upper case; "" when unknown
+	Sectors []string
+	Created time.Time
+}
+
+// APIKey is a credential of an organization. The secret part of its token
+// is shown once at creation; only its hash is stored.
+type APIKey struct {
+	ID          string // public part of the token, unique
+	OrgID       string
+	Role        Role
+	Description string
+	Created     time.Time
+	Revoked     time.Time // zero while the key is valid
+}
+
+// Certificate binds a TLS client certificate, by the SHA-256 fingerprint of
+// its DER encoding (lower-case hex), to an organization and role.
+type Certificate struct {
+	Fingerprint string
+	OrgID       string
+	Role        Role
+	Subject     string // for display
+	Created     time.Time
+}
+
+// Grant gives an organization read and/or write access to a collection.
+type Grant struct {
+	CollectionID string
+	OrgID        string
+	Read, Write  bool
+}
+
+// Principal is an authenticated caller.
+type Principal struct {
+	Org   *Organization
+	Role  Role
+	KeyID string // API key id or certificate fingerprint
+}
+
+// Directory keeps organizations, their credentials and their collection
+// grants. Errors are *Error values with the listed codes, or wrapped
+// internal errors.
+type Directory interface {
+	// CreateOrganization stores o, filling o.ID (a new identity id when
+	// empty) and o.Created. ECONFLICT when the name or id is taken; EINVALID
+	// for an empty name.
+	CreateOrganization(ctx context.Context, o *Organization) error
+	// FindOrganization returns the organization whose id or name is key.
+	// ENOTFOUND when there is none.
+	FindOrganization(ctx context.Context, key string) (*Organization, error)
+	// Organizations returns all organizations ordered by name.
+	Organizations(ctx context.Context) ([]*Organization, error)
+
+	// CreateAPIKey stores k with the hash of its secret, filling k.Created.
+	// ENOTFOUND for an unknown organization; ECONFLICT for a taken id.
+	CreateAPIKey(ctx context.Context, k *APIKey, secretHash []byte) error
+	// FindAPIKey returns the key with id and the stored hash of its secret.
+	// ENOTFOUND when there is none.
+	FindAPIKey(ctx context.Context, id string) (*APIKey, []byte, error)
+	// APIKeys returns the keys of an organization, newest first.
+	APIKeys(ctx context.Context, orgID string) ([]*APIKey, error)
+	// RevokeAPIKey marks a key revoked. ENOTFOUND when there is none.
+	RevokeAPIKey(ctx context.Context, id string) error
+
+	// AddCertificate binds a client certificate. ENOTFOUND for an unknown
+	// organization; ECONFLICT for a fingerprint already bound.
+	AddCertificate(ctx context.Context, c *Certificate) error
+	// FindCertificate returns the binding of a fingerprint. ENOTFOUND when
+	// there is none.
+	FindCertificate(ctx context.Context, fingerprint string) (*Certificate, error)
+
+	// SetGrant creates, changes or (with neither Read nor Write) removes an
+	// organization's access to a collection. ENOTFOUND for an unknown
+	// organization or collection.
+	SetGrant(ctx context.Context, g Grant) error
+	// Grants returns the grants on a collection, ordered by organization.
+	Grants(ctx context.Context, collectionID string) ([]Grant, error)
+	// OrgGrants returns the grants of an organization by collection id.
+	OrgGrants(ctx context.Context, orgID string) (map[string]Grant, error)
+}
