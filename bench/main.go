@@ -157,4 +157,3 @@ func peakRSSMB() float64 {
 	}
 	return float64(ru.Maxrss) / 1024
 }
-

@@ -111,4 +111,3 @@ func exportBundle(ctx context.Context, store tearline.Store, q tearline.ObjectQu
 	_, err := io.WriteString(w, end)
 	return n, err
 }
-
