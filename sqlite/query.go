@@ -1,0 +1,196 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tearline/tearline"
+)
+
+// versionFilter is a parsed version filter (TAXII match[version]): the union
+// of the flagged keywords and the exact version keys.
+type versionFilter struct {
+	all, first, last bool
+	exact            []string // version keys (tearline.VersionLayout)
+}
+
+// parseVersions parses the values of a version filter, using def when there
+// are none. A value that is not a keyword must be an RFC 3339 timestamp,
+// with any number of fractional digits and any offset; it is compared in its
+// normalized form. EINVALID for any other value.
+func parseVersions(values []string, def string) (versionFilter, error) {
+	if len(values) == 0 {
+		values = []string{def}
+	}
+	var f versionFilter
+	for _, v := range values {
+		switch v {
+		case tearline.VersionAll:
+			f.all = true
+		case tearline.VersionFirst:
+			f.first = true
+		case tearline.VersionLast:
+			f.last = true
+		default:
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return f, tearline.Errorf(tearline.EINVALID,
+					"version %q is neither %q, %q, %q nor an RFC 3339 timestamp",
+					v, tearline.VersionFirst, tearline.VersionLast, tearline.VersionAll)
+			}
+			f.exact = append(f.exact, versionKey(t))
+		}
+	}
+	return f, nil
+}
+
+// where appends to b the condition " AND (...)" that selects the filter's
+// versions in the columns of collection_objects with the given prefix ("" or
+// "co."), and returns args with its parameters appended.
+func (f versionFilter) where(b *strings.Builder, args []any, prefix string) []any {
+	if f.all {
+		return args
+	}
+	var terms []string
+	if f.last {
+		terms = append(terms, prefix+"is_last = 1")
+	}
+	if f.first {
+		terms = append(terms, prefix+"is_first = 1")
+	}
+	if len(f.exact) > 0 {
+		var in strings.Builder
+		args = inList(&in, args, prefix+"version", f.exact)
+		terms = append(terms, strings.TrimPrefix(in.String(), " AND "))
+	}
+	b.WriteString(" AND (")
+	b.WriteString(strings.Join(terms, " OR "))
+	b.WriteString(")")
+	return args
+}
+
+// inList appends to b the condition " AND column IN (?, ...)" when values is
+// not empty, and returns args with the values appended.
+func inList(b *strings.Builder, args []any, column string, values []string) []any {
+	if len(values) == 0 {
+		return args
+	}
+	b.WriteString(" AND ")
+	b.WriteString(column)
+	b.WriteString(" IN (")
+	for i, v := range values {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("?")
+		args = append(args, v)
+	}
+	b.WriteString(")")
+	return args
+}
+
+// QueryObjects returns the entries of collection q.CollectionID that match
+// q, in date_added order, at most q.Limit of them when it is positive; More
+// tells whether further entries match. It reads a consistent snapshot and
+// never blocks writers. ENOTFOUND for an unknown collection; EINVALID for a
+// malformed version filter or a negative limit.
+func (db *DB) QueryObjects(ctx context.Context, q tearline.ObjectQuery) (_ *tearline.ObjectPage, err error) {
+	defer wrap(&err, "query objects in %s", q.CollectionID)
+	vf, err := parseVersions(q.Versions, tearline.VersionLast)
+	if err != nil {
+		return nil, err
+	}
+	if q.Limit < 0 {
+		return nil, tearline.Errorf(tearline.EINVALID, "negative limit %d", q.Limit)
+	}
+
+	page := &tearline.ObjectPage{}
+	err = db.readTx(ctx, func(tx *sql.Tx) error {
+		pk, _, err := collectionPK(tx, q.CollectionID)
+		if err != nil {
+			return err
+		}
+		query, args := objectQuery(pk, q, vf)
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if q.Limit > 0 && len(page.Entries) == q.Limit {
+				page.More = true
+				break
+			}
+			e, err := scanEntry(rows, q.NoRaw)
+			if err != nil {
+				return err
+			}
+			page.Entries = append(page.Entries, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// objectQuery returns the SQL text and parameters of query q on the
+// collection with row key pk. It fetches one entry beyond the limit to tell
+// whether there are more.
+func objectQuery(pk int64, q tearline.ObjectQuery, vf versionFilter) (string, []any) {
+	var b strings.Builder
+	b.WriteString(`SELECT co.date_added, co.id, co.type, co.spec_version, co.version, o.created, o.revoked`)
+	if !q.NoRaw {
+		b.WriteString(`, o.raw`)
+	}
+	// CROSS JOIN keeps collection_objects the outer loop, read in
+	// date_added order; objects is reached by its row key.
+	b.WriteString(` FROM collection_objects co CROSS JOIN objects o ON o.pk = co.object WHERE co.collection = ?`)
+	args := []any{pk}
+	if !q.AddedAfter.IsZero() {
+		b.WriteString(` AND co.date_added > ?`)
+		args = append(args, micros(q.AddedAfter))
+	}
+	args = inList(&b, args, "co.id", q.IDs)
+	args = inList(&b, args, "co.type", q.Types)
+	args = inList(&b, args, "co.spec_version", q.SpecVersions)
+	args = vf.where(&b, args, "co.")
+	b.WriteString(` ORDER BY co.date_added`)
+	if q.Limit > 0 {
+		b.WriteString(` LIMIT ?`)
+		args = append(args, q.Limit+1)
+	}
+	return b.String(), args
+}
+
+// scanEntry reads a row of objectQuery.
+func scanEntry(rows *sql.Rows, noRaw bool) (*tearline.Entry, error) {
+	var (
+		e         tearline.Entry
+		dateAdded int64
+		version   string
+		created   sql.NullString
+	)
+	dest := []any{&dateAdded, &e.ID, &e.Type, &e.SpecVersion, &version, &created, &e.Revoked}
+	if !noRaw {
+		dest = append(dest, &e.Raw)
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return nil, err
+	}
+	e.DateAdded = fromMicros(dateAdded)
+	var err error
+	if e.Version, err = parseVersionKey(version); err != nil {
+		return nil, fmt.Errorf("%s: version: %w", e.ID, err)
+	}
+	if created.Valid {
+		if e.Created, err = parseVersionKey(created.String); err != nil {
+			return nil, fmt.Errorf("%s: created: %w", e.ID, err)
+		}
+	}
+	return &e, nil
+}

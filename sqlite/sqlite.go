@@ -1,0 +1,224 @@
+// Package sqlite implements tearline.Store on an embedded SQLite database
+// (modernc.org/sqlite, pure Go).
+//
+// The database is one file, tearline.db, in a data directory, in WAL mode.
+// Writes go through a single connection that begins its transactions with
+// BEGIN IMMEDIATE, so writers are serialized and commit in the order they
+// assign date_added; reads use a separate pool of query-only connections that
+// see consistent snapshots while a write is in progress.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"github.com/tearline/tearline"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// FileName is the name of the database file inside the data directory.
+const FileName = "tearline.db"
+
+// busyTimeout is how long a connection waits for a lock held by another
+// connection (another process, or a checkpoint) before failing.
+const busyTimeout = 10 * time.Second
+
+// DB is a Tearline store in one SQLite database file. It implements
+// tearline.Store and is safe for concurrent use.
+type DB struct {
+	path string
+	w    *sql.DB // one connection; every write goes through it
+	r    *sql.DB // query-only connections
+}
+
+var _ tearline.Store = (*DB)(nil)
+
+// Open opens the store in directory dir, creating the directory (mode 0700)
+// and the database file when they do not exist, and applies the pending
+// schema migrations. The caller must Close the returned DB.
+func Open(ctx context.Context, dir string) (_ *DB, err error) {
+	defer wrap(&err, "open %s", dir)
+	if dir == "" {
+		return nil, errors.New("empty data directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	path, err := filepath.Abs(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{path: path}
+
+	db.w, err = sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, err
+	}
+	db.w.SetMaxOpenConns(1)
+	db.w.SetMaxIdleConns(1)
+	db.w.SetConnMaxLifetime(0)
+	db.w.SetConnMaxIdleTime(0)
+	if err := db.migrate(ctx); err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+
+	n := max(4, runtime.GOMAXPROCS(0))
+	db.r, err = sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		db.w.Close()
+		return nil, err
+	}
+	db.r.SetMaxOpenConns(n)
+	db.r.SetMaxIdleConns(n)
+	if err := db.r.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// dsn returns the data source name of the writer connection or, when
+// readOnly, of a reader connection. It is a file: URI so that any path
+// survives escaping.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+		q.Add("_pragma", "cache_size(-16000)") // 16 MB
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		// A bulk import writes tens of megabytes; a larger page cache and
+		// fewer, larger checkpoints keep it from spilling and syncing often.
+		q.Add("_pragma", "cache_size(-64000)") // 64 MB
+		q.Add("_pragma", "wal_autocheckpoint(4000)")
+		q.Set("_txlock", "immediate")
+	}
+	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
+	// url.URL renders "file:///abs/path?..." for an absolute path, which
+	// SQLite reads as a URI with an empty authority.
+	return u.String()
+}
+
+// migrate applies the embedded migrations that the database lacks.
+func (db *DB) migrate(ctx context.Context) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.w, fsys)
+	if err != nil {
+		return err
+	}
+	// p.Close would close db.w, which the store keeps using.
+	_, err = p.Up(ctx)
+	return err
+}
+
+// Path returns the absolute path of the database file.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the database. Operations in progress may fail.
+func (db *DB) Close() error {
+	var errs []error
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	if db.w != nil {
+		// Closing the last connection checkpoints the WAL into the database
+		// file and removes the -wal and -shm files.
+		errs = append(errs, db.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// writeTx runs fn in a write transaction on the writer connection and commits
+// it when fn returns nil; otherwise it rolls back, so a failed operation
+// leaves nothing written. Waiting for the writer connection respects ctx.
+// The transaction itself runs with ctx's values but not its cancellation:
+// fn checks ctx between statements instead, which spares the driver a
+// watcher goroutine per statement on bulk writes.
+func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		return err
+	}
+	// Rollback after Commit is a no-op; this also covers a panic in fn.
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// readTx runs fn in a read transaction on a reader connection, so that all
+// its statements see the same snapshot of the database.
+func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// wrap prefixes a non-nil internal *errp with "sqlite: " and the operation
+// name. *tearline.Error values are returned as they are: their message is
+// meant for the client.
+func wrap(errp *error, format string, args ...any) {
+	if *errp == nil {
+		return
+	}
+	var e *tearline.Error
+	if errors.As(*errp, &e) {
+		*errp = e
+		return
+	}
+	*errp = fmt.Errorf("sqlite: %s: %w", fmt.Sprintf(format, args...), *errp)
+}
+
+// micros returns t as integer microseconds since the epoch, the unit of
+// date_added and created.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros is the inverse of micros, in UTC.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// versionKey formats t as a version key (tearline.VersionLayout).
+func versionKey(t time.Time) string { return t.UTC().Format(tearline.VersionLayout) }
+
+// parseVersionKey parses a version key read back from the database.
+func parseVersionKey(s string) (time.Time, error) {
+	return time.Parse(tearline.VersionLayout, s)
+}

@@ -1,0 +1,172 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/storetest"
+)
+
+// openTest opens a store in a new temporary directory, closed at the end of
+// the test.
+func openTest(t testing.TB) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) tearline.Store { return openTest(t) })
+}
+
+func testObject(id, modified, raw string) *tearline.Object {
+	v, err := time.Parse(time.RFC3339Nano, modified)
+	if err != nil {
+		panic(err)
+	}
+	return &tearline.Object{ID: id, Type: strings.Split(id, "--")[0], SpecVersion: "2.1", Version: v, Raw: []byte(raw)}
+}
+
+func TestReopen(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dir := filepath.Join(t.TempDir(), "data", "nested")
+	db, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("data directory: %v, %v; want mode 0700", fi.Mode(), err)
+	}
+	c := &tearline.Collection{Alias: "persist", Title: "Persist", MediaTypes: []string{"a", "b"}}
+	if err := db.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	o := testObject("indicator--1", "2020-01-01T00:00:00.5Z", `{"id": "indicator--1",  "x": [ ] }`)
+	res, err := db.AddObjects(ctx, c.ID, []*tearline.Object{o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.FindCollection(ctx, "persist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(c, got); d != "" {
+		t.Errorf("collection after reopening (-want +got):\n%s", d)
+	}
+	page, err := db.QueryObjects(ctx, tearline.ObjectQuery{CollectionID: c.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []*tearline.Entry{{Object: *o, DateAdded: res[0].DateAdded}}
+	if d := cmp.Diff(want, page.Entries); d != "" {
+		t.Errorf("entries after reopening (-want +got):\n%s", d)
+	}
+	// date_added keeps increasing across restarts, whatever the clock says.
+	res2, err := db.AddObjects(ctx, c.ID, []*tearline.Object{testObject("indicator--2", "2020-01-01T00:00:00Z", `{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res2[0].DateAdded.After(res[0].DateAdded) {
+		t.Errorf("DateAdded %v after reopening is not after %v", res2[0].DateAdded, res[0].DateAdded)
+	}
+}
+
+func TestMigrationsIdempotent(t *testing.T) {
+	t.Parallel()
+	db := openTest(t)
+	for range 3 {
+		if err := db.migrate(t.Context()); err != nil {
+			t.Fatalf("migrating again: %v", err)
+		}
+	}
+	var version int64
+	if err := db.r.QueryRow(`SELECT max(version_id) FROM goose_db_version`).Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if version != 1 {
+		t.Errorf("schema version %d, want 1", version)
+	}
+}
+
+func TestReadersAreReadOnly(t *testing.T) {
+	t.Parallel()
+	db := openTest(t)
+	if _, err := db.r.Exec(`DELETE FROM collections`); err == nil {
+		t.Error("a reader connection could write")
+	}
+	var mode string
+	if err := db.r.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+}
+
+// TestVersionStoredOnce checks that a version in two collections is one row
+// of objects, and that DeleteCollection and DeleteObject remove orphans.
+func TestVersionStoredOnce(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := openTest(t)
+	c1 := &tearline.Collection{Alias: "c1"}
+	c2 := &tearline.Collection{Alias: "c2"}
+	for _, c := range []*tearline.Collection{c1, c2} {
+		if err := db.CreateCollection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x := testObject("indicator--x", "2020-01-01T00:00:00Z", `{"id":"indicator--x"}`)
+	y := testObject("malware--y", "2020-01-01T00:00:00Z", `{"id":"malware--y"}`)
+	for _, c := range []*tearline.Collection{c1, c2} {
+		if _, err := db.AddObjects(ctx, c.ID, []*tearline.Object{x, y}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := func() (objects, members int) {
+		t.Helper()
+		if err := db.r.QueryRow(`SELECT (SELECT count(*) FROM objects), (SELECT count(*) FROM collection_objects)`).
+			Scan(&objects, &members); err != nil {
+			t.Fatal(err)
+		}
+		return objects, members
+	}
+	if o, m := rows(); o != 2 || m != 4 {
+		t.Errorf("%d object rows and %d memberships, want 2 and 4", o, m)
+	}
+	if _, err := db.DeleteObject(ctx, c1.ID, x.ID, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteCollection(ctx, c2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if o, m := rows(); o != 1 || m != 1 {
+		t.Errorf("%d object rows and %d memberships, want 1 and 1", o, m)
+	}
+	var raw []byte
+	if err := db.r.QueryRow(`SELECT raw FROM objects`).Scan(&raw); err != nil || !bytes.Equal(raw, y.Raw) {
+		t.Errorf("remaining object %q, %v; want %q", raw, err, y.Raw)
+	}
+}
