@@ -37,8 +37,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (*tea
 		}
 	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-		sum := sha256.Sum256(r.TLS.PeerCertificates[0].Raw)
-		return a.certificate(ctx, hex.EncodeToString(sum[:]))
+		return a.certificate(ctx, CertificateFingerprint(r.TLS.PeerCertificates[0].Raw))
 	}
 	return nil, nil
 }
