@@ -21,7 +21,7 @@ var (
 	propExtRefs     = prop{name: "external_references", kind: kObjectList, sub: externalReference, check: externalRefsRule}
 	propMarkingRefs = prop{name: "object_marking_refs", kind: kRefList, refs: []string{"marking-definition"}}
 	propGranular    = prop{name: "granular_markings", kind: kObjectList, sub: granularMarking}
-	propExtensions  = prop{name: "extensions", kind: kObject, check: extensionsShape}
+	propExtensions  = prop{name: "extensions", kind: kAny, check: extensionsShape}
 	propDefanged    = prop{name: "defanged", kind: kBool}
 )
 
@@ -167,6 +167,11 @@ func resolveSelector(o *Value, sel string) string {
 // extensionsShape checks the extensions dictionary: every value an object,
 // every key an extension-definition id or a predefined/custom extension name.
 func extensionsShape(c *checker, v *Value, path string) {
+	// extensions is a dictionary whose values have their own rules, so it is
+	// not a kObject (whose members would all be taken as unknown).
+	if !c.wantKind(v, Object, path, "extensions") {
+		return
+	}
 	if len(v.Members) == 0 {
 		c.errorf(path, "empty-dict", `dictionary "extensions" must not be empty; omit it instead`)
 	}

@@ -194,7 +194,7 @@ func (c *checker) checkRef(v *Value, path, name string, refs []string) bool {
 		return false
 	}
 	if refs != nil && !refAllowed(refs, typ) {
-		c.errorf(path, "ref-type", "property %q must refer to %s, not to a %q object", name, strings.Join(refs, " or "), typ)
+		c.errorf(path, "ref-type", "property %q must refer to %s, not to a %q object", name, refsText(refs), typ)
 		return false
 	}
 	return true
@@ -207,11 +207,32 @@ const (
 	refAnySRO = "<SRO>"
 )
 
+// refsText renders allowed reference targets for a message.
+func refsText(refs []string) string {
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		switch r {
+		case refAnySDO:
+			r = "a domain object (SDO)"
+		case refAnySCO:
+			r = "a cyber-observable object (SCO)"
+		case refAnySRO:
+			r = "a relationship or sighting (SRO)"
+		}
+		names[i] = r
+	}
+	return strings.Join(names, " or ")
+}
+
 // refAllowed reports whether typ is among refs, where refs may name classes
-// (refAnySDO...) and custom types (x- prefixed) count as SDOs or SCOs.
+// (refAnySDO...) and custom types (x- prefixed) count as SDOs or SCOs. A
+// bundle is not a STIX object and matches no class.
 func refAllowed(refs []string, typ string) bool {
 	if slices.Contains(refs, typ) {
 		return true
+	}
+	if typ == "bundle" {
+		return false
 	}
 	d, known := registry[typ]
 	for _, r := range refs {

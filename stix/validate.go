@@ -87,7 +87,16 @@ func (c *checker) validate(o *Value, path string) *tearline.Object {
 	if ext := o.Get("extensions"); ext != nil && ext.Kind == Object {
 		c.checkExtensions(def, ext, joinPath(path, "extensions"))
 	}
+	// The properties of a custom object type are its own, not custom
+	// additions to a spec type, so they need no "x_" prefix.
+	customType := registry[obj.Type] == nil
 	for _, name := range unknown {
+		if customType && ValidPropertyName(name) {
+			if v := o.Get(name); v.Kind == Null {
+				c.errorf(joinPath(path, name), "null", "property %q must not be null; omit it instead", name)
+			}
+			continue
+		}
 		c.customProperty(o, path, name)
 	}
 	if def.check != nil {
