@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,14 @@ func openTest(t testing.TB) *DB {
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) tearline.Store { return openTest(t) })
+}
+
+func TestDirectory(t *testing.T) {
+	storetest.RunDirectory(t, func(t *testing.T) storetest.DirectoryStore { return openTest(t) })
+}
+
+func TestStatuses(t *testing.T) {
+	storetest.RunStatuses(t, func(t *testing.T) tearline.StatusStore { return openTest(t) })
 }
 
 func testObject(id, modified, raw string) *tearline.Object {
@@ -108,8 +117,12 @@ func TestMigrationsIdempotent(t *testing.T) {
 	if err := db.r.QueryRow(`SELECT max(version_id) FROM goose_db_version`).Scan(&version); err != nil {
 		t.Fatal(err)
 	}
-	if version != 1 {
-		t.Errorf("schema version %d, want 1", version)
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if version != int64(len(files)) {
+		t.Errorf("schema version %d, want %d, the number of migrations", version, len(files))
 	}
 }
 
