@@ -2,32 +2,71 @@ package stix
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
 	"runtime"
-	"strconv"
 	"sync"
 
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/tearline/tearline"
 )
 
 // BundleReader reads a STIX bundle as a stream: each object of its
 // "objects" list is returned as the exact bytes it had in the input, so
-// memory use is bounded by the largest object, not the bundle.
+// memory use is bounded by the largest object (at most MaxObjectSize), not
+// the bundle.
+//
+// The reader checks the bundle's own JSON structure; each object's bytes are
+// only framed (brackets matched, strings delimited), and their full JSON and
+// STIX checks are left to ValidateObject, so that one malformed object is
+// reported on its own instead of ending the read.
 type BundleReader struct {
-	dec    *jsontext.Decoder
-	state  int // 0 before '{', 1 in bundle members, 2 in objects list, 3 done
-	index  int
-	id     string
-	typ    string
-	Issues Issues // bundle-level issues found so far (type, id, properties)
+	r     io.Reader
+	buf   []byte // buf[pos:end] is read but not yet consumed
+	pos   int
+	end   int
+	base  int64 // input offset of buf[0]
+	eof   bool  // r has no more data
+	rerr  error // read error other than io.EOF
+	stack []byte
+
+	state      int // 0 before '{', 1 in bundle members, 2 in objects list, 3 done
+	first      bool
+	index      int
+	id         string
+	names      []string // bundle property names seen
+	sawType    bool
+	sawID      bool
+	sawObjects bool
+	// Issues holds the bundle-level findings so far (type, id, properties).
+	Issues Issues
 }
+
+// TooLargeError is returned by BundleReader.Next for an object larger than
+// MaxObjectSize. The object is skipped without being held in memory, and
+// reading can continue with the next object.
+type TooLargeError struct {
+	Index int
+	Size  int64 // the object's size in bytes
+}
+
+// Error implements the error interface.
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("objects[%d] is %d bytes, larger than the %d-byte (10 MiB) limit", e.Index, e.Size, MaxObjectSize)
+}
+
+const (
+	initialBufSize = 64 << 10
+	// maxFramingDepth bounds the nesting the framer tracks; ParseValue
+	// rejects objects nested deeper than MaxDepth with a precise path, so
+	// this only stops absurd input from growing the stack without bound.
+	maxFramingDepth = 1 << 16
+)
 
 // NewBundleReader returns a reader of the bundle in r.
 func NewBundleReader(r io.Reader) *BundleReader {
-	return &BundleReader{dec: jsontext.NewDecoder(r, decoderOptions...)}
+	return &BundleReader{r: r}
 }
 
 // ID returns the bundle id once it has been read (it may follow the objects).
@@ -35,123 +74,479 @@ func (b *BundleReader) ID() string { return b.id }
 
 // Next returns the next object's bytes (a fresh copy the caller may keep)
 // and its index in the objects list. It returns io.EOF after the last object
-// and the end of the bundle, and a *SyntaxError for malformed JSON.
+// and the end of the bundle; a *SyntaxError for malformed JSON in the bundle
+// structure, or input that ends early, after which the reader stops; a
+// *TooLargeError (with the index) for an object larger than MaxObjectSize,
+// after which reading may continue; and read errors of the underlying
+// reader, wrapped.
 func (b *BundleReader) Next() ([]byte, int, error) {
 	for {
 		switch b.state {
 		case 0:
-			if b.dec.PeekKind() != '{' {
-				if _, err := b.dec.ReadToken(); err != nil {
-					return nil, 0, b.fail(err)
+			if !b.skipSpace() {
+				if b.rerr != nil {
+					return nil, 0, b.fail(b.rerr)
 				}
-				return nil, 0, b.fail(&SyntaxError{Msg: "a bundle must be a JSON object"})
+				return nil, 0, b.fail(&SyntaxError{Offset: b.offset(), Msg: "empty input: expected a STIX bundle (a JSON object)"})
 			}
-			if _, err := b.dec.ReadToken(); err != nil {
-				return nil, 0, b.fail(err)
+			if c := b.buf[b.pos]; c != '{' {
+				msg := "a bundle must be a JSON object, not " + kindAt(c)
+				if kindAt(c) == "" {
+					msg = "expected a STIX bundle (a JSON object), found " + describeByte(c)
+				}
+				return nil, 0, b.fail(&SyntaxError{Offset: b.offset(), Msg: msg})
 			}
-			b.state = 1
+			b.pos++
+			b.state, b.first = 1, true
 		case 1:
-			if b.dec.PeekKind() == '}' {
-				if _, err := b.dec.ReadToken(); err != nil {
-					return nil, 0, b.fail(err)
+			if !b.skipSpace() {
+				return nil, 0, b.fail(b.truncated("", "the bundle object is not closed"))
+			}
+			if b.buf[b.pos] == '}' {
+				b.pos++
+				if b.skipSpace() {
+					return nil, 0, b.fail(&SyntaxError{Offset: b.offset(), Msg: "unexpected data after the bundle: " + describeByte(b.buf[b.pos])})
 				}
-				if _, err := b.dec.ReadToken(); err != io.EOF {
-					if err == nil {
-						err = &SyntaxError{Offset: b.dec.InputOffset(), Msg: "unexpected data after the bundle"}
-					}
-					return nil, 0, b.fail(err)
+				if b.rerr != nil {
+					return nil, 0, b.fail(b.rerr)
 				}
 				b.finish()
 				b.state = 3
 				return nil, 0, io.EOF
 			}
-			tok, err := b.dec.ReadToken()
+			if !b.first {
+				if err := b.expect(',', "", "expected ',' or '}' after a bundle property"); err != nil {
+					return nil, 0, b.fail(err)
+				}
+			}
+			b.first = false
+			name, err := b.memberName()
 			if err != nil {
 				return nil, 0, b.fail(err)
 			}
-			name := tok.String()
+			if err := b.expect(':', name, "expected ':' after the property name"); err != nil {
+				return nil, 0, b.fail(err)
+			}
+			if !b.skipSpace() {
+				return nil, 0, b.fail(b.truncated(name, "the bundle property has no value"))
+			}
 			if name == "objects" {
-				if b.dec.PeekKind() != '[' {
-					v, err := b.dec.ReadValue()
-					if err != nil {
-						return nil, 0, b.fail(err)
-					}
-					b.Issues = append(b.Issues, Issue{Path: "objects", Rule: "type", Message: fmt.Sprintf(`bundle property "objects" must be a list, not %s`, valueKind(v))})
+				b.sawObjects = true
+				if b.buf[b.pos] == '[' {
+					b.pos++
+					b.state, b.first = 2, true
 					continue
 				}
-				if _, err := b.dec.ReadToken(); err != nil {
+				kind := kindAt(b.buf[b.pos])
+				if kind == "" {
+					kind = "invalid JSON"
+				}
+				if _, _, err := b.scanValue(name); err != nil {
 					return nil, 0, b.fail(err)
 				}
-				b.state = 2
+				b.Issues = append(b.Issues, Issue{Path: "objects", Rule: "type", Message: `bundle property "objects" must be a list, not ` + kind})
 				continue
 			}
-			v, err := b.dec.ReadValue()
+			raw, size, err := b.scanValue(name)
 			if err != nil {
 				return nil, 0, b.fail(err)
 			}
-			b.member(name, v)
-		case 2:
-			if b.dec.PeekKind() == ']' {
-				if _, err := b.dec.ReadToken(); err != nil {
-					return nil, 0, b.fail(err)
-				}
-				b.state = 1
+			b.sawType = b.sawType || name == "type"
+			b.sawID = b.sawID || name == "id"
+			if raw == nil {
+				b.Issues = append(b.Issues, Issue{Path: name, Rule: "size", Message: fmt.Sprintf("bundle property %s is %d bytes, larger than the %d-byte limit", quote(name), size, MaxObjectSize)})
 				continue
 			}
-			v, err := b.dec.ReadValue()
+			b.sawType = b.sawType || name == "type"
+			b.sawID = b.sawID || name == "id"
+			v, perr := ParseValue(raw)
+			if perr != nil {
+				se := perr.(*SyntaxError)
+				b.Issues = append(b.Issues, Issue{Path: joinPath(name, se.Path), Rule: "json", Message: se.Msg})
+				continue
+			}
+			b.member(name, &v)
+		case 2:
+			path := indexPath("objects", b.index)
+			if !b.skipSpace() {
+				return nil, 0, b.fail(b.truncated(path, `the "objects" list is not closed`))
+			}
+			if b.buf[b.pos] == ']' {
+				b.pos++
+				if b.first {
+					b.Issues = append(b.Issues, Issue{Path: "objects", Rule: "empty-list", Message: `bundle property "objects" must not be an empty list; omit it instead`})
+				}
+				b.state, b.first = 1, false
+				continue
+			}
+			if !b.first {
+				if err := b.expect(',', path, "expected ',' or ']' after an object in the \"objects\" list"); err != nil {
+					return nil, 0, b.fail(err)
+				}
+			}
+			b.first = false
+			raw, size, err := b.scanValue(path)
 			if err != nil {
 				return nil, 0, b.fail(err)
 			}
 			i := b.index
 			b.index++
-			return bytes.Clone(v), i, nil
+			if raw == nil {
+				return nil, i, &TooLargeError{Index: i, Size: size}
+			}
+			return append([]byte(nil), raw...), i, nil
 		default:
 			return nil, 0, io.EOF
 		}
 	}
 }
 
-// fail converts err to a *SyntaxError with the decoder's position and stops
-// the reader.
+// offset is the input offset of the read position.
+func (b *BundleReader) offset() int64 { return b.base + int64(b.pos) }
+
+// fail stops the reader and returns err, wrapping read errors.
 func (b *BundleReader) fail(err error) error {
 	b.state = 3
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF
+	var se *SyntaxError
+	if !errors.As(err, &se) {
+		err = fmt.Errorf("stix: read bundle: %w", err)
 	}
-	return syntaxError(b.dec, err)
+	return err
+}
+
+// truncated is the error for input that ends at the read position, or the
+// pending read error when there is one.
+func (b *BundleReader) truncated(path, what string) error {
+	if b.rerr != nil {
+		return b.rerr
+	}
+	return &SyntaxError{Offset: b.base + int64(b.end), Path: path, Msg: "unexpected end of input (truncated JSON): " + what}
+}
+
+// expect consumes the delimiter c, after optional whitespace.
+func (b *BundleReader) expect(c byte, path, msg string) error {
+	if !b.skipSpace() {
+		return b.truncated(path, msg)
+	}
+	if b.buf[b.pos] != c {
+		return &SyntaxError{Offset: b.offset(), Path: path, Msg: msg + ", found " + describeByte(b.buf[b.pos])}
+	}
+	b.pos++
+	if !b.skipSpace() {
+		return b.truncated(path, msg)
+	}
+	return nil
+}
+
+// memberName reads a bundle property name and rejects duplicates.
+func (b *BundleReader) memberName() (string, error) {
+	at := b.offset()
+	if b.buf[b.pos] != '"' {
+		return "", &SyntaxError{Offset: at, Msg: "expected a property name in double quotes, found " + describeByte(b.buf[b.pos])}
+	}
+	raw, _, err := b.scanValue("")
+	if err != nil {
+		return "", err
+	}
+	if raw == nil {
+		return "", &SyntaxError{Offset: at, Msg: "a bundle property name is too long"}
+	}
+	v, err := ParseValue(raw)
+	if err != nil {
+		se := err.(*SyntaxError)
+		return "", &SyntaxError{Offset: at + se.Offset, Msg: se.Msg}
+	}
+	for _, n := range b.names {
+		if n == v.Str {
+			return "", &SyntaxError{Offset: at, Path: v.Str, Msg: "duplicate bundle property name " + quote(v.Str)}
+		}
+	}
+	b.names = append(b.names, v.Str)
+	return v.Str, nil
+}
+
+// fill reads more input. Bytes before keep are no longer needed and may be
+// dropped; it returns how far the buffer contents moved down (callers adjust
+// their indexes by it) and whether more data was read.
+func (b *BundleReader) fill(keep int) (shift int, ok bool) {
+	if b.eof {
+		return 0, false
+	}
+	if keep > 0 {
+		copy(b.buf, b.buf[keep:b.end])
+		b.end -= keep
+		b.pos = max(b.pos-keep, 0)
+		b.base += int64(keep)
+		shift = keep
+	}
+	if b.end == len(b.buf) {
+		nb := make([]byte, max(2*len(b.buf), initialBufSize))
+		copy(nb, b.buf[:b.end])
+		b.buf = nb
+	}
+	for range 100 {
+		n, err := b.r.Read(b.buf[b.end:])
+		b.end += n
+		if err != nil {
+			b.eof = true
+			if err != io.EOF {
+				b.rerr = err
+			}
+			return shift, n > 0
+		}
+		if n > 0 {
+			return shift, true
+		}
+	}
+	b.eof, b.rerr = true, io.ErrNoProgress
+	return shift, false
+}
+
+// skipSpace consumes whitespace and reports whether a byte follows.
+func (b *BundleReader) skipSpace() bool {
+	for {
+		for b.pos < b.end {
+			if !isSpace[b.buf[b.pos]] {
+				return true
+			}
+			b.pos++
+		}
+		if _, ok := b.fill(b.pos); !ok {
+			return false
+		}
+	}
+}
+
+// structural marks the bytes the framer stops at outside strings.
+var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
+
+// delimiter marks the bytes that end a scalar (number or literal).
+var delimiter = [256]bool{',': true, ']': true, '}': true, ':': true, ' ': true, '\t': true, '\n': true, '\r': true}
+
+// scanValue frames the JSON value at the read position (which holds its
+// first byte) and consumes it. It returns the value's bytes, valid until the
+// next read, or nil when the value is larger than MaxObjectSize, in which
+// case its bytes were skipped as they were read. Its contents are not
+// validated except for brackets and string delimiters. path names the value
+// in errors.
+func (b *BundleReader) scanValue(path string) (raw []byte, size int64, err error) {
+	start := b.pos
+	i := start
+	var skipped int64 // bytes of this value dropped from the buffer
+	// more makes input available at i, dropping the value's bytes read so
+	// far once it is over the size limit.
+	more := func() bool {
+		keep := start
+		if skipped > 0 || int64(i-start) > MaxObjectSize {
+			skipped += int64(i - start)
+			start = i
+			keep = i
+		}
+		shift, ok := b.fill(keep)
+		i -= shift
+		start -= shift
+		return ok
+	}
+	done := func() ([]byte, int64, error) {
+		b.pos = i
+		size := skipped + int64(i-start)
+		if skipped > 0 || size > MaxObjectSize {
+			return nil, size, nil
+		}
+		return b.buf[start:i], size, nil
+	}
+
+	switch c := b.buf[i]; {
+	case c == '{' || c == '[':
+	case c == '"':
+	default:
+		// A number or literal: it ends at a delimiter or the end of input.
+		for {
+			for i < b.end && !delimiter[b.buf[i]] {
+				i++
+			}
+			if i < b.end || !more() {
+				break
+			}
+		}
+		if i == start && skipped == 0 {
+			if b.rerr != nil {
+				return nil, 0, b.rerr
+			}
+			if i < b.end {
+				return nil, 0, &SyntaxError{Offset: b.base + int64(i), Path: path, Msg: "expected a JSON value, found " + describeByte(b.buf[i])}
+			}
+			return nil, 0, b.truncated(path, "a value is missing")
+		}
+		return done()
+	}
+
+	stack := b.stack[:0]
+	inStr, esc := false, false
+	for {
+		if i >= b.end {
+			if !more() {
+				if b.rerr != nil {
+					return nil, 0, b.rerr
+				}
+				b.stack = stack
+				return nil, 0, b.frameError(path, start, skipped, "unexpected end of input (truncated JSON)")
+			}
+			continue
+		}
+		if inStr {
+			n, closed, e := scanString(b.buf[i:b.end], esc)
+			i += n
+			esc = e
+			if !closed {
+				continue
+			}
+			inStr = false
+			if len(stack) == 0 {
+				break
+			}
+			continue
+		}
+		for i < b.end && !structural[b.buf[i]] {
+			i++
+		}
+		if i >= b.end {
+			continue
+		}
+		switch c := b.buf[i]; c {
+		case '"':
+			inStr = true
+		case '{':
+			stack = append(stack, '}')
+		case '[':
+			stack = append(stack, ']')
+		default: // '}' or ']'
+			if len(stack) == 0 || stack[len(stack)-1] != c {
+				i++
+				b.stack = stack
+				return nil, 0, b.frameError(path, start, skipped, "unexpected "+describeByte(c))
+			}
+			stack = stack[:len(stack)-1]
+		}
+		i++
+		if len(stack) > maxFramingDepth {
+			b.stack = stack
+			return nil, 0, &SyntaxError{Offset: b.base + int64(i), Path: path, Msg: fmt.Sprintf("nesting deeper than %d levels", maxFramingDepth)}
+		}
+		if len(stack) == 0 && !inStr {
+			break
+		}
+	}
+	b.stack = stack
+	return done()
+}
+
+// frameError reports a framing error in the value that starts at start and
+// ends at the buffer end: when the value's bytes are still buffered, a full
+// parse of them finds the first problem and its path inside the value.
+func (b *BundleReader) frameError(path string, start int, skipped int64, msg string) error {
+	off := b.base + int64(b.end)
+	if skipped == 0 {
+		if _, err := ParseValue(b.buf[start:b.end]); err != nil {
+			se := err.(*SyntaxError)
+			return &SyntaxError{Offset: b.base + int64(start) + se.Offset, Path: joinIndexPath(path, se.Path), Msg: se.Msg}
+		}
+	}
+	return &SyntaxError{Offset: off, Path: path, Msg: msg}
+}
+
+// joinIndexPath appends a relative path (which may start with an index) to
+// base.
+func joinIndexPath(base, rel string) string {
+	switch {
+	case rel == "":
+		return base
+	case base == "" || rel[0] == '[':
+		return base + rel
+	}
+	return base + "." + rel
+}
+
+// scanString consumes string contents from seg, after the opening quote or
+// an earlier segment. esc says whether the previous segment ended in a
+// backslash. It returns the bytes consumed (including the closing quote if
+// found), whether the string closed, and whether seg ends in an escape.
+func scanString(seg []byte, esc bool) (n int, closed, escOut bool) {
+	i := 0
+	if esc {
+		if len(seg) == 0 {
+			return 0, false, true
+		}
+		i = 1
+	}
+	for {
+		q := bytes.IndexByte(seg[i:], '"')
+		limit := len(seg)
+		if q >= 0 {
+			limit = i + q
+		}
+		for {
+			bs := bytes.IndexByte(seg[i:limit], '\\')
+			if bs < 0 {
+				break
+			}
+			i += bs + 2
+			if i > limit {
+				break
+			}
+		}
+		switch {
+		case i > len(seg):
+			return len(seg), false, true
+		case i > limit:
+			// The quote at limit was escaped; look for the next one.
+			continue
+		case q < 0:
+			return len(seg), false, false
+		}
+		return limit + 1, true, false
+	}
+}
+
+// kindAt names the JSON kind of a value starting with c, for messages.
+func kindAt(c byte) string {
+	switch {
+	case c == '{':
+		return "an object"
+	case c == '[':
+		return "a list"
+	case c == '"':
+		return "a string"
+	case c == '-' || c >= '0' && c <= '9':
+		return "a number"
+	case c == 't' || c == 'f':
+		return "a boolean"
+	case c == 'n':
+		return "null"
+	}
+	return ""
+}
+
+func describeByte(c byte) string {
+	if c >= 0x20 && c < 0x7f {
+		return "'" + string(rune(c)) + "'"
+	}
+	return fmt.Sprintf("byte 0x%02x", c)
 }
 
 // member checks a bundle member other than "objects".
-func (b *BundleReader) member(name string, v jsontext.Value) {
-	str := func() (string, bool) {
-		var s string
-		if v.Kind() != '"' {
-			return "", false
-		}
-		s, err := strconv.Unquote(string(v))
-		if err != nil {
-			pv, perr := ParseValue(v)
-			if perr != nil {
-				return "", false
-			}
-			s = pv.Str
-		}
-		return s, true
-	}
+func (b *BundleReader) member(name string, v *Value) {
 	switch name {
 	case "type":
-		s, ok := str()
-		b.typ = s
-		if !ok || s != "bundle" {
-			b.Issues = append(b.Issues, Issue{Path: "type", Rule: "bundle-type", Message: `a bundle's "type" must be "bundle"`})
+		if v.Kind != String || v.Str != "bundle" {
+			b.Issues = append(b.Issues, Issue{Path: "type", Rule: "bundle-type", Message: `a bundle's "type" must be "bundle", not ` + describe(v)})
 		}
 	case "id":
-		s, ok := str()
-		b.id = s
-		typ, _, err := ParseID(s)
-		if !ok || err != nil || typ != "bundle" {
-			msg := `a bundle's "id" must be "bundle--" followed by a UUID`
-			if err != nil {
+		b.id = v.Str
+		typ, _, err := ParseID(v.Str)
+		if v.Kind != String || err != nil || typ != "bundle" {
+			msg := `a bundle's "id" must be "bundle--" followed by a UUID, not ` + describe(v)
+			if v.Kind == String && err != nil {
 				msg += ": " + err.Error()
 			}
 			b.Issues = append(b.Issues, Issue{Path: "id", Rule: "bundle-id", Message: msg})
@@ -167,61 +562,59 @@ func (b *BundleReader) member(name string, v jsontext.Value) {
 
 // finish records missing required bundle properties.
 func (b *BundleReader) finish() {
-	if b.typ == "" {
+	if !b.sawType {
 		b.Issues = append(b.Issues, Issue{Path: "type", Rule: "required", Message: `required bundle property "type" is missing`})
 	}
-	if b.id == "" {
+	if !b.sawID {
 		b.Issues = append(b.Issues, Issue{Path: "id", Rule: "required", Message: `required bundle property "id" is missing`})
 	}
-}
-
-func valueKind(v jsontext.Value) string {
-	switch v.Kind() {
-	case '{':
-		return "an object"
-	case '[':
-		return "a list"
-	case '"':
-		return "a string"
-	case '0':
-		return "a number"
-	case 't', 'f':
-		return "a boolean"
+	if !b.sawObjects {
+		b.Issues = append(b.Issues, Issue{Path: "objects", Rule: "bundle-empty", Warning: true, Message: `the bundle has no "objects"`})
 	}
-	return "null"
 }
 
 // Result is the outcome of validating one object of a bundle.
 type Result struct {
 	Index  int
 	Path   string           // "objects[12]"
-	Raw    []byte           // the object's exact bytes
+	Raw    []byte           // the object's exact bytes; nil for an object over MaxObjectSize
 	Object *tearline.Object // nil when Issues has errors
 	Issues Issues
 }
 
+const (
+	// batchObjects and batchBytes bound a batch of objects handed to one
+	// validation worker: large enough to amortize the hand-off, small enough
+	// to keep memory in flight bounded.
+	batchObjects = 256
+	batchBytes   = 1 << 20
+)
+
 // ReadBundle reads the bundle in r, validates its objects on all CPUs and
 // calls fn with each result in bundle order. It also reports, as issues on
-// the later object, a second version of the same id and version with
-// different content. It returns the bundle-level issues, and a *SyntaxError
-// when the JSON is malformed (results up to that point have been delivered),
-// or the first error fn returns.
+// the later object, a second version of the same id and version: an error
+// (naming the first index) when the content differs, a warning when it is
+// byte for byte the same. It returns the bundle-level issues, and a
+// *SyntaxError when the JSON is malformed (results up to that point have
+// been delivered), a wrapped read error of r, or the first error fn returns.
+// In every case all goroutines it started have ended when it returns.
 func ReadBundle(r io.Reader, fn func(*Result) error) (Issues, error) {
 	br := NewBundleReader(r)
-	const batchSize = 128
 	type batch struct {
 		results []*Result
 		done    chan struct{}
 	}
 	workers := runtime.GOMAXPROCS(0)
-	work := make(chan *batch, workers*2)
-	ordered := make(chan *batch, workers*4)
+	work := make(chan *batch, workers)
+	ordered := make(chan *batch, 2*workers)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for b := range work {
 				for _, res := range b.results {
-					res.Object, res.Issues = ValidateObject(res.Raw, res.Path)
+					if res.Raw != nil {
+						res.Object, res.Issues = ValidateObject(res.Raw, res.Path)
+					}
 				}
 				close(b.done)
 			}
@@ -233,42 +626,64 @@ func ReadBundle(r io.Reader, fn func(*Result) error) (Issues, error) {
 		defer close(ordered)
 		defer close(work)
 		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
 			b := &batch{done: make(chan struct{})}
-			for len(b.results) < batchSize {
-				raw, i, err := br.Next()
+			size := 0
+			var err error
+			for len(b.results) < batchObjects && size < batchBytes {
+				var raw []byte
+				var i int
+				raw, i, err = br.Next()
+				var tooLarge *TooLargeError
+				if errors.As(err, &tooLarge) {
+					res := &Result{Index: i, Path: indexPath("objects", i)}
+					res.Issues = Issues{{Path: res.Path, Rule: "size", Message: fmt.Sprintf("object is %d bytes, larger than the %d-byte (10 MiB) limit", tooLarge.Size, MaxObjectSize)}}
+					b.results = append(b.results, res)
+					err = nil
+					continue
+				}
 				if err != nil {
 					if err != io.EOF {
 						readErr = err
 					}
 					break
 				}
+				size += len(raw)
 				b.results = append(b.results, &Result{Index: i, Path: indexPath("objects", i), Raw: raw})
 			}
-			if len(b.results) == 0 {
-				return
+			if len(b.results) > 0 {
+				select {
+				case work <- b:
+				case <-stop:
+					return
+				}
+				select {
+				case ordered <- b:
+				case <-stop:
+					return
+				}
 			}
-			select {
-			case work <- b:
-			case <-stop:
-				return
-			}
-			select {
-			case ordered <- b:
-			case <-stop:
-				return
-			}
-			if len(b.results) < batchSize {
+			if err != nil {
 				return
 			}
 		}
 	}()
 
-	seed := maphash.MakeSeed()
+	type versionKey struct {
+		id   string
+		sec  int64
+		nsec int
+	}
 	type seenAt struct {
 		index int
 		sum   uint64
 	}
-	seen := map[string]seenAt{}
+	seed := maphash.MakeSeed()
+	seen := map[versionKey]seenAt{}
 	var fnErr error
 	for b := range ordered {
 		<-b.done
@@ -277,7 +692,7 @@ func ReadBundle(r io.Reader, fn func(*Result) error) (Issues, error) {
 		}
 		for _, res := range b.results {
 			if res.Object != nil {
-				key := res.Object.ID + "|" + res.Object.VersionKey()
+				key := versionKey{res.Object.ID, res.Object.Version.Unix(), res.Object.Version.Nanosecond()}
 				sum := maphash.Bytes(seed, res.Raw)
 				if prev, dup := seen[key]; dup {
 					if prev.sum != sum {
@@ -303,8 +718,5 @@ func ReadBundle(r io.Reader, fn func(*Result) error) (Issues, error) {
 	if fnErr != nil {
 		return br.Issues, fnErr
 	}
-	if readErr != nil {
-		return br.Issues, readErr
-	}
-	return br.Issues, nil
+	return br.Issues, readErr
 }

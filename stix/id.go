@@ -6,9 +6,10 @@ import (
 )
 
 // ValidTypeName reports whether s follows the STIX type naming rules: 3 to
-// 250 characters of a-z, 0-9 and '-', no leading or doubled hyphen.
+// 250 characters of a-z, 0-9 and '-', starting with a letter, with no
+// trailing or doubled hyphen.
 func ValidTypeName(s string) bool {
-	if len(s) < 3 || len(s) > 250 || s[0] == '-' || s[len(s)-1] == '-' {
+	if len(s) < 3 || len(s) > 250 || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -27,10 +28,11 @@ func ValidTypeName(s string) bool {
 }
 
 // ValidPropertyName reports whether s follows the STIX property naming rules:
-// 3 to 250 characters of a-z, 0-9 and '_'. (Spec-defined names such as "id"
-// are shorter and are checked by the type definitions instead.)
+// 3 to 250 characters of a-z, 0-9 and '_', starting with a letter.
+// (Spec-defined names such as "id" are shorter and are checked by the type
+// definitions instead.)
 func ValidPropertyName(s string) bool {
-	if len(s) < 3 || len(s) > 250 {
+	if len(s) < 3 || len(s) > 250 || s[0] < 'a' || s[0] > 'z' {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

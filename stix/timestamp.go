@@ -7,7 +7,8 @@ import (
 
 // ParseTimestamp parses a STIX timestamp: RFC 3339 in UTC with a "Z" suffix
 // and any number of fractional second digits, e.g. 2016-05-12T08:17:27.000Z.
-// Leap seconds (":60") are accepted and read as the following second.
+// A leap second (23:59:60) is accepted and read as the following second.
+// Digits past nanoseconds are ignored.
 func ParseTimestamp(s string) (t time.Time, fracDigits int, err error) {
 	// YYYY-MM-DDTHH:MM:SS[.f+]Z
 	if len(s) < 20 {
@@ -40,6 +41,9 @@ func ParseTimestamp(s string) (t time.Time, fracDigits int, err error) {
 	}
 	leap := s[17:19] == "60"
 	norm := s
+	if leap && s[11:16] != "23:59" {
+		return time.Time{}, 0, errors.New("a leap second (:60) can only follow 23:59 in UTC")
+	}
 	if leap {
 		norm = s[:17] + "59" + s[19:]
 	}
