@@ -105,3 +105,47 @@ func topLevelType(t *testing.T, data []byte) string {
 	}
 	return ""
 }
+
+// TestShouldRules checks that objects breaking only a SHOULD rule of the
+// specification are accepted with the expected warning.
+func TestShouldRules(t *testing.T) {
+	const head = `"spec_version": "2.1", "created": "2017-04-14T13:07:49.812Z", "modified": "2017-04-14T13:07:49.812Z"`
+	tests := []struct {
+		name, rule, path, object string
+	}{
+		{"open vocabulary", "vocab", "indicator_types[1]", `{"type": "indicator", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", ` + head + `,
+			"indicator_types": ["malicious-activity", "evil"], "pattern": "[url:value = 'http://x.example/']", "pattern_type": "stix", "valid_from": "2017-01-01T00:00:00Z"}`},
+		{"pattern type vocabulary", "vocab", "pattern_type", `{"type": "indicator", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", ` + head + `,
+			"pattern": "alert tcp any any -> any any", "pattern_type": "zeek", "valid_from": "2017-01-01T00:00:00Z"}`},
+		{"relationship type", "relationship-vocab", "relationship_type", `{"type": "relationship", "id": "relationship--44298a74-ba52-4f0c-87a3-1824e67d7fad", ` + head + `,
+			"relationship_type": "uses", "source_ref": "tool--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "target_ref": "attack-pattern--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}`},
+		{"country code", "country-code", "country", `{"type": "location", "id": "location--a6e9345f-5a15-4c29-8bb3-7dcc5d168d64", ` + head + `, "country": "Germany"}`},
+		{"negative precision", "negative", "precision", `{"type": "location", "id": "location--a6e9345f-5a15-4c29-8bb3-7dcc5d168d64", ` + head + `,
+			"latitude": 48.8566, "longitude": 2.3522, "precision": -1}`},
+		{"custom property prefix", "custom-property-prefix", "severity", `{"type": "vulnerability", "id": "vulnerability--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061", ` + head + `,
+			"name": "CVE-2016-1234", "severity": "high"}`},
+		{"deprecated objects", "deprecated", "objects", `{"type": "observed-data", "id": "observed-data--b67d30ff-02ac-498a-92f9-32f845f448cf", ` + head + `,
+			"first_observed": "2015-12-21T19:00:00Z", "last_observed": "2015-12-21T19:00:00Z", "number_observed": 1,
+			"objects": {"0": {"type": "ipv4-addr", "value": "198.51.100.3"}}}`},
+		{"marking not versioned", "not-applicable", "modified", `{"type": "marking-definition", "id": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41d0", ` + head + `,
+			"definition_type": "statement", "definition": {"statement": "Copyright 2017 ACME"}}`},
+		{"marking definition type", "definition-type", "definition_type", `{"type": "marking-definition", "spec_version": "2.1", "id": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41d0",
+			"created": "2017-04-14T13:07:49.812Z", "definition_type": "acme", "definition": {"level": "internal"}}`},
+		{"kill chain case", "kill-chain-case", "kill_chain_phases[0].phase_name", `{"type": "attack-pattern", "id": "attack-pattern--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061", ` + head + `,
+			"name": "Spear Phishing", "kill_chain_phases": [{"kill_chain_name": "lockheed-martin-cyber-kill-chain", "phase_name": "Initial Access"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obj, issues := stix.ValidateObject([]byte(tt.object), "")
+			if obj == nil {
+				t.Fatalf("rejected: %v", issues)
+			}
+			for _, is := range issues {
+				if is.Warning && is.Rule == tt.rule && is.Path == tt.path {
+					return
+				}
+			}
+			t.Errorf("no warning [%s] at %q; issues: %v", tt.rule, tt.path, issues)
+		})
+	}
+}
