@@ -39,6 +39,7 @@ type BundleReader struct {
 	sawType    bool
 	sawID      bool
 	sawObjects bool
+	envelope   bool // a TAXII envelope rather than a bundle (envelope.go)
 	// Issues holds the bundle-level findings so far (type, id, properties).
 	Issues Issues
 }
@@ -536,6 +537,10 @@ func describeByte(c byte) string {
 
 // member checks a bundle member other than "objects".
 func (b *BundleReader) member(name string, v *Value) {
+	if b.envelope {
+		b.envelopeMember(name, v)
+		return
+	}
 	switch name {
 	case "type":
 		if v.Kind != String || v.Str != "bundle" {
@@ -562,6 +567,10 @@ func (b *BundleReader) member(name string, v *Value) {
 
 // finish records missing required bundle properties.
 func (b *BundleReader) finish() {
+	if b.envelope {
+		b.envelopeFinish()
+		return
+	}
 	if !b.sawType {
 		b.Issues = append(b.Issues, Issue{Path: "type", Rule: "required", Message: `required bundle property "type" is missing`})
 	}
@@ -599,7 +608,11 @@ const (
 // been delivered), a wrapped read error of r, or the first error fn returns.
 // In every case all goroutines it started have ended when it returns.
 func ReadBundle(r io.Reader, fn func(*Result) error) (Issues, error) {
-	br := NewBundleReader(r)
+	return readObjects(NewBundleReader(r), fn)
+}
+
+// readObjects is ReadBundle on the objects of br, a bundle or an envelope.
+func readObjects(br *BundleReader, fn func(*Result) error) (Issues, error) {
 	type batch struct {
 		results []*Result
 		done    chan struct{}
