@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/stix"
@@ -27,7 +28,30 @@ type Options struct {
 	// OnProgress, when set, is called after each stored batch with the
 	// number of objects read so far.
 	OnProgress func(objects int)
+	// OnObject, when set, is called once for each object with what became
+	// of it: invalid objects as they are read, the others after their batch
+	// is stored, so calls are in input order within each kind only. An
+	// object lost to a store failure gets no call.
+	OnObject func(*Outcome)
 }
+
+// Outcome is what became of one object of a submission.
+type Outcome struct {
+	Index int    // position in the "objects" list
+	ID    string // the object's id; "" when it has none that can be read
+	// Version is the object's modified (else created) timestamp, with 3, 6
+	// or 9 fractional digits; "" when it has neither.
+	Version string
+	// Status is Added, Duplicate or Conflict for an object given to the
+	// store, and 0 for an invalid one, which was not stored.
+	Status    tearline.AddStatus
+	DateAdded time.Time   // of the stored version; zero unless Added or Duplicate
+	Issues    stix.Issues // errors and warnings, including a store conflict
+}
+
+// Stored reports whether the collection holds the object: it was added, or
+// was already there with the same content.
+func (o *Outcome) Stored() bool { return o.Status == tearline.Added || o.Status == tearline.Duplicate }
 
 // Report summarizes one bundle's ingest.
 type Report struct {
@@ -47,14 +71,28 @@ type Report struct {
 // Store failures are returned as errors; re-ingesting the same bundle
 // changes nothing.
 func Bundle(ctx context.Context, store tearline.Store, collectionID string, r io.Reader, opts Options) (*Report, error) {
+	return run(ctx, store, collectionID, r, opts, stix.ReadBundle)
+}
+
+// Envelope is Bundle for a TAXII envelope ({"objects": [...]}), the body of
+// a TAXII POST. Envelope-level issues (such as a bundle sent instead) are
+// counted and reported like bundle-level ones; callers that must refuse
+// such a body check it first with stix.NewEnvelopeReader.
+func Envelope(ctx context.Context, store tearline.Store, collectionID string, r io.Reader, opts Options) (*Report, error) {
+	return run(ctx, store, collectionID, r, opts, stix.ReadEnvelope)
+}
+
+// run ingests the objects that read delivers.
+func run(ctx context.Context, store tearline.Store, collectionID string, r io.Reader, opts Options,
+	read func(io.Reader, func(*stix.Result) error) (stix.Issues, error)) (*Report, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
 	}
 	rep := &Report{}
 	var (
-		batch  []*tearline.Object
-		paths  []string
-		issues = opts.OnIssues
+		batch   []*tearline.Object
+		results []*stix.Result
+		issues  = opts.OnIssues
 	)
 	count := func(is stix.Issues) {
 		for _, i := range is {
@@ -69,11 +107,12 @@ func Bundle(ctx context.Context, store tearline.Store, collectionID string, r io
 		if len(batch) == 0 {
 			return nil
 		}
-		results, err := store.AddObjects(ctx, collectionID, batch)
+		added, err := store.AddObjects(ctx, collectionID, batch)
 		if err != nil {
 			return fmt.Errorf("ingest: store %d objects: %w", len(batch), err)
 		}
-		for i, res := range results {
+		for i, res := range added {
+			var is stix.Issues
 			switch res.Status {
 			case tearline.Added:
 				rep.Added++
@@ -81,7 +120,7 @@ func Bundle(ctx context.Context, store tearline.Store, collectionID string, r io
 				rep.Duplicates++
 			case tearline.Conflict:
 				rep.Conflicts++
-				is := stix.Issues{{Path: paths[i], Rule: "conflict", Message: fmt.Sprintf(
+				is = stix.Issues{{Path: results[i].Path, Rule: "conflict", Message: fmt.Sprintf(
 					"object %s version %s is already stored with different content; a changed object needs a new modified timestamp",
 					batch[i].ID, batch[i].VersionKey())}}
 				count(is)
@@ -89,14 +128,26 @@ func Bundle(ctx context.Context, store tearline.Store, collectionID string, r io
 					issues(is)
 				}
 			}
+			if opts.OnObject != nil {
+				opts.OnObject(&Outcome{
+					Index:     results[i].Index,
+					ID:        batch[i].ID,
+					Version:   versionString(batch[i].Version),
+					Status:    res.Status,
+					DateAdded: res.DateAdded,
+					Issues:    append(results[i].Issues, is...),
+				})
+			}
 		}
-		batch, paths = batch[:0], paths[:0]
+		clear(batch)
+		clear(results)
+		batch, results = batch[:0], results[:0]
 		if opts.OnProgress != nil {
 			opts.OnProgress(rep.Objects)
 		}
 		return nil
 	}
-	bundleIssues, err := stix.ReadBundle(r, func(res *stix.Result) error {
+	bundleIssues, err := read(r, func(res *stix.Result) error {
 		rep.Objects++
 		if len(res.Issues) > 0 {
 			count(res.Issues)
@@ -106,10 +157,14 @@ func Bundle(ctx context.Context, store tearline.Store, collectionID string, r io
 		}
 		if res.Object == nil {
 			rep.Invalid++
+			if opts.OnObject != nil {
+				id, version := identify(res.Raw)
+				opts.OnObject(&Outcome{Index: res.Index, ID: id, Version: version, Issues: res.Issues})
+			}
 			return nil
 		}
 		batch = append(batch, res.Object)
-		paths = append(paths, res.Path)
+		results = append(results, res)
 		if len(batch) >= opts.BatchSize {
 			return flush()
 		}
@@ -129,4 +184,37 @@ func Bundle(ctx context.Context, store tearline.Store, collectionID string, r io
 		}
 	}
 	return rep, err
+}
+
+// identify returns what can be read of the id and version of an invalid
+// object: its "id" and its "modified" (else "created") strings, as given.
+func identify(raw []byte) (id, version string) {
+	if raw == nil {
+		return "", ""
+	}
+	v, err := stix.ParseValue(raw)
+	if err != nil || v.Kind != stix.Object {
+		return "", ""
+	}
+	version = v.GetString("modified")
+	if version == "" {
+		version = v.GetString("created")
+	}
+	return v.GetString("id"), version
+}
+
+// versionString formats a version timestamp with the fewest of 3, 6 or 9
+// fractional digits that keep it exact; "" for the zero time.
+func versionString(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.UTC()
+	switch ns := t.Nanosecond(); {
+	case ns%1e6 == 0:
+		return t.Format("2006-01-02T15:04:05.000Z")
+	case ns%1e3 == 0:
+		return t.Format("2006-01-02T15:04:05.000000Z")
+	}
+	return t.Format("2006-01-02T15:04:05.000000000Z")
 }
