@@ -42,7 +42,7 @@ var tlp2 = map[string]string{
 var tlp2Values = []string{"clear", "green", "amber", "amber+strict", "red"}
 
 func init() {
-	register(&typeDef{name: "marking-definition", class: classMeta, props: concat(
+	registerSpec(&typeDef{name: "marking-definition", class: classMeta, props: concat(
 		[]prop{propSpecVersion, propCreated, propCreatedBy, propExtRefs, propMarkingRefs, propGranular,
 			propExtensions,
 			{name: "name", kind: kString},
@@ -52,7 +52,7 @@ func init() {
 		notApplicable("marking-definition", "modified", "revoked", "labels", "confidence", "lang"),
 	), check: markingRules})
 
-	register(&typeDef{name: "language-content", class: classMeta, props: concat(
+	registerSpec(&typeDef{name: "language-content", class: classMeta, props: concat(
 		[]prop{propSpecVersion, propCreated, propModified, propCreatedBy, propRevoked, propLabels,
 			propConfidence, propExtRefs, propMarkingRefs, propGranular, propExtensions,
 			{name: "object_ref", kind: kRef, required: true, refs: []string{refAnySDO, refAnySCO, refAnySRO,
@@ -65,7 +65,7 @@ func init() {
 
 	createdBy := propCreatedBy
 	createdBy.required = true
-	register(&typeDef{name: "extension-definition", class: classMeta, props: concat(
+	registerSpec(&typeDef{name: "extension-definition", class: classMeta, props: concat(
 		[]prop{propSpecVersion, propCreated, propModified, createdBy, propRevoked, propLabels,
 			propExtRefs, propMarkingRefs, propGranular,
 			pName, pDescription,

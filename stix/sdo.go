@@ -33,27 +33,27 @@ var (
 )
 
 func init() {
-	register(&typeDef{name: "attack-pattern", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "attack-pattern", class: classSDO, props: []prop{
 		pName, pDescription, pAliases, pKillChain,
 	}})
 
-	register(&typeDef{name: "campaign", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "campaign", class: classSDO, props: []prop{
 		pName, pDescription, pAliases, pFirstSeen, pLastSeen,
 		{name: "objective", kind: kString},
 	}, check: seenOrder})
 
-	register(&typeDef{name: "course-of-action", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "course-of-action", class: classSDO, props: []prop{
 		pName, pDescription,
 		{name: "action", kind: kAny, check: reserved},
 	}})
 
-	register(&typeDef{name: "grouping", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "grouping", class: classSDO, props: []prop{
 		pNameOpt, pDescription,
 		{name: "context", kind: kVocab, required: true, vocab: groupingContextOV},
 		pObjectRefs,
 	}})
 
-	register(&typeDef{name: "identity", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "identity", class: classSDO, props: []prop{
 		pName, pDescription,
 		{name: "roles", kind: kStringList},
 		{name: "identity_class", kind: kVocab, vocab: identityClassOV},
@@ -61,11 +61,11 @@ func init() {
 		{name: "contact_information", kind: kString},
 	}})
 
-	register(&typeDef{name: "incident", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "incident", class: classSDO, props: []prop{
 		pName, pDescription, pKillChain,
 	}})
 
-	register(&typeDef{name: "indicator", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "indicator", class: classSDO, props: []prop{
 		pNameOpt, pDescription,
 		{name: "indicator_types", kind: kVocabList, vocab: indicatorTypeOV},
 		{name: "pattern", kind: kString, required: true},
@@ -78,18 +78,18 @@ func init() {
 		after(c, o, path, "valid_from", "valid_until", "valid-until-order")
 	}})
 
-	register(&typeDef{name: "infrastructure", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "infrastructure", class: classSDO, props: []prop{
 		pName, pDescription,
 		{name: "infrastructure_types", kind: kVocabList, vocab: infrastructureTypeOV},
 		pAliases, pKillChain, pFirstSeen, pLastSeen,
 	}, check: seenOrder})
 
-	register(&typeDef{name: "intrusion-set", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "intrusion-set", class: classSDO, props: []prop{
 		pName, pDescription, pAliases, pFirstSeen, pLastSeen, pGoals,
 		pResourceLevel, pPrimaryMotive, pSecondaryMotiv,
 	}, check: seenOrder})
 
-	register(&typeDef{name: "location", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "location", class: classSDO, props: []prop{
 		pNameOpt, pDescription,
 		{name: "latitude", kind: kFloat, hasRange: true, min: -90, max: 90},
 		{name: "longitude", kind: kFloat, hasRange: true, min: -180, max: 180},
@@ -102,7 +102,7 @@ func init() {
 		{name: "postal_code", kind: kString},
 	}, check: locationRules})
 
-	register(&typeDef{name: "malware", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "malware", class: classSDO, props: []prop{
 		pNameOpt, pDescription,
 		{name: "malware_types", kind: kVocabList, vocab: malwareTypeOV},
 		{name: "is_family", kind: kBool, required: true},
@@ -114,7 +114,7 @@ func init() {
 		{name: "sample_refs", kind: kRefList, refs: []string{"file", "artifact"}},
 	}, check: malwareRules})
 
-	register(&typeDef{name: "malware-analysis", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "malware-analysis", class: classSDO, props: []prop{
 		{name: "product", kind: kString, required: true},
 		{name: "version", kind: kString},
 		{name: "host_vm_ref", kind: kRef, refs: refsSoftware},
@@ -229,5 +229,30 @@ func malwareRules(c *checker, o *Value, path string) {
 func malwareAnalysisRules(c *checker, o *Value, path string) {
 	if o.Get("result") == nil && o.Get("analysis_sco_refs") == nil {
 		c.errorf(path, "malware-analysis-result", "a malware analysis needs at least one of result and analysis_sco_refs")
+	}
+}
+
+// registerSpec registers a domain, relationship or meta object type of the
+// specification, adding the checks they all share to its own.
+func registerSpec(d *typeDef) {
+	own := d.check
+	d.check = func(c *checker, o *Value, path string) {
+		uuidV4(c, o, path)
+		if own != nil {
+			own(c, o, path)
+		}
+	}
+	register(d)
+}
+
+// uuidV4 warns when an identifier does not use a version 4 UUID, which the
+// specification recommends for all but cyber-observable objects.
+func uuidV4(c *checker, o *Value, path string) {
+	v := o.Get("id")
+	if v == nil || v.Kind != String {
+		return
+	}
+	if _, ver, err := ParseID(v.Str); err == nil && ver != 4 {
+		c.warnf(joinPath(path, "id"), "id-uuid-version", "identifier %s should use a version 4 (random) UUID, not version %d", quote(v.Str), ver)
 	}
 }

@@ -3,13 +3,13 @@ package stix
 // The STIX 2.1 domain objects (section 4), note to vulnerability.
 
 func init() {
-	register(&typeDef{name: "note", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "note", class: classSDO, props: []prop{
 		{name: "abstract", kind: kString},
 		{name: "content", kind: kString, required: true},
 		pAuthors, pObjectRefs,
 	}})
 
-	register(&typeDef{name: "observed-data", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "observed-data", class: classSDO, props: []prop{
 		{name: "first_observed", kind: kTimestamp, required: true},
 		{name: "last_observed", kind: kTimestamp, required: true},
 		{name: "number_observed", kind: kInteger, required: true, hasRange: true, min: 1, max: 999999999},
@@ -17,21 +17,21 @@ func init() {
 		{name: "object_refs", kind: kRefList, refs: []string{refAnySCO, refAnySRO}},
 	}, check: observedDataRules})
 
-	register(&typeDef{name: "opinion", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "opinion", class: classSDO, props: []prop{
 		{name: "explanation", kind: kString},
 		pAuthors,
 		{name: "opinion", kind: kEnum, required: true, vocab: opinionEnum},
 		pObjectRefs,
 	}})
 
-	register(&typeDef{name: "report", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "report", class: classSDO, props: []prop{
 		pName, pDescription,
 		{name: "report_types", kind: kVocabList, vocab: reportTypeOV},
 		{name: "published", kind: kTimestamp, required: true},
 		pObjectRefs,
 	}})
 
-	register(&typeDef{name: "threat-actor", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "threat-actor", class: classSDO, props: []prop{
 		pName, pDescription,
 		{name: "threat_actor_types", kind: kVocabList, vocab: threatActorTypeOV},
 		pAliases, pFirstSeen, pLastSeen,
@@ -42,14 +42,14 @@ func init() {
 		{name: "personal_motivations", kind: kVocabList, vocab: attackMotivationOV},
 	}, check: seenOrder})
 
-	register(&typeDef{name: "tool", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "tool", class: classSDO, props: []prop{
 		pName, pDescription,
 		{name: "tool_types", kind: kVocabList, vocab: toolTypeOV},
 		pAliases, pKillChain,
 		{name: "tool_version", kind: kString},
 	}})
 
-	register(&typeDef{name: "vulnerability", class: classSDO, props: []prop{
+	registerSpec(&typeDef{name: "vulnerability", class: classSDO, props: []prop{
 		pName, pDescription,
 	}})
 }

@@ -13,7 +13,7 @@ import (
 var refsEndpoint = []string{refAnySDO, refAnySCO}
 
 func init() {
-	register(&typeDef{name: "relationship", class: classSRO, props: []prop{
+	registerSpec(&typeDef{name: "relationship", class: classSRO, props: []prop{
 		{name: "relationship_type", kind: kString, required: true, check: relationshipType},
 		pDescription,
 		{name: "source_ref", kind: kRef, required: true, refs: refsEndpoint},
@@ -25,7 +25,7 @@ func init() {
 		relationshipVocab(c, o, path)
 	}})
 
-	register(&typeDef{name: "sighting", class: classSRO, props: []prop{
+	registerSpec(&typeDef{name: "sighting", class: classSRO, props: []prop{
 		pDescription,
 		{name: "first_seen", kind: kTimestamp},
 		{name: "last_seen", kind: kTimestamp},
@@ -159,8 +159,9 @@ func relationshipVocab(c *checker, o *Value, path string) {
 		return
 	}
 	defined, ok := specRelationships[src]
-	if !ok || registry[tgt] == nil {
-		return
+	td := registry[tgt]
+	if !ok || td == nil || td.class != classSDO && td.class != classSCO {
+		return // custom, or an invalid target reported by the property check
 	}
 	if targets, ok := defined[rt]; ok && refAllowed(targets, tgt) {
 		return

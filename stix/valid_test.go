@@ -131,6 +131,7 @@ func TestShouldRules(t *testing.T) {
 			"definition_type": "statement", "definition": {"statement": "Copyright 2017 ACME"}}`},
 		{"marking definition type", "definition-type", "definition_type", `{"type": "marking-definition", "spec_version": "2.1", "id": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41d0",
 			"created": "2017-04-14T13:07:49.812Z", "definition_type": "acme", "definition": {"level": "internal"}}`},
+		{"UUID version", "id-uuid-version", "id", `{"type": "tool", "id": "tool--8e2e2d2b-17d4-5cbf-938f-98ee46b3cd3f", ` + head + `, "name": "VNC"}`},
 		{"kill chain case", "kill-chain-case", "kill_chain_phases[0].phase_name", `{"type": "attack-pattern", "id": "attack-pattern--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061", ` + head + `,
 			"name": "Spear Phishing", "kill_chain_phases": [{"kill_chain_name": "lockheed-martin-cyber-kill-chain", "phase_name": "Initial Access"}]}`},
 	}
