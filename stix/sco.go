@@ -184,10 +184,18 @@ func dictValues(want string, ok func(v *Value) bool) func(c *checker, v *Value, 
 		for i := range v.Members {
 			m := &v.Members[i]
 			if !ok(&m.Value) {
-				c.errorf(joinPath(path, m.Name), "dict-value", "the value of %s in %q must be %s, not a %s", quote(m.Name), propName(path), want, m.Value.Kind)
+				c.errorf(joinPath(path, m.Name), "dict-value", "the value of %s in %q must be %s, not %s", quote(m.Name), propName(path), want, aKind(m.Value.Kind))
 			}
 		}
 	}
+}
+
+// aKind names a JSON kind with its article: "an array", "a string".
+func aKind(k Kind) string {
+	if k == Array || k == Object {
+		return "an " + k.String()
+	}
+	return "a " + k.String()
 }
 
 func isStr(v *Value) bool { return v.Kind == String }
@@ -214,6 +222,27 @@ func isStrOrStrs(v *Value) bool {
 		}
 	}
 	return true
+}
+
+// isDefanged reports whether an SCO says its values have been defanged
+// (e.g. "hxxp://example[.]com"): their formats are then not checked, as
+// defanging breaks them on purpose.
+func isDefanged(o *Value) bool {
+	d := o.Get("defanged")
+	return d != nil && d.Kind == Bool && d.Bool
+}
+
+// formatCheck returns a typeDef.check that applies check to the string
+// property name unless the object is defanged.
+func formatCheck(name string, check func(c *checker, v *Value, path string)) func(c *checker, o *Value, path string) {
+	return func(c *checker, o *Value, path string) {
+		if isDefanged(o) {
+			return
+		}
+		if v := o.Get(name); v != nil && v.Kind == String {
+			check(c, v, joinPath(path, name))
+		}
+	}
 }
 
 // ipv4Value checks an IPv4 address or CIDR block.

@@ -104,7 +104,7 @@ func init() {
 		props: []prop{
 			{name: "mime_type", kind: kString, check: mimeTypeValue},
 			{name: "payload_bin", kind: kBinary},
-			{name: "url", kind: kString, check: urlValue},
+			{name: "url", kind: kString},
 			{name: "hashes", kind: kHashes},
 			{name: "encryption_algorithm", kind: kEnum, vocab: scoEncryptionAlgorithmEnum},
 			{name: "decryption_key", kind: kString},
@@ -163,9 +163,11 @@ func init() {
 	})
 }
 
-// artifactRules: exactly one of payload_bin and url; hashes with url;
-// decryption_key only with encryption_algorithm.
+// artifactRules: url is a URL (unless defanged); exactly one of
+// payload_bin and url; hashes with url; decryption_key only with
+// encryption_algorithm.
 func artifactRules(c *checker, o *Value, path string) {
+	artifactURL(c, o, path)
 	payload, url := o.Get("payload_bin"), o.Get("url")
 	switch {
 	case payload != nil && url != nil:
@@ -180,6 +182,8 @@ func artifactRules(c *checker, o *Value, path string) {
 		c.errorf(joinPath(path, "decryption_key"), "artifact-decryption-key", `property "decryption_key" must not be present without "encryption_algorithm"`)
 	}
 }
+
+var artifactURL = formatCheck("url", urlValue)
 
 // secondPrecision checks that a timestamp has no fractional seconds, as
 // time_date_stamp MUST be precise to the second.

@@ -221,7 +221,7 @@ func startupInfo(c *checker, v *Value, path string) {
 			c.errorf(mp, "startup-info", "startup_info key %s must be the name of a STARTUPINFO member such as \"lpDesktop\" or \"dwFlags\"", quote(m.Name))
 		}
 		if !isStrOrInt(&m.Value) {
-			c.errorf(mp, "dict-value", "the value of %s in \"startup_info\" must be a string or an integer, not a %s", quote(m.Name), m.Value.Kind)
+			c.errorf(mp, "dict-value", "the value of %s in \"startup_info\" must be a string or an integer, not %s", quote(m.Name), aKind(m.Value.Kind))
 		}
 	}
 }

@@ -60,20 +60,22 @@ func init() {
 		name:  "domain-name",
 		class: classSCO,
 		props: []prop{
-			{name: "value", kind: kString, required: true, check: domainNameValue},
+			{name: "value", kind: kString, required: true},
 			{name: "resolves_to_refs", kind: kRefList, refs: []string{"ipv4-addr", "ipv6-addr", "domain-name"}},
 		},
 		idContrib: []string{"value"},
+		check:     formatCheck("value", domainNameValue),
 	})
 	register(&typeDef{
 		name:  "email-addr",
 		class: classSCO,
 		props: []prop{
-			{name: "value", kind: kString, required: true, check: emailAddrValue},
+			{name: "value", kind: kString, required: true},
 			{name: "display_name", kind: kString},
 			{name: "belongs_to_ref", kind: kRef, refs: refsUserAccount},
 		},
 		idContrib: []string{"value"},
+		check:     formatCheck("value", emailAddrValue),
 	})
 	register(&typeDef{
 		name:  "email-message",
@@ -90,7 +92,7 @@ func init() {
 			{name: "message_id", kind: kString},
 			{name: "subject", kind: kString},
 			{name: "received_lines", kind: kStringList},
-			{name: "additional_header_fields", kind: kDict, check: dictValues("a string or a list of strings", isStrOrStrs)},
+			{name: "additional_header_fields", kind: kDict, check: additionalHeaderFields},
 			{name: "body", kind: kString},
 			{name: "body_multipart", kind: kObjectList, sub: emailMIMEPart, check: mimePartBody},
 			{name: "raw_email_ref", kind: kRef, refs: refsArtifact},
@@ -101,22 +103,25 @@ func init() {
 	register(&typeDef{
 		name:      "ipv4-addr",
 		class:     classSCO,
-		props:     ipAddrProps(ipv4Value),
+		props:     ipAddrProps(),
 		idContrib: []string{"value"},
+		check:     formatCheck("value", ipv4Value),
 	})
 	register(&typeDef{
 		name:      "ipv6-addr",
 		class:     classSCO,
-		props:     ipAddrProps(ipv6Value),
+		props:     ipAddrProps(),
 		idContrib: []string{"value"},
+		check:     formatCheck("value", ipv6Value),
 	})
 	register(&typeDef{
 		name:  "mac-addr",
 		class: classSCO,
 		props: []prop{
-			{name: "value", kind: kString, required: true, check: macValue},
+			{name: "value", kind: kString, required: true},
 		},
 		idContrib: []string{"value"},
+		check:     formatCheck("value", macValue),
 	})
 
 	scoExtAnyOf["tcp-ext"] = newAnyOf(propNames(tcpExt)...)
@@ -155,16 +160,17 @@ func init() {
 		name:  "url",
 		class: classSCO,
 		props: []prop{
-			{name: "value", kind: kString, required: true, check: urlValue},
+			{name: "value", kind: kString, required: true},
 		},
 		idContrib: []string{"value"},
+		check:     formatCheck("value", urlValue),
 	})
 }
 
 // ipAddrProps returns the properties of ipv4-addr or ipv6-addr.
-func ipAddrProps(value func(*checker, *Value, string)) []prop {
+func ipAddrProps() []prop {
 	return []prop{
-		{name: "value", kind: kString, required: true, check: value},
+		{name: "value", kind: kString, required: true},
 		{name: "resolves_to_refs", kind: kRefList, refs: []string{"mac-addr"}},
 		{name: "belongs_to_refs", kind: kRefList, refs: []string{"autonomous-system"}},
 	}
@@ -182,6 +188,29 @@ func emailMessageRules(c *checker, o *Value, path string) {
 	}
 	if !mp.Bool && o.Get("body_multipart") != nil {
 		c.errorf(joinPath(path, "body_multipart"), "email-multipart", `property "body_multipart" must not be present when "is_multipart" is false; use "body"`)
+	}
+}
+
+// emailHeaderProps maps the header fields email-message has properties for,
+// in lower case, to those properties.
+var emailHeaderProps = map[string]string{
+	"date": "date", "content-type": "content_type", "from": "from_ref", "sender": "sender_ref",
+	"to": "to_refs", "cc": "cc_refs", "bcc": "bcc_refs", "message-id": "message_id",
+	"subject": "subject", "received": "received_lines",
+}
+
+var headerValues = dictValues("a string or a list of strings", isStrOrStrs)
+
+// additionalHeaderFields checks the values of additional_header_fields and
+// warns about header fields that have their own property, which the
+// specification excludes from the dictionary.
+func additionalHeaderFields(c *checker, v *Value, path string) {
+	headerValues(c, v, path)
+	for i := range v.Members {
+		name := v.Members[i].Name
+		if p, ok := emailHeaderProps[strings.ToLower(name)]; ok {
+			c.warnf(joinPath(path, name), "email-header-field", "header field %s should be given in property %q, not in \"additional_header_fields\"", quote(name), p)
+		}
 	}
 }
 
@@ -216,7 +245,16 @@ func networkTrafficRules(c *checker, o *Value, path string) {
 	if start, stop := c.timeOf(o, "start"), c.timeOf(o, "end"); !start.IsZero() && !stop.IsZero() && stop.Before(start) {
 		c.errorf(joinPath(path, "end"), "network-traffic-end", "end (%s) must not be earlier than start (%s)", o.GetString("end"), o.GetString("start"))
 	}
+	if o.Get("src_port") == nil && o.Get("dst_port") == nil && !hasExtension(o, "icmp-ext") {
+		c.warnf(path, "network-traffic-ports", `network traffic should have "src_port" and "dst_port" (unless it is ICMP traffic)`)
+	}
 	c.checkSCOExtensions(o, path)
+}
+
+// hasExtension reports whether the object has the extension name.
+func hasExtension(o *Value, name string) bool {
+	ext := o.Get("extensions")
+	return ext != nil && ext.Kind == Object && ext.Get(name) != nil
 }
 
 // protocolNames warns about protocol names that are not lower case, as
@@ -250,7 +288,7 @@ func socketOptions(c *checker, v *Value, path string) {
 			c.errorf(mp, "socket-option", "socket option %s must be an option name starting with SO_, ICMP_, ICMP6_, IP_, IPV6_, MCAST_, TCP_ or IRLMP_", quote(m.Name))
 		}
 		if !isInt(&m.Value) {
-			c.errorf(mp, "dict-value", "the value of socket option %s must be an integer, not a %s", quote(m.Name), m.Value.Kind)
+			c.errorf(mp, "dict-value", "the value of socket option %s must be an integer, not %s", quote(m.Name), aKind(m.Value.Kind))
 		}
 	}
 }
