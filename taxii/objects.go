@@ -1,0 +1,270 @@
+package taxii
+
+import (
+	"bufio"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/stix"
+)
+
+// release decides whether entry e of collection c may go to recipient p,
+// and returns the bytes to send: the stored bytes, or nil for entries read
+// without them (manifests, versions). It is the one gate every object
+// passes on its way out; handlers never write object bytes any other way.
+// Today an object goes to whoever may read its collection; the markings
+// work extends this to withhold or redact per recipient.
+func (s *Server) release(p *tearline.Principal, c *collection, e *tearline.Entry) ([]byte, bool) {
+	if p == nil || c == nil || !c.canRead {
+		return nil, false
+	}
+	return e.Raw, true
+}
+
+// released is a page after release: what may go out, and the cursor
+// that continues after the page whether or not its last entries went out.
+type released struct {
+	entries     []*tearline.Entry
+	raws        [][]byte
+	more        bool
+	next        string // the next token when more
+	first, last time.Time
+}
+
+// releasePage passes a store page through release.
+func (s *Server) releasePage(p *tearline.Principal, c *collection, page *tearline.ObjectPage) *released {
+	out := &released{more: page.More}
+	for _, e := range page.Entries {
+		raw, ok := s.release(p, c, e)
+		if !ok {
+			continue
+		}
+		if out.first.IsZero() {
+			out.first = e.DateAdded
+		}
+		out.last = e.DateAdded
+		out.entries = append(out.entries, e)
+		out.raws = append(out.raws, raw)
+	}
+	if page.More && len(page.Entries) > 0 {
+		// The cursor is the last entry the store returned, released or not,
+		// so that a page of withheld entries still moves the client on.
+		out.next = nextToken(page.Entries[len(page.Entries)-1].DateAdded, c.ID)
+	}
+	return out
+}
+
+// setDateAddedHeaders sets X-TAXII-Date-Added-First and -Last.
+func setDateAddedHeaders(w http.ResponseWriter, rel *released) {
+	if len(rel.entries) == 0 {
+		return
+	}
+	w.Header().Set("X-TAXII-Date-Added-First", dateAdded(rel.first))
+	w.Header().Set("X-TAXII-Date-Added-Last", dateAdded(rel.last))
+}
+
+// writeEnvelope streams a TAXII envelope: the released objects' bytes
+// exactly as stored, never re-serialized.
+func writeEnvelope(w http.ResponseWriter, rel *released) error {
+	head := `{"more":` + strconv.FormatBool(rel.more)
+	if rel.next != "" {
+		head += `,"next":"` + rel.next + `"`
+	}
+	size := len(head) + 1
+	if len(rel.raws) > 0 {
+		head += `,"objects":[`
+		size += len(`,"objects":[]`) + len(rel.raws) - 1
+		for _, raw := range rel.raws {
+			size += len(raw)
+		}
+	}
+	setDateAddedHeaders(w, rel)
+	w.Header().Set("Content-Type", mediaTAXII)
+	w.Header().Set("Content-Length", strconv.Itoa(size))
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(head)
+	for i, raw := range rel.raws {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.Write(raw)
+	}
+	if len(rel.raws) > 0 {
+		bw.WriteByte(']')
+	}
+	bw.WriteByte('}')
+	return bw.Flush()
+}
+
+func (s *Server) getObjects(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
+	c, err := s.readable(r, p)
+	if err != nil {
+		return err
+	}
+	f, err := s.parseFilter(r, objectsParams, c.ID)
+	if err != nil {
+		return err
+	}
+	page, err := s.b.QueryObjects(r.Context(), f.query(c.ID))
+	if err != nil {
+		return err
+	}
+	return writeEnvelope(w, s.releasePage(p, c, page))
+}
+
+// objectID returns the STIX id in the request path. EINVALID when it is
+// not one, so that no store query is made with it.
+func objectID(r *http.Request) (string, error) {
+	id := r.PathValue("object")
+	if _, _, err := stix.ParseID(id); err != nil {
+		return "", tearline.Errorf(tearline.EINVALID, "%q is not a STIX identifier (type--UUID): %v", id, err)
+	}
+	return id, nil
+}
+
+func (s *Server) getObject(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
+	c, err := s.readable(r, p)
+	if err != nil {
+		return err
+	}
+	id, err := objectID(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.parseFilter(r, objectParams, c.ID)
+	if err != nil {
+		return err
+	}
+	q := f.query(c.ID)
+	q.IDs = []string{id}
+	page, err := s.b.QueryObjects(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	rel := s.releasePage(p, c, page)
+	if len(rel.entries) == 0 && !rel.more && !f.positioned() {
+		return tearline.Errorf(tearline.ENOTFOUND, "collection %s holds no object %s matching the version filters", c.ID, id)
+	}
+	return writeEnvelope(w, rel)
+}
+
+// versionsResource is the TAXII versions resource (section 5.8.1), with
+// "next" as in envelopes so clients can page with it.
+type versionsResource struct {
+	More     bool     `json:"more"`
+	Next     string   `json:"next,omitempty"`
+	Versions []string `json:"versions,omitempty"`
+}
+
+func (s *Server) getVersions(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
+	c, err := s.readable(r, p)
+	if err != nil {
+		return err
+	}
+	id, err := objectID(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.parseFilter(r, versionsParams, c.ID)
+	if err != nil {
+		return err
+	}
+	q := f.query(c.ID)
+	q.IDs = []string{id}
+	q.Versions = []string{tearline.VersionAll}
+	q.NoRaw = true
+	page, err := s.b.QueryObjects(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	rel := s.releasePage(p, c, page)
+	if len(rel.entries) == 0 && !rel.more && !f.positioned() {
+		return tearline.Errorf(tearline.ENOTFOUND, "collection %s holds no object %s matching the filters", c.ID, id)
+	}
+	res := versionsResource{More: rel.more, Next: rel.next}
+	for _, e := range rel.entries {
+		res.Versions = append(res.Versions, entryVersion(e))
+	}
+	setDateAddedHeaders(w, rel)
+	writeTAXII(w, http.StatusOK, res)
+	return nil
+}
+
+// manifestRecord is one entry of a manifest (section 5.6.1).
+type manifestRecord struct {
+	ID        string `json:"id"`
+	DateAdded string `json:"date_added"`
+	Version   string `json:"version"`
+	MediaType string `json:"media_type"`
+}
+
+// manifestResource is the TAXII manifest resource, with "next" as in
+// envelopes so clients can page with it.
+type manifestResource struct {
+	More    bool             `json:"more"`
+	Next    string           `json:"next,omitempty"`
+	Objects []manifestRecord `json:"objects,omitempty"`
+}
+
+func (s *Server) getManifest(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
+	c, err := s.readable(r, p)
+	if err != nil {
+		return err
+	}
+	f, err := s.parseFilter(r, manifestParams, c.ID)
+	if err != nil {
+		return err
+	}
+	q := f.query(c.ID)
+	q.NoRaw = true
+	page, err := s.b.QueryObjects(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	rel := s.releasePage(p, c, page)
+	res := manifestResource{More: rel.more, Next: rel.next}
+	for _, e := range rel.entries {
+		res.Objects = append(res.Objects, manifestRecord{
+			ID:        e.ID,
+			DateAdded: dateAdded(e.DateAdded),
+			Version:   entryVersion(e),
+			MediaType: mediaSTIX,
+		})
+	}
+	setDateAddedHeaders(w, rel)
+	writeTAXII(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
+	c, err := s.collection(r, p)
+	if err != nil {
+		return err
+	}
+	if !c.canWipe {
+		return tearline.Errorf(tearline.EFORBIDDEN,
+			"deleting from collection %s needs a write grant for your organization and a key with role %q or higher", c.ID, tearline.RoleAnalyst)
+	}
+	id, err := objectID(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.parseFilter(r, deleteParams, c.ID)
+	if err != nil {
+		return err
+	}
+	n, err := s.b.DeleteObject(r.Context(), c.ID, id, f.versions, f.specVersions)
+	if tearline.ErrorCode(err) == tearline.ENOTFOUND {
+		return tearline.Errorf(tearline.ENOTFOUND, "collection %s holds no object %s matching the version filters", c.ID, id)
+	} else if err != nil {
+		return err
+	}
+	s.logger(r.Context()).Info("deleted object", "collection", c.ID, "object", id, "versions", n)
+	w.Header().Set("Content-Type", mediaTAXII)
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
