@@ -170,7 +170,7 @@ func (b *BundleReader) Next() ([]byte, int, error) {
 		case 2:
 			path := indexPath("objects", b.index)
 			if !b.skipSpace() {
-				return nil, 0, b.fail(b.truncated(path, `the "objects" list is not closed`))
+				return nil, 0, b.fail(b.truncated("objects", `the "objects" list is not closed`))
 			}
 			if b.buf[b.pos] == ']' {
 				b.pos++
@@ -234,7 +234,7 @@ func (b *BundleReader) expect(c byte, path, msg string) error {
 	}
 	b.pos++
 	if !b.skipSpace() {
-		return b.truncated(path, msg)
+		return b.truncated(path, "nothing follows "+describeByte(c))
 	}
 	return nil
 }
@@ -450,22 +450,10 @@ func (b *BundleReader) frameError(path string, start int, skipped int64, msg str
 	if skipped == 0 {
 		if _, err := ParseValue(b.buf[start:b.end]); err != nil {
 			se := err.(*SyntaxError)
-			return &SyntaxError{Offset: b.base + int64(start) + se.Offset, Path: joinIndexPath(path, se.Path), Msg: se.Msg}
+			return &SyntaxError{Offset: b.base + int64(start) + se.Offset, Path: joinPath(path, se.Path), Msg: se.Msg}
 		}
 	}
 	return &SyntaxError{Offset: off, Path: path, Msg: msg}
-}
-
-// joinIndexPath appends a relative path (which may start with an index) to
-// base.
-func joinIndexPath(base, rel string) string {
-	switch {
-	case rel == "":
-		return base
-	case base == "" || rel[0] == '[':
-		return base + rel
-	}
-	return base + "." + rel
 }
 
 // scanString consumes string contents from seg, after the opening quote or

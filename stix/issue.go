@@ -63,10 +63,17 @@ func (is Issues) filter(warn bool) Issues {
 	return out
 }
 
-// joinPath appends a member name to a JSON path.
+// joinPath appends a member name to a JSON path. name may also be a
+// relative path such as ParseValue reports: empty for the value itself, or
+// starting with an index ("[2].url").
 func joinPath(base, name string) string {
-	if base == "" {
+	switch {
+	case base == "":
 		return name
+	case name == "":
+		return base
+	case name[0] == '[':
+		return base + name
 	}
 	return base + "." + name
 }
