@@ -33,7 +33,7 @@ import (
 // Collections: "intel" and "other" in the default root, "second-root" in
 // API root "second".
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	db     *sqlite.DB
 	srv    *Server
@@ -73,7 +73,7 @@ func testLogger() *slog.Logger {
 
 // newEnv starts a server with cfg (testConfig when nil) and the fixtures.
 // The background workers run unless noStart.
-func newEnv(t *testing.T, cfg *Config, noStart bool) *env {
+func newEnv(t testing.TB, cfg *Config, noStart bool) *env {
 	t.Helper()
 	c := testConfig()
 	if cfg != nil {
@@ -202,7 +202,7 @@ type response struct {
 func (r *response) String() string { return fmt.Sprintf("%d %s", r.status, r.body) }
 
 // decode unmarshals the body into v.
-func (r *response) decode(t *testing.T, v any) {
+func (r *response) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
@@ -224,7 +224,7 @@ func (e *env) do(r req) *response {
 	return doWith(e.t, e.ts.Client(), e.ts.URL, r)
 }
 
-func doWith(t *testing.T, client *http.Client, base string, r req) *response {
+func doWith(t testing.TB, client *http.Client, base string, r req) *response {
 	t.Helper()
 	var body io.Reader
 	if r.body != nil {
@@ -277,7 +277,7 @@ func (e *env) post(who, path string, body []byte) *response {
 
 // expect checks the status of a response and, for errors, that the body
 // is a TAXII error object with the same http_status.
-func expect(t *testing.T, r *response, status int) {
+func expect(t testing.TB, r *response, status int) {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
@@ -356,7 +356,7 @@ type envelopeResource struct {
 }
 
 // ids returns the ids of the objects of an envelope.
-func (env *envelopeResource) ids(t *testing.T) []string {
+func (env *envelopeResource) ids(t testing.TB) []string {
 	t.Helper()
 	var out []string
 	for _, o := range env.Objects {
@@ -419,7 +419,7 @@ func (e *env) saves() chan saved {
 }
 
 // receive waits for a saved status, failing after a deadline.
-func receive(t *testing.T, ch chan saved) saved {
+func receive(t testing.TB, ch chan saved) saved {
 	t.Helper()
 	select {
 	case sv := <-ch:
@@ -432,7 +432,7 @@ func receive(t *testing.T, ch chan saved) saved {
 
 // completion resumes saved statuses until a complete one, which it
 // returns (resumed).
-func completion(t *testing.T, ch chan saved) *tearline.Status {
+func completion(t testing.TB, ch chan saved) *tearline.Status {
 	t.Helper()
 	for {
 		sv := receive(t, ch)
