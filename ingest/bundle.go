@@ -158,7 +158,7 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		if res.Object == nil {
 			rep.Invalid++
 			if opts.OnObject != nil {
-				id, version := identify(res.Raw)
+				id, version := Identify(res.Raw)
 				opts.OnObject(&Outcome{Index: res.Index, ID: id, Version: version, Issues: res.Issues})
 			}
 			return nil
@@ -186,9 +186,10 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 	return rep, err
 }
 
-// identify returns what can be read of the id and version of an invalid
-// object: its "id" and its "modified" (else "created") strings, as given.
-func identify(raw []byte) (id, version string) {
+// Identify returns what can be read of the id and version of an object,
+// valid or not: its "id" and its "modified" (else "created") strings as
+// given, or "" for what it lacks or when raw is not a JSON object.
+func Identify(raw []byte) (id, version string) {
 	if raw == nil {
 		return "", ""
 	}

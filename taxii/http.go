@@ -213,7 +213,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, h handlerFunc, pu
 	requestInfoOf(r.Context()).p = p
 	if err := h(w, r, p); err != nil {
 		if wroteHeader(w) {
-			s.logger(r.Context()).Error("response failed after it started", "err", err)
+			if r.Context().Err() != nil {
+				s.logger(r.Context()).Debug("client went away during the response", "err", err)
+			} else {
+				s.logger(r.Context()).Error("response failed after it started", "err", err)
+			}
 			panic(http.ErrAbortHandler)
 		}
 		s.writeError(w, r, err)

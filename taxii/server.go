@@ -292,9 +292,10 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 // Shutdown stops the background work: large POSTs are refused with 503
-// from now on, workers finish the batch they are storing and stop. A
-// submission stopped part way keeps its stored body and is resumed by the
-// next Start; re-adding the objects it already stored changes nothing. It
+// from now on, and workers stop at the next batch boundary (a batch still
+// being written is rolled back). A submission stopped part way keeps its
+// stored body and its last saved progress, and is resumed by the next
+// Start; re-adding the objects it already stored changes nothing. It
 // returns ctx's error if the workers have not stopped when ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()

@@ -310,23 +310,9 @@ func failRemaining(st *tearline.Status, body []byte, done []bool, msg string) {
 		if i < len(done) && done[i] {
 			continue
 		}
-		id, version := identify(raw)
+		id, version := ingest.Identify(raw)
 		st.Failures = append(st.Failures, tearline.StatusDetail{ID: id, Version: version, Message: msg})
 	}
-}
-
-// identify returns the id and the version (modified, else created) of an
-// object as given in its JSON, or "" for what it lacks.
-func identify(raw []byte) (id, version string) {
-	v, err := stix.ParseValue(raw)
-	if err != nil || v.Kind != stix.Object {
-		return "", ""
-	}
-	version = v.GetString("modified")
-	if version == "" {
-		version = v.GetString("created")
-	}
-	return v.GetString("id"), version
 }
 
 func cloneStatus(st *tearline.Status) *tearline.Status {
