@@ -78,15 +78,13 @@ func (c *checker) checkProp(p *prop, v *Value, path string) {
 	case kDict:
 		ok = c.checkDict(v, path, p.name)
 	case kBinary:
-		if ok = c.wantKind(v, String, path, p.name); ok {
-			if _, err := base64.StdEncoding.DecodeString(v.Str); err != nil {
-				c.errorf(path, "binary", "property %q must be base64-encoded binary data", p.name)
-				ok = false
-			}
+		if ok = c.wantKind(v, String, path, p.name); ok && !validBinary(v.Str) {
+			c.errorf(path, "binary", "property %q must be base64-encoded binary data (RFC 4648, padded, no line breaks)", p.name)
+			ok = false
 		}
 	case kHex:
-		if ok = c.wantKind(v, String, path, p.name); ok && !isHex(v.Str) {
-			c.errorf(path, "hex", "property %q must be a hexadecimal string", p.name)
+		if ok = c.wantKind(v, String, path, p.name); ok && !validHex(v.Str) {
+			c.errorf(path, "hex", "property %q must be a hexadecimal string of an even number of digits", p.name)
 			ok = false
 		}
 	case kObject:
@@ -300,6 +298,21 @@ func validDictKey(k string) bool {
 		}
 	}
 	return true
+}
+
+// validHex reports whether s is of the STIX hex type: a non-empty, even
+// number of hexadecimal digits.
+func validHex(s string) bool { return s != "" && len(s)%2 == 0 && isHex(s) }
+
+// validBinary reports whether s is of the STIX binary type: non-empty
+// padded base64 (RFC 4648 section 4) without the line breaks the Go decoder
+// would skip.
+func validBinary(s string) bool {
+	if s == "" || strings.ContainsAny(s, "\r\n") {
+		return false
+	}
+	_, err := base64.StdEncoding.DecodeString(s)
+	return err == nil
 }
 
 func isHex(s string) bool {

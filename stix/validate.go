@@ -92,9 +92,7 @@ func (c *checker) validate(o *Value, path string) *tearline.Object {
 	customType := registry[obj.Type] == nil
 	for _, name := range unknown {
 		if customType && ValidPropertyName(name) {
-			if v := o.Get(name); v.Kind == Null {
-				c.errorf(joinPath(path, name), "null", "property %q must not be null; omit it instead", name)
-			}
+			c.customValue(o.Get(name), joinPath(path, name), name)
 			continue
 		}
 		c.customProperty(o, path, name)
@@ -178,8 +176,22 @@ func (c *checker) customProperty(o *Value, path, name string) {
 	if !strings.HasPrefix(name, "x_") {
 		c.warnf(p, "custom-property-prefix", "property %s is not defined for this type; custom properties should start with \"x_\"", quote(name))
 	}
-	if v := o.Get(name); v != nil && v.Kind == Null {
+	c.customValue(o.Get(name), p, name)
+}
+
+// customValue applies the rules every custom property value follows: it is
+// not null or an empty list, and the names ending in "_hex" and "_bin" are
+// of the hex and binary types.
+func (c *checker) customValue(v *Value, p, name string) {
+	switch {
+	case v.Kind == Null:
 		c.errorf(p, "null", "property %q must not be null; omit it instead", name)
+	case v.Kind == Array && len(v.Elems) == 0:
+		c.errorf(p, "empty-list", "property %q must not be an empty list; omit it instead", name)
+	case strings.HasSuffix(name, "_hex") && (v.Kind != String || !validHex(v.Str)):
+		c.errorf(p, "hex", "property %q ends in \"_hex\", so it must be a hexadecimal string of an even number of digits", name)
+	case strings.HasSuffix(name, "_bin") && (v.Kind != String || !validBinary(v.Str)):
+		c.errorf(p, "binary", "property %q ends in \"_bin\", so it must be base64-encoded binary data", name)
 	}
 }
 
