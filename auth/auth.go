@@ -24,7 +24,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (*tea
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, cred, _ := strings.Cut(h, " ")
 		switch strings.ToLower(scheme) {
-		case "bearer":
+		case "bearer", "token": // "Token" is what taxii2-client's TokenAuth sends
 			return a.token(ctx, strings.TrimSpace(cred))
 		case "basic":
 			_, pass, ok := r.BasicAuth()

@@ -64,14 +64,14 @@ type Report struct {
 	Errors     int // MUST-rule findings, conflicts and bundle-level errors
 }
 
-// Bundle reads a STIX bundle from r and adds its valid objects to the
+// Bundle reads a STIX bundle (or a single STIX object) from r and adds its valid objects to the
 // collection in batches. Invalid objects are reported and skipped; the rest
 // are stored. A JSON syntax error stops the read: objects before it are
 // stored and the error (a *stix.SyntaxError) is returned with the report.
 // Store failures are returned as errors; re-ingesting the same bundle
 // changes nothing.
 func Bundle(ctx context.Context, store tearline.Store, collectionID string, r io.Reader, opts Options) (*Report, error) {
-	return run(ctx, store, collectionID, r, opts, stix.ReadBundle)
+	return run(ctx, store, collectionID, r, opts, stix.ReadDocument)
 }
 
 // Envelope is Bundle for a TAXII envelope ({"objects": [...]}), the body of

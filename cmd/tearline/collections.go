@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/sqlite"
 )
 
 func newCollectionsCmd(s *streams) *cobra.Command {
@@ -13,7 +15,7 @@ func newCollectionsCmd(s *streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "collections",
 		Aliases: []string{"collection"},
-		Short:   "List, create and delete collections",
+		Short:   "List, add and delete collections",
 	}
 	dataDirFlag(cmd.PersistentFlags(), &dir)
 
@@ -44,31 +46,68 @@ func newCollectionsCmd(s *streams) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	var title, description string
-	create := &cobra.Command{
-		Use:   "create ALIAS",
-		Short: "Create a collection",
-		Args:  cobra.ExactArgs(1),
+	var (
+		title, alias, description, apiRoot string
+		readers, writers                   []string
+	)
+	add := &cobra.Command{
+		Use:   "add --title TITLE [--alias ALIAS] [--read ORG]... [--write ORG]...",
+		Short: "Create a collection, grant organizations access, and print its id",
+		Long: `Create a collection and print its id. --read and --write (repeatable) give
+organizations (by name or id) read or write access; --write implies read.
+The alias, a short name for the CLI, defaults to the title in lower case with
+hyphens.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			store, err := openStore(ctx, dir)
-			if err != nil {
-				return err
+			if alias == "" {
+				alias = slug(title)
 			}
-			defer store.Close()
-			if title == "" {
-				title = args[0]
-			}
-			c := &tearline.Collection{Alias: args[0], Title: title, Description: description}
-			if err := store.CreateCollection(ctx, c); err != nil {
-				return err
-			}
-			fmt.Fprintf(s.out, "created collection %s (%s)\n", c.Alias, c.ID)
-			return nil
+			return withDB(cmd, dir, func(db *sqlite.DB) error {
+				ctx := cmd.Context()
+				grants := map[string]*tearline.Grant{}
+				var order []string
+				for _, list := range []struct {
+					orgs  []string
+					write bool
+				}{{readers, false}, {writers, true}} {
+					for _, name := range list.orgs {
+						o, err := db.FindOrganization(ctx, name)
+						if err != nil {
+							return fmt.Errorf("organization %q: %w", name, err)
+						}
+						g := grants[o.ID]
+						if g == nil {
+							g = &tearline.Grant{OrgID: o.ID}
+							grants[o.ID] = g
+							order = append(order, o.ID)
+						}
+						g.Read = true
+						g.Write = g.Write || list.write
+					}
+				}
+				c := &tearline.Collection{Alias: alias, Title: title, Description: description, APIRoot: apiRoot}
+				if err := db.CreateCollection(ctx, c); err != nil {
+					return err
+				}
+				for _, id := range order {
+					g := grants[id]
+					g.CollectionID = c.ID
+					if err := db.SetGrant(ctx, *g); err != nil {
+						return err
+					}
+				}
+				fmt.Fprintln(s.out, c.ID)
+				return nil
+			})
 		},
 	}
-	create.Flags().StringVar(&title, "title", "", "human-readable title (default: the alias)")
-	create.Flags().StringVar(&description, "description", "", "description")
+	add.Flags().StringVar(&title, "title", "", "human-readable title (required)")
+	add.Flags().StringVar(&alias, "alias", "", "short unique name (default: derived from the title)")
+	add.Flags().StringVar(&description, "description", "", "description")
+	add.Flags().StringVar(&apiRoot, "api-root", "", "TAXII API root serving the collection (default: the default root)")
+	add.Flags().StringSliceVar(&readers, "read", nil, "organization that may read (repeatable)")
+	add.Flags().StringSliceVar(&writers, "write", nil, "organization that may read and write (repeatable)")
+	add.MarkFlagRequired("title")
 	del := &cobra.Command{
 		Use:   "delete ID|ALIAS",
 		Short: "Delete a collection and the object versions only it holds",
@@ -91,6 +130,28 @@ func newCollectionsCmd(s *streams) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(list, create, del)
+	cmd.AddCommand(list, add, del)
 	return cmd
+}
+
+// slug turns a title into an alias: lower case letters and digits, other
+// runs of characters replaced by one hyphen.
+func slug(title string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(title) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		} else {
+			dash = true
+		}
+	}
+	if b.Len() > 64 {
+		return strings.TrimRight(b.String()[:64], "-")
+	}
+	return b.String()
 }

@@ -35,7 +35,7 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 
 func TestHelpOnEverySubcommand(t *testing.T) {
 	t.Parallel()
-	for _, sub := range [][]string{{}, {"version"}, {"validate"}, {"import"}, {"export"}, {"serve"}, {"collections"}, {"collections", "list"}, {"collections", "create"}} {
+	for _, sub := range [][]string{{}, {"version"}, {"validate"}, {"import"}, {"export"}, {"serve"}, {"collections"}, {"collections", "list"}, {"collections", "add"}, {"org", "add"}, {"key", "create"}} {
 		code, out, errOut := run(t, "", append(sub, "--help")...)
 		if code != 0 || !strings.Contains(out, "Usage:") {
 			t.Errorf("tearline %v --help: exit %d, stdout %q, stderr %q", sub, code, out, errOut)
@@ -212,14 +212,3 @@ func stripBundleID(s string) string {
 	return s[:i] + s[i+len(`"id": "bundle--`)+36:]
 }
 
-func TestServeInitialisesDataDir(t *testing.T) {
-	t.Parallel()
-	data := filepath.Join(t.TempDir(), "d")
-	code, out, errOut := run(t, "", "serve", "--data", data)
-	if code != 0 {
-		t.Fatalf("serve: exit %d\n%s\n%s", code, out, errOut)
-	}
-	if _, err := os.Stat(filepath.Join(data, "tearline.db")); err != nil {
-		t.Fatalf("data directory not initialised: %v", err)
-	}
-}

@@ -36,6 +36,8 @@ TEARLINE_DATA (default ./tearline-data).`,
 		newImportCmd(s),
 		newExportCmd(s),
 		newCollectionsCmd(s),
+		newOrgCmd(s),
+		newKeyCmd(s),
 		newServeCmd(s),
 	)
 	return root

@@ -1,27 +1,205 @@
 package main
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/tearline/tearline/sqlite"
+	"github.com/tearline/tearline/taxii"
 )
 
 func newServeCmd(s *streams) *cobra.Command {
-	var dir string
+	cfg := defaultServeConfig()
+	if d := os.Getenv("TEARLINE_DATA"); d != "" {
+		cfg.Data = d
+	}
+	var configFile string
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the Tearline server on the embedded store",
-		Args:  cobra.NoArgs,
+		Short: "Run the TAXII 2.1 server on the embedded store",
+		Long: `Run the Tearline TAXII 2.1 server (discovery at /taxii2/, admin API at
+/api/v1/) on the embedded store in the data directory.
+
+Settings come from flags, then TEARLINE_* environment variables, then the TOML
+file named by --config (or TEARLINE_CONFIG), then defaults. The TOML file uses
+the flag names with underscores (tls_cert = "server.pem") and may list API
+roots:
+
+    [[api_root]]
+    name = "default"
+    title = "Tearline"
+    max_content_length = 104857600
+
+SIGINT or SIGTERM stops the server gracefully: in-flight requests finish and
+accepted submissions are completed or kept to resume at the next start.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := openStore(cmd.Context(), dir)
+			if err := cfg.resolve(cmd.Flags(), configFile); err != nil {
+				return err
+			}
+			srv, err := startServer(cmd.Context(), cfg, s.errOut)
 			if err != nil {
 				return err
 			}
-			defer store.Close()
-			fmt.Fprintf(s.out, "data directory %s initialised\nTAXII server not built yet\n", dir)
-			return nil
+			fmt.Fprintf(s.out, "tearline serving TAXII 2.1 at %s/taxii2/ (data %s)\n", srv.URL(), cfg.Data)
+			errc := make(chan error, 1)
+			go func() { errc <- srv.Serve() }()
+			select {
+			case err := <-errc:
+				srv.Close(context.Background())
+				return err
+			case <-cmd.Context().Done():
+			}
+			fmt.Fprintln(s.out, "shutting down")
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			return srv.Close(ctx)
 		},
 	}
-	dataDirFlag(cmd.Flags(), &dir)
+	cfg.register(cmd.Flags())
+	cmd.Flags().StringVar(&configFile, "config", "", "TOML configuration file (env TEARLINE_CONFIG)")
 	return cmd
+}
+
+// server is a running Tearline server: the store, the TAXII handler and the
+// HTTP listener. Tests start it in-process with startServer.
+type server struct {
+	cfg   serveConfig
+	db    *sqlite.DB
+	taxii *taxii.Server
+	http  *http.Server
+	ln    net.Listener
+	tls   bool
+	log   *slog.Logger
+}
+
+// startServer opens the store, starts the TAXII server's background work
+// and binds the listener; Serve then answers requests.
+func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *server, err error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", cfg.LogLevel)
+	}
+	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
+	db, err := sqlite.Open(ctx, cfg.Data)
+	if err != nil {
+		return nil, fmt.Errorf("open data directory %s: %w", cfg.Data, err)
+	}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+	tc := taxii.Config{
+		Title:            cfg.Title,
+		Description:      cfg.Description,
+		Contact:          cfg.Contact,
+		PublicDiscovery:  cfg.PublicDiscovery,
+		MaxContentLength: cfg.MaxContentLength,
+		Logger:           logger,
+	}
+	for _, r := range cfg.APIRoots {
+		tc.APIRoots = append(tc.APIRoots, taxii.APIRoot{Name: r.Name, Title: r.Title, Description: r.Description, MaxContentLength: r.MaxContentLength})
+		if r.Default {
+			tc.DefaultRoot = r.Name
+		}
+	}
+	ts, err := taxii.New(tc, db)
+	if err != nil {
+		return nil, err
+	}
+	if err := ts.Start(ctx); err != nil {
+		return nil, err
+	}
+	s := &server{cfg: cfg, db: db, taxii: ts, log: logger}
+	s.http = &http.Server{
+		Handler:           ts.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if cfg.TLSCert != "" {
+		tlsCfg, err := serverTLS(cfg)
+		if err != nil {
+			ts.Shutdown(ctx)
+			return nil, err
+		}
+		s.http.TLSConfig = tlsCfg
+		s.tls = true
+	}
+	s.ln, err = net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		ts.Shutdown(ctx)
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	return s, nil
+}
+
+// serverTLS builds the TLS configuration: the server certificate and, with
+// a client CA, optional client certificates verified against it (tokens
+// still work for clients without one).
+func serverTLS(cfg serveConfig) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("load TLS certificate: %w", err)
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	if cfg.ClientCA != "" {
+		pem, err := os.ReadFile(cfg.ClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("read client CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("client CA %s holds no PEM certificate", cfg.ClientCA)
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	return tc, nil
+}
+
+// URL returns the base URL the server answers on.
+func (s *server) URL() string {
+	scheme := "http"
+	if s.tls {
+		scheme = "https"
+	}
+	return scheme + "://" + s.ln.Addr().String()
+}
+
+// Serve answers requests until Close; it returns nil after a graceful stop.
+func (s *server) Serve() error {
+	var err error
+	if s.tls {
+		err = s.http.ServeTLS(s.ln, "", "")
+	} else {
+		err = s.http.Serve(s.ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close stops accepting connections, lets in-flight requests finish (until
+// ctx expires), stops the TAXII background work and closes the store.
+func (s *server) Close(ctx context.Context) error {
+	errHTTP := s.http.Shutdown(ctx)
+	errTAXII := s.taxii.Shutdown(ctx)
+	errDB := s.db.Close()
+	return errors.Join(errHTTP, errTAXII, errDB)
 }

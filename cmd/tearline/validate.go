@@ -12,8 +12,9 @@ func newValidateCmd(s *streams) *cobra.Command {
 	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "validate FILE...",
-		Short: "Validate STIX 2.1 bundles",
-		Long: `Validate STIX 2.1 bundles against the specification.
+		Short: "Validate STIX 2.1 bundles (or single objects)",
+		Long: `Validate STIX 2.1 bundles, or files holding a single STIX object, against the
+specification.
 
 Each problem is printed as FILE: JSON-PATH: message [rule]. Errors break a MUST
 rule of STIX 2.1; warnings break a SHOULD rule and do not fail validation.
@@ -68,7 +69,7 @@ func validateFile(s *streams, name string, quiet bool) (validateSummary, error) 
 			fmt.Fprintf(s.out, "%s: %s\n", name, is)
 		}
 	}
-	bundleIssues, err := stix.ReadBundle(f, func(r *stix.Result) error {
+	bundleIssues, err := stix.ReadDocument(f, func(r *stix.Result) error {
 		sum.objects++
 		if r.Object == nil {
 			sum.invalid++

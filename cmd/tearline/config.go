@@ -1,0 +1,174 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/spf13/pflag"
+)
+
+// serveConfig is the configuration of `tearline serve`. Each field is set,
+// in order of precedence, by its flag, its TEARLINE_* environment variable,
+// the TOML file given by --config, or the default.
+type serveConfig struct {
+	Data             string          `toml:"data"`
+	Listen           string          `toml:"listen"`
+	TLSCert          string          `toml:"tls_cert"`
+	TLSKey           string          `toml:"tls_key"`
+	ClientCA         string          `toml:"client_ca"`
+	Title            string          `toml:"title"`
+	Description      string          `toml:"description"`
+	Contact          string          `toml:"contact"`
+	PublicDiscovery  bool            `toml:"public_discovery"`
+	MaxContentLength int64           `toml:"max_content_length"`
+	ReadTimeout      time.Duration   `toml:"read_timeout"`
+	WriteTimeout     time.Duration   `toml:"write_timeout"`
+	ShutdownTimeout  time.Duration   `toml:"shutdown_timeout"`
+	LogLevel         string          `toml:"log_level"`
+	APIRoots         []apiRootConfig `toml:"api_root"`
+}
+
+// apiRootConfig is one [[api_root]] table of the TOML file.
+type apiRootConfig struct {
+	Name             string `toml:"name"`
+	Title            string `toml:"title"`
+	Description      string `toml:"description"`
+	MaxContentLength int64  `toml:"max_content_length"`
+	Default          bool   `toml:"default"`
+}
+
+func defaultServeConfig() serveConfig {
+	return serveConfig{
+		Data:             "tearline-data",
+		Listen:           "127.0.0.1:8080",
+		Title:            "Tearline",
+		Description:      "Tearline TAXII 2.1 server",
+		MaxContentLength: 100 << 20,
+		ReadTimeout:      2 * time.Minute,
+		WriteTimeout:     5 * time.Minute,
+		ShutdownTimeout:  30 * time.Second,
+		LogLevel:         "info",
+	}
+}
+
+// option ties one setting to its flag, environment variable and TOML key.
+type option struct {
+	flag, usage string
+	ptr         any // *string, *bool, *int64 or *time.Duration
+}
+
+func (c *serveConfig) options() []option {
+	return []option{
+		{"data", "data directory of the embedded store", &c.Data},
+		{"listen", "address to listen on (host:port)", &c.Listen},
+		{"tls-cert", "TLS certificate file (PEM); enables HTTPS", &c.TLSCert},
+		{"tls-key", "TLS private key file (PEM)", &c.TLSKey},
+		{"client-ca", "CA certificates (PEM) for TLS client certificate authentication", &c.ClientCA},
+		{"title", "server title in TAXII discovery", &c.Title},
+		{"description", "server description in TAXII discovery", &c.Description},
+		{"contact", "contact information in TAXII discovery", &c.Contact},
+		{"public-discovery", "serve TAXII discovery without credentials", &c.PublicDiscovery},
+		{"max-content-length", "largest accepted request body in bytes", &c.MaxContentLength},
+		{"read-timeout", "time allowed to read a whole request (slow clients are cut off)", &c.ReadTimeout},
+		{"write-timeout", "time allowed to write a whole response", &c.WriteTimeout},
+		{"shutdown-timeout", "time in-flight requests get to finish on SIGINT/SIGTERM", &c.ShutdownTimeout},
+		{"log-level", "debug, info, warn or error", &c.LogLevel},
+	}
+}
+
+// envName returns the environment variable of a flag: TEARLINE_TLS_CERT for
+// tls-cert.
+func envName(flag string) string {
+	return "TEARLINE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// register adds the flags, with defaults from c, to fs.
+func (c *serveConfig) register(fs *pflag.FlagSet) {
+	for _, o := range c.options() {
+		usage := fmt.Sprintf("%s (env %s)", o.usage, envName(o.flag))
+		switch p := o.ptr.(type) {
+		case *string:
+			fs.StringVar(p, o.flag, *p, usage)
+		case *bool:
+			fs.BoolVar(p, o.flag, *p, usage)
+		case *int64:
+			fs.Int64Var(p, o.flag, *p, usage)
+		case *time.Duration:
+			fs.DurationVar(p, o.flag, *p, usage)
+		}
+	}
+}
+
+// resolve applies the TOML file and the environment below the flags the
+// user set: it re-reads the flag values after loading the lower layers.
+func (c *serveConfig) resolve(fs *pflag.FlagSet, configFile string) error {
+	// Remember the flags given on the command line.
+	given := map[string]string{}
+	fs.Visit(func(f *pflag.Flag) { given[f.Name] = f.Value.String() })
+
+	if configFile == "" {
+		configFile = os.Getenv("TEARLINE_CONFIG")
+	}
+	if configFile != "" {
+		md, err := toml.DecodeFile(configFile, c)
+		if err != nil {
+			return fmt.Errorf("config file %s: %w", configFile, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			return fmt.Errorf("config file %s: unknown setting %q", configFile, und[0].String())
+		}
+	}
+	for _, o := range c.options() {
+		v, ok := os.LookupEnv(envName(o.flag))
+		if !ok {
+			continue
+		}
+		if err := setOption(o, v); err != nil {
+			return fmt.Errorf("environment %s=%q: %w", envName(o.flag), v, err)
+		}
+	}
+	for _, o := range c.options() {
+		if v, ok := given[o.flag]; ok {
+			if err := setOption(o, v); err != nil {
+				return fmt.Errorf("--%s %q: %w", o.flag, v, err)
+			}
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if c.ClientCA != "" && c.TLSCert == "" {
+		return fmt.Errorf("--client-ca needs TLS: set --tls-cert and --tls-key")
+	}
+	return nil
+}
+
+func setOption(o option, v string) error {
+	switch p := o.ptr.(type) {
+	case *string:
+		*p = v
+	case *bool:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false")
+		}
+		*p = b
+	case *int64:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("want a positive integer")
+		}
+		*p = n
+	case *time.Duration:
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a positive duration such as 30s or 2m")
+		}
+		*p = d
+	}
+	return nil
+}
