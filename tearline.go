@@ -32,6 +32,11 @@ type Object struct {
 	// Raw is the object's JSON exactly as submitted, custom properties and
 	// whitespace included. It is never re-serialized.
 	Raw []byte
+	// Digest is the SHA-256 of the object's content in a canonical form
+	// (member order, whitespace and number spelling do not count), so the
+	// same version sent twice with different formatting is recognised as
+	// the same. Zero when unknown; stores then hash Raw.
+	Digest [32]byte
 }
 
 // VersionKey returns o.Version in VersionLayout, the key that identifies the

@@ -29,6 +29,7 @@ func ValidateObject(raw []byte, path string) (*tearline.Object, Issues) {
 		return nil, c.issues
 	}
 	obj.Raw = raw
+	obj.Digest = Digest(&v)
 	return obj, c.issues
 }
 
