@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"runtime"
 	"sync"
@@ -591,7 +590,7 @@ const (
 // calls fn with each result in bundle order. It also reports, as issues on
 // the later object, a second version of the same id and version: an error
 // (naming the first index) when the content differs, a warning when it is
-// byte for byte the same. It returns the bundle-level issues, and a
+// the same (the same Digest: formatting aside). It returns the bundle-level issues, and a
 // *SyntaxError when the JSON is malformed (results up to that point have
 // been delivered), a wrapped read error of r, or the first error fn returns.
 // In every case all goroutines it started have ended when it returns.
@@ -680,10 +679,9 @@ func readObjects(br *BundleReader, fn func(*Result) error) (Issues, error) {
 		nsec int
 	}
 	type seenAt struct {
-		index int
-		sum   uint64
+		index  int
+		digest [32]byte
 	}
-	seed := maphash.MakeSeed()
 	seen := map[versionKey]seenAt{}
 	var fnErr error
 	for b := range ordered {
@@ -694,18 +692,17 @@ func readObjects(br *BundleReader, fn func(*Result) error) (Issues, error) {
 		for _, res := range b.results {
 			if res.Object != nil {
 				key := versionKey{res.Object.ID, res.Object.Version.Unix(), res.Object.Version.Nanosecond()}
-				sum := maphash.Bytes(seed, res.Raw)
 				if prev, dup := seen[key]; dup {
-					if prev.sum != sum {
+					if prev.digest != res.Object.Digest {
 						res.Issues = append(res.Issues, Issue{Path: res.Path, Rule: "duplicate-id",
 							Message: fmt.Sprintf("object %s version %s appears again with different content (first at objects[%d])", res.Object.ID, res.Object.VersionKey(), prev.index)})
 						res.Object = nil
 					} else {
 						res.Issues = append(res.Issues, Issue{Path: res.Path, Rule: "duplicate-object", Warning: true,
-							Message: fmt.Sprintf("object %s is repeated (identical to objects[%d])", res.Object.ID, prev.index)})
+							Message: fmt.Sprintf("object %s is repeated (the same content as objects[%d])", res.Object.ID, prev.index)})
 					}
 				} else {
-					seen[key] = seenAt{res.Index, sum}
+					seen[key] = seenAt{res.Index, res.Object.Digest}
 				}
 			}
 			if err := fn(res); err != nil {

@@ -149,7 +149,9 @@ func TestReadBundleWarnings(t *testing.T) {
 		want string // the one warning
 	}{
 		{"identical duplicate", bundleOf(xobj(0, ""), xobj(0, "")),
-			"objects[1]: object x-test--00000000-0000-4000-8000-000000000000 is repeated (identical to objects[0])"},
+			"objects[1]: object x-test--00000000-0000-4000-8000-000000000000 is repeated (the same content as objects[0])"},
+		{"duplicate formatted differently", bundleOf(xobj(0, ""), strings.ReplaceAll(xobj(0, ""), ", ", ",\n  ")),
+			"objects[1]: object x-test--00000000-0000-4000-8000-000000000000 is repeated (the same content as objects[0])"},
 		{"no objects", `{"type": "bundle", "id": "` + testBundleID + `"}`, `objects: the bundle has no "objects"`},
 		{"spec_version", `{"type": "bundle", "id": "` + testBundleID + `", "spec_version": "2.0", "objects": [` + xobj(0, "") + `]}`,
 			`spec_version: bundles have no "spec_version" in STIX 2.1`},
