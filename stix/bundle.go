@@ -333,20 +333,7 @@ func (b *BundleReader) scanValue(path string) (raw []byte, size int64, err error
 	start := b.pos
 	i := start
 	var skipped int64 // bytes of this value dropped from the buffer
-	// more makes input available at i, dropping the value's bytes read so
-	// far once it is over the size limit.
-	more := func() bool {
-		keep := start
-		if skipped > 0 || int64(i-start) > MaxObjectSize {
-			skipped += int64(i - start)
-			start = i
-			keep = i
-		}
-		shift, ok := b.fill(keep)
-		i -= shift
-		start -= shift
-		return ok
-	}
+	var ok bool
 	done := func() ([]byte, int64, error) {
 		b.pos = i
 		size := skipped + int64(i-start)
@@ -365,7 +352,10 @@ func (b *BundleReader) scanValue(path string) (raw []byte, size int64, err error
 			for i < b.end && !delimiter[b.buf[i]] {
 				i++
 			}
-			if i < b.end || !more() {
+			if i < b.end {
+				break
+			}
+			if start, i, skipped, ok = b.more(start, i, skipped); !ok {
 				break
 			}
 		}
@@ -385,7 +375,7 @@ func (b *BundleReader) scanValue(path string) (raw []byte, size int64, err error
 	inStr, esc := false, false
 	for {
 		if i >= b.end {
-			if !more() {
+			if start, i, skipped, ok = b.more(start, i, skipped); !ok {
 				if b.rerr != nil {
 					return nil, 0, b.rerr
 				}
@@ -439,6 +429,21 @@ func (b *BundleReader) scanValue(path string) (raw []byte, size int64, err error
 	}
 	b.stack = stack
 	return done()
+}
+
+// more reads more input for scanValue, which has framed the bytes from
+// start to i of a value (skipped bytes before them already dropped). Once
+// the value is over the size limit its bytes are dropped as they are read.
+// It returns the updated positions and whether more input was read.
+func (b *BundleReader) more(start, i int, skipped int64) (int, int, int64, bool) {
+	keep := start
+	if skipped > 0 || int64(i-start) > MaxObjectSize {
+		skipped += int64(i - start)
+		start = i
+		keep = i
+	}
+	shift, ok := b.fill(keep)
+	return start - shift, i - shift, skipped, ok
 }
 
 // frameError reports a framing error in the value that starts at start and

@@ -1,6 +1,7 @@
 package stix
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"sync"
@@ -309,6 +310,17 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// special8 reports whether any of the eight bytes in x is a control
+// character, '"', '\\' or non-ASCII: the bytes that end the fast path of a
+// string. (The classic SWAR tests; each is exact about whether some byte
+// matches.)
+func special8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (ones * '"')
+	bs := x ^ (ones * '\\')
+	return ((x-ones*0x20)&^x|(q-ones)&^q|(bs-ones)&^bs|x)&highs != 0
+}
+
 // str parses a string at p.pos (which holds the opening quote). name marks
 // member names, which are interned.
 func (p *parser) str(name bool) (string, *pathError) {
@@ -317,6 +329,10 @@ func (p *parser) str(name bool) (string, *pathError) {
 	i := start
 	ascii := true
 	for {
+		// Eight bytes at a time while none needs a closer look.
+		for i+8 <= len(d) && !special8(binary.LittleEndian.Uint64(d[i:])) {
+			i += 8
+		}
 		for i < len(d) && plain[d[i]] {
 			i++
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tearline/tearline/stix"
@@ -226,6 +227,29 @@ func TestValueGet(t *testing.T) {
 		stix.String: "string", stix.Object: "object", stix.Array: "array", stix.Kind(42): "kind(42)"} {
 		if got := k.String(); got != want {
 			t.Errorf("Kind(%d).String() = %q, want %q", k, got, want)
+		}
+	}
+}
+
+// TestParseValueStringBlocks moves each kind of special byte through every
+// position of an eight-byte block, for the fast path of string scanning.
+func TestParseValueStringBlocks(t *testing.T) {
+	t.Parallel()
+	for _, special := range []string{`\"`, `\\`, `\n`, "é", "\x00", "\x1f", "\x7f", "\xff", `"`} {
+		for pos := range 17 {
+			s := strings.Repeat("a", pos) + special + strings.Repeat("b", 16-pos)
+			in := `"` + s + `"`
+			v, err := stix.ParseValue([]byte(in))
+			var want any
+			jerr := json.Unmarshal([]byte(in), &want)
+			valid := jerr == nil && utf8.ValidString(s)
+			if valid != (err == nil) {
+				t.Errorf("ParseValue(%q): %v; encoding/json: %v", in, err, jerr)
+				continue
+			}
+			if err == nil && v.Str != want {
+				t.Errorf("ParseValue(%q) = %q, want %q", in, v.Str, want)
+			}
 		}
 	}
 }
