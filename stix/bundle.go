@@ -2,6 +2,7 @@ package stix
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -396,6 +397,9 @@ func (b *BundleReader) scanValue(path string) (raw []byte, size int64, err error
 				break
 			}
 			continue
+		}
+		for i+8 <= b.end && binary.LittleEndian.Uint64(b.buf[i:]) == spaces8 {
+			i += 8
 		}
 		for i < b.end && !structural[b.buf[i]] {
 			i++

@@ -201,10 +201,17 @@ func (p *parser) describeByte() string {
 var isSpace = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
 
 func (p *parser) skipSpace() {
+	// Indentation comes in runs of spaces: eight at a time first.
+	for p.pos+8 <= len(p.data) && binary.LittleEndian.Uint64(p.data[p.pos:]) == spaces8 {
+		p.pos += 8
+	}
 	for p.pos < len(p.data) && isSpace[p.data[p.pos]] {
 		p.pos++
 	}
 }
+
+// spaces8 is eight spaces read as a little-endian uint64.
+const spaces8 = 0x2020202020202020
 
 func (p *parser) value(depth int) (Value, *pathError) {
 	if p.pos >= len(p.data) {
