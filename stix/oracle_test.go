@@ -456,7 +456,25 @@ func TestOracleMutations(t *testing.T) {
 		}
 		byType[v.GetString("type")] = raw
 	}
+	// Under the race detector (twenty times slower here) every fifth
+	// mutant is judged: the race detector has nothing to find in this
+	// single-goroutine loop, and the plain run covers them all.
+	stride := 1
+	if raceEnabled {
+		stride = 5
+	}
 	mutants, laxer := 0, 0
+	judge := func(name string, raw []byte) {
+		mutants++
+		if mutants%stride != 0 {
+			return
+		}
+		j := o.judge(t, name, raw)
+		if j.accepted && len(j.schema) > 0 && !allowlisted(j.schema) {
+			laxer++
+		}
+		j.checkNotLaxer(t)
+	}
 	for _, typ := range slices.Sorted(mapsKeys(byType)) {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(byType[typ], &obj); err != nil {
@@ -488,23 +506,13 @@ func TestOracleMutations(t *testing.T) {
 					t.Fatal(err)
 				}
 				obj[name] = orig
-				mutants++
-				j := o.judge(t, fmt.Sprintf("%s with %s %s", typ, name, label), raw)
-				if j.accepted && len(j.schema) > 0 && !allowlisted(j.schema) {
-					laxer++
-				}
-				j.checkNotLaxer(t)
+				judge(fmt.Sprintf("%s with %s %s", typ, name, label), raw)
 			}
 		}
 		for _, add := range oracleAdditions {
 			raw := append(bytes.TrimSuffix(bytes.TrimSpace(slices.Clone(byType[typ])), []byte("}")), []byte(", "+add+"}")...)
-			mutants++
-			j := o.judge(t, fmt.Sprintf("%s with %s", typ, add), raw)
-			if j.accepted && len(j.schema) > 0 && !allowlisted(j.schema) {
-				laxer++
-			}
-			j.checkNotLaxer(t)
+			judge(fmt.Sprintf("%s with %s", typ, add), raw)
 		}
 	}
-	t.Logf("%d mutants of %d types; %d accepted by ValidateObject but rejected by the schema", mutants, len(byType), laxer)
+	t.Logf("%d mutants of %d types, %d judged; %d accepted by ValidateObject but rejected by the schema", mutants, len(byType), mutants/stride, laxer)
 }
