@@ -2,7 +2,9 @@ package stix
 
 import (
 	"errors"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ValidTypeName reports whether s follows the STIX type naming rules: 3 to
@@ -101,10 +103,15 @@ func hexVal(c byte) byte {
 	return 255
 }
 
-// quote returns s in double quotes, shortened when long.
+// quote returns s as a Go-syntax quoted string for a message, shortened
+// when long (at a character boundary, so the message stays valid UTF-8).
 func quote(s string) string {
 	if len(s) > 80 {
-		s = s[:77] + "..."
+		cut := 77
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "..."
 	}
-	return `"` + s + `"`
+	return strconv.Quote(s)
 }

@@ -3,6 +3,7 @@ package stix_test
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tearline/tearline/stix"
 )
@@ -85,6 +86,18 @@ func TestValidPropertyName(t *testing.T) {
 	} {
 		if got := stix.ValidPropertyName(s); got != want {
 			t.Errorf("ValidPropertyName(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestParseIDMessages checks that error messages quote what they show and
+// stay valid UTF-8 when they shorten it.
+func TestParseIDMessages(t *testing.T) {
+	t.Parallel()
+	for _, typ := range []string{strings.Repeat("é", 60), "a\"b\nc", strings.Repeat("x", 100) + "\xff"} {
+		_, _, err := stix.ParseID(typ + "--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f")
+		if err == nil || !utf8.ValidString(err.Error()) || strings.ContainsAny(err.Error(), "\n") {
+			t.Errorf("ParseID(%q...): %q", typ, err)
 		}
 	}
 }
