@@ -93,6 +93,42 @@ func testAddObjectsInBatch(t *testing.T, s tearline.Store) {
 	}
 }
 
+// testReformatted checks that a version whose JSON differs only in the
+// whitespace between tokens is the same version, kept in its first bytes,
+// while any other difference, even inside a string, is a conflict.
+func testReformatted(t *testing.T, s tearline.Store) {
+	c1 := mustCreate(t, s, "c1")
+	c2 := mustCreate(t, s, "c2")
+	o := newObject(t, "identity", 1, "2016-08-08T15:50:10.983Z")
+	o.Raw = []byte(`{"type": "identity", "id": "identity--1", "name": "The  MITRE Corporation"}`)
+	pretty := *o
+	pretty.Raw = []byte("{\n    \"type\":\"identity\",\r\n\t\"id\" : \"identity--1\",\n\n    \"name\": \"The  MITRE Corporation\"\n}\n")
+	inString := *o
+	inString.Raw = []byte(`{"type": "identity", "id": "identity--1", "name": "The MITRE Corporation"}`)
+
+	r1 := mustAdd(t, s, c1.ID, o, &pretty, &inString)
+	if d := cmp.Diff([]tearline.AddStatus{tearline.Added, tearline.Duplicate, tearline.Conflict}, statuses(r1)); d != "" {
+		t.Errorf("same batch (-want +got):\n%s", d)
+	}
+	r2 := mustAdd(t, s, c1.ID, &pretty, &inString)
+	if d := cmp.Diff([]tearline.AddStatus{tearline.Duplicate, tearline.Conflict}, statuses(r2)); d != "" {
+		t.Errorf("later batch (-want +got):\n%s", d)
+	}
+	if !r2[0].DateAdded.Equal(r1[0].DateAdded) {
+		t.Errorf("reformatted duplicate DateAdded = %v, want %v", r2[0].DateAdded, r1[0].DateAdded)
+	}
+	r3 := mustAdd(t, s, c2.ID, &pretty)
+	if r3[0].Status != tearline.Added {
+		t.Errorf("reformatted version into another collection: %v, want added", r3[0].Status)
+	}
+	for _, c := range []*tearline.Collection{c1, c2} {
+		page := mustQuery(t, s, tearline.ObjectQuery{CollectionID: c.ID})
+		if len(page.Entries) != 1 || !bytes.Equal(page.Entries[0].Raw, o.Raw) {
+			t.Errorf("collection %s: want the first stored bytes %q, got %v", c.Alias, o.Raw, page.Entries)
+		}
+	}
+}
+
 func testAddObjectsInvalid(t *testing.T, s tearline.Store) {
 	c := mustCreate(t, s, "c")
 	ok := newObject(t, "indicator", 1, "2020-01-01T00:00:00Z")

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) tearline.Store) {
 		{"DeleteCollection", testDeleteCollection},
 		{"AddObjects", testAddObjects},
 		{"AddObjectsInBatch", testAddObjectsInBatch},
+		{"Reformatted", testReformatted},
 		{"AddObjectsInvalid", testAddObjectsInvalid},
 		{"AddObjectsCanceled", testAddObjectsCanceled},
 		{"RawBytes", testRawBytes},

@@ -38,11 +38,15 @@ CREATE TABLE objects (
 -- clustered by (collection, date_added), the order of every TAXII listing.
 -- id, type, spec_version and version are copied from objects so that filters
 -- are answered from this table's indexes. is_first and is_last flag the
--- earliest and the latest version of the id within the collection.
+-- earliest and the latest version of the id within the collection. object is
+-- the row key of the version in objects, for the join that reads raw; it has
+-- no foreign key, whose check on every delete from objects would need an
+-- index of its own: the code deletes an object version only once no
+-- membership names its id and version.
 CREATE TABLE collection_objects (
 	collection   INTEGER NOT NULL REFERENCES collections (pk) ON DELETE CASCADE,
 	date_added   INTEGER NOT NULL, -- microseconds since the epoch
-	object       INTEGER NOT NULL REFERENCES objects (pk),
+	object       INTEGER NOT NULL,
 	id           TEXT    NOT NULL,
 	type         TEXT    NOT NULL,
 	spec_version TEXT    NOT NULL,
@@ -52,11 +56,13 @@ CREATE TABLE collection_objects (
 	PRIMARY KEY (collection, date_added)
 ) STRICT, WITHOUT ROWID;
 
-CREATE UNIQUE INDEX collection_objects_id ON collection_objects (collection, id, version);
+-- collection_objects_version finds a version in a collection, the versions
+-- of an id in a collection, and (by its prefix) whether any collection still
+-- holds a version.
+CREATE UNIQUE INDEX collection_objects_version ON collection_objects (id, version, collection);
 CREATE INDEX collection_objects_type ON collection_objects (collection, type, date_added);
 CREATE INDEX collection_objects_last ON collection_objects (collection, date_added) WHERE is_last = 1;
 CREATE INDEX collection_objects_first ON collection_objects (collection, date_added) WHERE is_first = 1;
-CREATE INDEX collection_objects_object ON collection_objects (object);
 
 -- +goose Down
 DROP TABLE collection_objects;

@@ -1,0 +1,360 @@
+package sqlite
+
+import (
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tearline/tearline"
+)
+
+// AddObjects works in three steps: one query loads what is stored of the
+// batch's ids; the batch is then decided in memory (conflict, duplicate or
+// added, with date_added and the first/last flags); last, the new rows are
+// written with multi-row INSERTs. database/sql and the driver spend
+// microseconds on every statement, more on queries than on executions, so
+// the statement count, not SQLite, would otherwise bound a bulk import.
+const (
+	// lookupSQL returns every stored version of the ids in the JSON array ?2,
+	// with its date_added when collection ?1 holds it.
+	lookupSQL = `SELECT o.id, o.version, o.pk, o.hash, co.date_added
+		FROM objects o LEFT JOIN collection_objects co
+			ON co.id = o.id AND co.version = o.version AND co.collection = ?1
+		WHERE o.id IN (SELECT value FROM json_each(?2))`
+	insertObjectSQL = `INSERT INTO objects (pk, id, version, type, spec_version, created, revoked, hash, raw) VALUES `
+	objectParams    = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertMemberSQL = `INSERT INTO collection_objects
+		(collection, date_added, object, id, type, spec_version, version, is_first, is_last) VALUES `
+	memberParams  = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	clearFirstSQL = `UPDATE collection_objects SET is_first = 0 WHERE id = ? AND version = ? AND collection = ?`
+	clearLastSQL  = `UPDATE collection_objects SET is_last = 0 WHERE id = ? AND version = ? AND collection = ?`
+	// rowsPerInsert is the number of rows of a multi-row INSERT: large
+	// enough to amortize the per-statement cost, small enough to stay far
+	// below SQLite's limit of 32766 parameters.
+	rowsPerInsert = 64
+)
+
+// hashAll returns the SHA-256 of each object's bytes, spread over the CPUs
+// when there is much to hash.
+func hashAll(objs []*tearline.Object) [][sha256.Size]byte {
+	hashes := make([][sha256.Size]byte, len(objs))
+	total := 0
+	for _, o := range objs {
+		total += len(o.Raw)
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(objs))
+	if total < 1<<20 || workers < 2 {
+		for i, o := range objs {
+			hashes[i] = sha256.Sum256(o.Raw)
+		}
+		return hashes
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(objs); i += workers {
+				hashes[i] = sha256.Sum256(objs[i].Raw)
+			}
+		})
+	}
+	wg.Wait()
+	return hashes
+}
+
+// versionRef identifies an object version.
+type versionRef struct{ id, version string }
+
+// storedVersion is what the adder knows of a stored object version.
+type storedVersion struct {
+	pk        int64
+	hash      [sha256.Size]byte
+	dateAdded int64 // in the collection; 0 when the collection lacks it
+}
+
+// span is the earliest and latest version of an id in the collection, now
+// and as they were stored before the batch.
+type span struct{ first, last, storedFirst, storedLast string }
+
+// member is a membership to insert.
+type member struct {
+	o         *tearline.Object
+	ref       versionRef
+	pk        int64
+	dateAdded int64
+}
+
+// adder decides and writes one AddObjects batch within a write transaction.
+// Writers are serialized, so what it reads at the start stays true but for
+// its own writes, which it records as it goes.
+type adder struct {
+	tx         *sql.Tx
+	collection int64
+	lastAdded  int64 // last date_added assigned in the collection
+	now        int64
+	nextPK     int64 // row key of the next new object version
+
+	versions map[versionRef]*storedVersion // stored versions of the batch's ids
+	spans    map[string]*span              // of the batch's ids in the collection
+
+	objects []*tearline.Object // new object versions, in pk order from firstPK
+	hashes  [][sha256.Size]byte
+	firstPK int64
+	members []member
+}
+
+// newAdder looks up the collection and what is stored of the objects' ids.
+func newAdder(tx *sql.Tx, collectionID string, objs []*tearline.Object) (*adder, error) {
+	a := &adder{
+		tx:       tx,
+		now:      micros(time.Now()),
+		versions: make(map[versionRef]*storedVersion, len(objs)),
+		spans:    make(map[string]*span),
+	}
+	var err error
+	if a.collection, a.lastAdded, err = collectionPK(tx, collectionID); err != nil {
+		return nil, err
+	}
+	// Row keys are assigned here rather than by SQLite so that rows that
+	// refer to a new object can be written without asking for its key.
+	if err := tx.QueryRow(`SELECT coalesce(max(pk), 0) + 1 FROM objects`).Scan(&a.nextPK); err != nil {
+		return nil, err
+	}
+	a.firstPK = a.nextPK
+	return a, a.lookup(objs)
+}
+
+// lookup loads the stored versions of the objects' ids.
+func (a *adder) lookup(objs []*tearline.Object) error {
+	seen := make(map[string]bool, len(objs))
+	ids := make([]string, 0, len(objs))
+	for _, o := range objs {
+		if !seen[o.ID] {
+			seen[o.ID] = true
+			ids = append(ids, o.ID)
+		}
+	}
+	idsJSON, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	rows, err := a.tx.Query(lookupSQL, a.collection, string(idsJSON))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			ref       versionRef
+			v         storedVersion
+			hash      []byte
+			dateAdded sql.NullInt64
+		)
+		if err := rows.Scan(&ref.id, &ref.version, &v.pk, &hash, &dateAdded); err != nil {
+			return err
+		}
+		copy(v.hash[:], hash)
+		v.dateAdded = dateAdded.Int64
+		a.versions[ref] = &v
+		if dateAdded.Valid {
+			a.extend(ref)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, sp := range a.spans {
+		sp.storedFirst, sp.storedLast = sp.first, sp.last
+	}
+	return nil
+}
+
+// extend records that the collection holds version ref.
+func (a *adder) extend(ref versionRef) {
+	sp := a.spans[ref.id]
+	switch {
+	case sp == nil:
+		a.spans[ref.id] = &span{first: ref.version, last: ref.version}
+	case ref.version < sp.first:
+		sp.first = ref.version
+	case ref.version > sp.last:
+		sp.last = ref.version
+	}
+}
+
+// add decides what becomes of one object version and queues its rows.
+func (a *adder) add(o *tearline.Object, hash [sha256.Size]byte) (tearline.AddResult, error) {
+	ref := versionRef{o.ID, versionKey(o.Version)}
+	v := a.versions[ref]
+	switch {
+	case v == nil:
+		v = &storedVersion{pk: a.nextPK, hash: hash}
+		a.nextPK++
+		a.versions[ref] = v
+		a.objects = append(a.objects, o)
+		a.hashes = append(a.hashes, hash)
+	case v.hash != hash:
+		same, err := a.sameContent(v, o.Raw)
+		if err != nil {
+			return tearline.AddResult{}, err
+		}
+		if !same {
+			return tearline.AddResult{Status: tearline.Conflict}, nil
+		}
+		if v.dateAdded != 0 {
+			return tearline.AddResult{Status: tearline.Duplicate, DateAdded: fromMicros(v.dateAdded)}, nil
+		}
+	case v.dateAdded != 0:
+		return tearline.AddResult{Status: tearline.Duplicate, DateAdded: fromMicros(v.dateAdded)}, nil
+	}
+	a.lastAdded = max(a.now, a.lastAdded+1)
+	v.dateAdded = a.lastAdded
+	a.extend(ref)
+	a.members = append(a.members, member{o: o, ref: ref, pk: v.pk, dateAdded: v.dateAdded})
+	return tearline.AddResult{Status: tearline.Added, DateAdded: fromMicros(v.dateAdded)}, nil
+}
+
+// sameContent reports whether raw is the content of stored version v, whose
+// bytes hash differently: the same JSON text but for the whitespace between
+// tokens. The same object pretty-printed by another tool is then the same
+// version, kept in the bytes first stored, rather than a conflict.
+func (a *adder) sameContent(v *storedVersion, raw []byte) (bool, error) {
+	var stored []byte
+	if i := v.pk - a.firstPK; i >= 0 {
+		stored = a.objects[i].Raw // new in this batch
+	} else if err := a.tx.QueryRow(`SELECT raw FROM objects WHERE pk = ?`, v.pk).Scan(&stored); err != nil {
+		return false, err
+	}
+	return equalIgnoringSpace(stored, raw), nil
+}
+
+// equalIgnoringSpace reports whether the JSON texts a and b are equal but for
+// insignificant whitespace: spaces, tabs and line breaks outside strings.
+func equalIgnoringSpace(a, b []byte) bool {
+	inString, escaped := false, false
+	i, j := 0, 0
+	for {
+		if !inString {
+			for i < len(a) && isSpace(a[i]) {
+				i++
+			}
+			for j < len(b) && isSpace(b[j]) {
+				j++
+			}
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		c := a[i]
+		if c != b[j] {
+			return false
+		}
+		i++
+		j++
+		switch {
+		case escaped:
+			escaped = false
+		case c == '\\':
+			escaped = inString
+		case c == '"':
+			inString = !inString
+		}
+	}
+}
+
+// isSpace reports whether c is JSON whitespace.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// write writes the queued rows, clears the flags of stored versions that
+// are no longer the first or last of their id, and records the last
+// date_added assigned.
+func (a *adder) write() error {
+	err := insertRows(a.tx, insertObjectSQL, objectParams, len(a.objects), func(args []any, i int) []any {
+		o, hash := a.objects[i], a.hashes[i]
+		var created any
+		if !o.Created.IsZero() {
+			created = versionKey(o.Created)
+		}
+		return append(args, a.firstPK+int64(i), o.ID, versionKey(o.Version), o.Type, o.SpecVersion,
+			created, o.Revoked, hash[:], o.Raw)
+	})
+	if err != nil {
+		return fmt.Errorf("insert objects: %w", err)
+	}
+	err = insertRows(a.tx, insertMemberSQL, memberParams, len(a.members), func(args []any, i int) []any {
+		m := a.members[i]
+		sp := a.spans[m.ref.id]
+		return append(args, a.collection, m.dateAdded, m.pk, m.ref.id, m.o.Type, m.o.SpecVersion, m.ref.version,
+			m.ref.version == sp.first, m.ref.version == sp.last)
+	})
+	if err != nil {
+		return fmt.Errorf("insert memberships: %w", err)
+	}
+	for id, sp := range a.spans {
+		if sp.storedFirst != "" && sp.storedFirst != sp.first {
+			if _, err := a.tx.Exec(clearFirstSQL, id, sp.storedFirst, a.collection); err != nil {
+				return err
+			}
+		}
+		if sp.storedLast != "" && sp.storedLast != sp.last {
+			if _, err := a.tx.Exec(clearLastSQL, id, sp.storedLast, a.collection); err != nil {
+				return err
+			}
+		}
+	}
+	if len(a.members) == 0 {
+		return nil
+	}
+	_, err = a.tx.Exec(`UPDATE collections SET last_added = ? WHERE pk = ?`, a.lastAdded, a.collection)
+	return err
+}
+
+// insertRows inserts n rows with multi-row INSERT statements made of
+// prefix and one params group per row; appendRow appends the values of
+// row i to args.
+func insertRows(tx *sql.Tx, prefix, params string, n int, appendRow func(args []any, i int) []any) error {
+	var full *sql.Stmt
+	args := make([]any, 0, rowsPerInsert*strings.Count(params, "?"))
+	for i := 0; i < n; {
+		rows := min(rowsPerInsert, n-i)
+		args = args[:0]
+		for j := range rows {
+			args = appendRow(args, i+j)
+		}
+		var err error
+		if rows == rowsPerInsert {
+			if full == nil {
+				if full, err = tx.Prepare(multiRow(prefix, params, rows)); err != nil {
+					return err
+				}
+				defer full.Close()
+			}
+			_, err = full.Exec(args...)
+		} else {
+			_, err = tx.Exec(multiRow(prefix, params, rows), args...)
+		}
+		if err != nil {
+			return err
+		}
+		i += rows
+	}
+	return nil
+}
+
+// multiRow returns the text of an INSERT of n rows.
+func multiRow(prefix, params string, n int) string {
+	var b strings.Builder
+	b.Grow(len(prefix) + n*(len(params)+2))
+	b.WriteString(prefix)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(params)
+	}
+	return b.String()
+}
