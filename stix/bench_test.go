@@ -35,7 +35,10 @@ func BenchmarkReadBundleAttack(b *testing.B) {
 	var objects int
 	for b.Loop() {
 		objects = 0
-		_, err := stix.ReadBundle(bytes.NewReader(data), func(*stix.Result) error {
+		_, err := stix.ReadBundle(bytes.NewReader(data), func(res *stix.Result) error {
+			if res.Object == nil {
+				b.Fatalf("%s: %v", res.Path, res.Issues)
+			}
 			objects++
 			return nil
 		})
@@ -68,6 +71,9 @@ var indicator = []byte(`{
 }`)
 
 func BenchmarkValidateObject(b *testing.B) {
+	if obj, issues := stix.ValidateObject(indicator, ""); obj == nil {
+		b.Fatalf("the benchmark indicator is invalid: %v", issues)
+	}
 	b.SetBytes(int64(len(indicator)))
 	b.ReportAllocs()
 	for b.Loop() {
