@@ -1,16 +1,29 @@
-// Command bench measures Tearline's throughput on real STIX data.
+// Command bench measures Tearline's throughput on real STIX data and the
+// TAXII server's ingest, paging and polling over HTTP.
 //
-//	go run ./bench                      # all workloads, default data
+//	go run ./bench                      # validate, import, post, poll
 //	go run ./bench -workload import -file ../shared/data/attack/enterprise-attack-18.1.json
+//	go run ./bench -workload all-taxii  # post, page (1M objects), poll
 //
-// Workloads:
+// Workloads (-workload takes a name, a comma-separated list or a set):
 //
+//	validate validate a bundle without storing (objects/s).
 //	import  import a bundle into a fresh embedded store (objects/s, MB/s,
 //	        wall time, peak resident memory), then export it and check that
 //	        every object comes back byte-identical.
-//	validate validate a bundle without storing (objects/s).
+//	post    POST generated indicators in envelopes to a TAXII server started
+//	        in-process on 127.0.0.1, from concurrent clients that each wait
+//	        for the status to be complete (objects/s, envelope latency).
+//	page    fill a large collection through the store, then drain it over
+//	        TAXII GET objects following next (page latency, drain time,
+//	        heap and RSS during the drain).
+//	poll    GET objects with added_after at the latest date_added, which
+//	        returns nothing (latency).
 //
-// Each workload runs -runs times; the report gives every run and the best.
+// Sets: all (the default) is validate, import, post and poll; taxii is post
+// and poll; all-taxii is post, page and poll. validate and import run -runs
+// times and report every run and the best; the TAXII workloads run
+// -taxii-runs times. See README.md for the targets and results.
 package main
 
 import (
@@ -20,6 +33,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,24 +46,85 @@ import (
 func main() {
 	var (
 		file     = flag.String("file", "../shared/data/attack/enterprise-attack-18.1.json", "STIX bundle to use")
-		workload = flag.String("workload", "all", "import, validate or all")
-		runs     = flag.Int("runs", 3, "runs per workload")
+		workload = flag.String("workload", "all", "workloads: validate, import, post, page, poll, a comma-separated list, or all, taxii, all-taxii")
+		runs     = flag.Int("runs", 3, "runs of validate and import")
+		topts    taxiiOptions
 	)
+	flag.IntVar(&topts.runs, "taxii-runs", 1, "runs of the TAXII workloads")
+	flag.Uint64Var(&topts.seed, "seed", 1, "seed of the generated indicators")
+	flag.IntVar(&topts.postObjects, "post-objects", 100000, "indicators the post workload sends")
+	flag.IntVar(&topts.envelope, "envelope", 1000, "objects per envelope in the post workload")
+	flag.IntVar(&topts.clients, "clients", 2, "concurrent clients of the post workload")
+	flag.IntVar(&topts.pageObjects, "page-objects", 1000000, "objects in the page workload's collection")
+	flag.IntVar(&topts.pageLimit, "page-limit", 1000, "limit of each page request")
+	flag.IntVar(&topts.polls, "polls", 2000, "requests of the poll workload")
+	flag.IntVar(&topts.pollObjects, "poll-objects", 100000, "collection size of the poll workload when it runs without post or page")
+	flag.StringVar(&topts.profileDir, "profile", "", "write a CPU profile of each TAXII workload's measured phase to this directory")
 	flag.Parse()
-	data, err := os.ReadFile(*file)
+	selected, err := workloads(*workload)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "bench: %v\n(the data lives in ../shared/data beside the repository)\n", err)
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(2)
 	}
-	fmt.Printf("file %s: %.1f MB, GOMAXPROCS %d, %s\n", *file, float64(len(data))/1e6, runtime.GOMAXPROCS(0), runtime.Version())
+	if topts.runs < 1 || topts.postObjects < 1 || topts.envelope < 1 || topts.clients < 1 || topts.pageObjects < 1 ||
+		topts.pageLimit < 1 || topts.polls < 1 || topts.pollObjects < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -taxii-runs and the TAXII sizes must be positive")
+		os.Exit(2)
+	}
 	ctx := context.Background()
+	if selected["validate"] || selected["import"] {
+		if err := runBundle(ctx, *file, *runs, selected); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(1)
+		}
+	}
+	if selected["post"] || selected["page"] || selected["poll"] {
+		if err := runTAXII(ctx, selected, topts); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(1)
+		}
+	}
+	fmt.Printf("peak resident memory of the process: %.0f MB\n", peakRSSMB())
+}
+
+// workloads parses the -workload flag.
+func workloads(s string) (map[string]bool, error) {
+	sets := map[string][]string{
+		"all":       {"validate", "import", "post", "poll"},
+		"taxii":     {"post", "poll"},
+		"all-taxii": {"post", "page", "poll"},
+	}
+	out := map[string]bool{}
+	for _, w := range strings.Split(s, ",") {
+		w = strings.TrimSpace(w)
+		switch {
+		case sets[w] != nil:
+			for _, x := range sets[w] {
+				out[x] = true
+			}
+		case w == "validate" || w == "import" || w == "post" || w == "page" || w == "poll":
+			out[w] = true
+		default:
+			return nil, fmt.Errorf("unknown workload %q: use validate, import, post, page, poll, all, taxii or all-taxii", w)
+		}
+	}
+	return out, nil
+}
+
+// runBundle runs the selected bundle workloads (validate, import) on file.
+func runBundle(ctx context.Context, file string, runs int, selected map[string]bool) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("%w\n(the data lives in ../shared/data beside the repository)", err)
+	}
+	fmt.Printf("file %s: %.1f MB, GOMAXPROCS %d, %s\n", file, float64(len(data))/1e6, runtime.GOMAXPROCS(0), runtime.Version())
 	for _, w := range []string{"validate", "import"} {
-		if *workload != "all" && *workload != w {
+		if !selected[w] {
 			continue
 		}
 		best := time.Duration(1<<63 - 1)
 		var objects int
-		for i := range *runs {
+		for i := range runs {
 			var d time.Duration
 			var n int
 			var err error
@@ -60,8 +135,7 @@ func main() {
 				d, n, err = benchImport(ctx, data)
 			}
 			if err != nil {
-				fmt.Fprintf(os.Stderr, "bench: %s: %v\n", w, err)
-				os.Exit(1)
+				return fmt.Errorf("%s: %w", w, err)
 			}
 			objects = n
 			best = min(best, d)
@@ -70,7 +144,8 @@ func main() {
 		}
 		fmt.Printf("%-8s best: %v, %.0f objects/s\n", w, best.Round(time.Millisecond), float64(objects)/best.Seconds())
 	}
-	fmt.Printf("peak resident memory: %.0f MB (includes the %.0f MB input held in memory)\n", peakRSSMB(), float64(len(data))/1e6)
+	fmt.Printf("peak resident memory so far: %.0f MB (includes the %.0f MB input held in memory)\n", peakRSSMB(), float64(len(data))/1e6)
+	return nil
 }
 
 // benchValidate validates the bundle without storing it.
