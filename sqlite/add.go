@@ -313,6 +313,16 @@ func (a *adder) write() error {
 	return err
 }
 
+// size estimates the bytes the batch wrote: new object versions, index
+// entries and memberships.
+func (a *adder) size() int64 {
+	n := int64(len(a.members)) * 256
+	for _, o := range a.objects {
+		n += int64(len(o.Raw)) + 128
+	}
+	return n
+}
+
 // insertRows inserts n rows with multi-row INSERT statements made of
 // prefix and one params group per row; appendRow appends the values of
 // row i to args.

@@ -37,6 +37,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*tearl
 	}
 	hashes := hashAll(objs)
 	results := make([]tearline.AddResult, len(objs))
+	var written int64
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
 		a, err := newAdder(tx, collectionID, objs)
 		if err != nil {
@@ -50,11 +51,16 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*tearl
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		return a.write()
+		if err := a.write(); err != nil {
+			return err
+		}
+		written = a.size()
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	db.wrote(written)
 	return results, nil
 }
 

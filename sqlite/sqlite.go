@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -51,10 +52,13 @@ type DB struct {
 	r    *sql.DB // query-only connections
 	c    *sql.DB // one connection for background checkpoints
 
+	unchecked  atomic.Int64  // estimated bytes written since the last checkpoint request
 	checkpoint chan struct{} // asks the checkpointer for a checkpoint
 	stop       chan struct{} // closed by Close to stop the checkpointer
 	stopped    chan struct{} // closed by the checkpointer when it stops
-	closeOnce  sync.Once
+	// onCheckpoint, when not nil, is called after each background checkpoint.
+	onCheckpoint func(error)
+	closeOnce    sync.Once
 }
 
 var _ tearline.Store = (*DB)(nil)
@@ -62,7 +66,13 @@ var _ tearline.Store = (*DB)(nil)
 // Open opens the store in directory dir, creating the directory (mode 0700)
 // and the database file when they do not exist, and applies the pending
 // schema migrations. The caller must Close the returned DB.
-func Open(ctx context.Context, dir string) (_ *DB, err error) {
+func Open(ctx context.Context, dir string) (*DB, error) {
+	return open(ctx, dir, nil)
+}
+
+// open is Open with a function that the checkpointer calls after each
+// checkpoint, for tests.
+func open(ctx context.Context, dir string, onCheckpoint func(error)) (_ *DB, err error) {
 	defer wrap(&err, "open %s", dir)
 	if dir == "" {
 		return nil, errors.New("empty data directory")
@@ -74,7 +84,7 @@ func Open(ctx context.Context, dir string) (_ *DB, err error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{path: path}
+	db := &DB{path: path, onCheckpoint: onCheckpoint}
 
 	db.w, err = sql.Open("sqlite", dsn(path, false))
 	if err != nil {
@@ -116,8 +126,19 @@ func Open(ctx context.Context, dir string) (_ *DB, err error) {
 	return db, nil
 }
 
-// checkpointer copies committed WAL frames into the database file when a
-// write asks it to, so that writers never do it themselves. A PASSIVE
+// checkpointBytes is about how much is written to the WAL between two
+// background checkpoints. Each checkpoint costs two fsyncs, so they are
+// spaced by volume rather than run after every commit.
+const checkpointBytes = 8 << 20
+
+// smallWrite is the estimated WAL volume of a commit that does not report
+// its own: a few pages.
+const smallWrite = 4 * pageSize
+
+// checkpointer copies committed WAL frames into the database file once
+// writes have added checkpointBytes to it, so that writers never do it
+// themselves (SQLite's automatic checkpoint runs in the committing
+// writer, and copies the whole WAL while the writer waits). A PASSIVE
 // checkpoint waits for no one: readers and the writer go on while it runs,
 // on another core, and requests made meanwhile are served by one more
 // checkpoint. Errors are logged: a checkpoint that fails leaves the WAL to
@@ -130,14 +151,24 @@ func (db *DB) checkpointer() {
 			return
 		case <-db.checkpoint:
 		}
-		if _, err := db.c.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		_, err := db.c.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		if err != nil {
 			slog.Warn("sqlite: checkpoint failed", "path", db.path, "err", err)
+		}
+		if db.onCheckpoint != nil {
+			db.onCheckpoint(err)
 		}
 	}
 }
 
-// requestCheckpoint asks for a checkpoint without waiting for it.
-func (db *DB) requestCheckpoint() {
+// wrote records that a committed transaction wrote about n bytes to the
+// WAL and, every checkpointBytes, asks for a checkpoint without waiting for
+// it.
+func (db *DB) wrote(n int64) {
+	if db.unchecked.Add(n) < checkpointBytes {
+		return
+	}
+	db.unchecked.Store(0)
 	select {
 	case db.checkpoint <- struct{}{}:
 	default: // one is pending already
@@ -237,7 +268,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	db.requestCheckpoint()
+	db.wrote(smallWrite)
 	return nil
 }
 

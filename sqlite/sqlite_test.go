@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -181,5 +182,47 @@ func TestVersionStoredOnce(t *testing.T) {
 	var raw []byte
 	if err := db.r.QueryRow(`SELECT raw FROM objects`).Scan(&raw); err != nil || !bytes.Equal(raw, y.Raw) {
 		t.Errorf("remaining object %q, %v; want %q", raw, err, y.Raw)
+	}
+}
+
+// TestBackgroundCheckpoint checks that a large write gets the WAL copied
+// into the database file by the checkpointer, not by the writer.
+func TestBackgroundCheckpoint(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	checkpoints := make(chan error, 10)
+	db, err := open(ctx, t.TempDir(), func(err error) { checkpoints <- err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := &tearline.Collection{Alias: "big"}
+	if err := db.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	var objs []*tearline.Object
+	filler := strings.Repeat("x", 100_000)
+	for i := range 2 * checkpointBytes / len(filler) {
+		id := fmt.Sprintf("indicator--%d", i)
+		objs = append(objs, testObject(id, "2020-01-01T00:00:00Z", `{"id":"`+id+`","x":"`+filler+`"}`))
+	}
+	if _, err := db.AddObjects(ctx, c.ID, objs); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-checkpoints:
+		if err != nil {
+			t.Fatalf("checkpoint: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no checkpoint within a minute of writing 16 MB")
+	}
+	// Until a checkpoint, new pages live in the WAL only.
+	fi, err := os.Stat(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() < 2*checkpointBytes {
+		t.Errorf("database file has %d bytes after the checkpoint, want the %d written", fi.Size(), 2*checkpointBytes)
 	}
 }
