@@ -31,8 +31,8 @@ const (
 	insertMemberSQL = `INSERT INTO collection_objects
 		(collection, date_added, object, id, type, spec_version, version, is_first, is_last) VALUES `
 	memberParams  = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	clearFirstSQL = `UPDATE collection_objects SET is_first = 0 WHERE id = ? AND version = ? AND collection = ?`
-	clearLastSQL  = `UPDATE collection_objects SET is_last = 0 WHERE id = ? AND version = ? AND collection = ?`
+	clearFirstSQL = `UPDATE collection_objects INDEXED BY collection_objects_version SET is_first = 0 WHERE id = ? AND version = ? AND collection = ?`
+	clearLastSQL  = `UPDATE collection_objects INDEXED BY collection_objects_version SET is_last = 0 WHERE id = ? AND version = ? AND collection = ?`
 	// rowsPerInsert is the number of rows of a multi-row INSERT: large
 	// enough to amortize the per-statement cost, small enough to stay far
 	// below SQLite's limit of 32766 parameters.

@@ -86,7 +86,8 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, id string, version
 		where.WriteString(`collection = ? AND id = ?`)
 		args = vf.where(&where, args, "")
 		args = inList(&where, args, "spec_version", specVersions)
-		rows, err := tx.Query(`DELETE FROM collection_objects WHERE `+where.String()+` RETURNING object`, args...)
+		rows, err := tx.Query(`DELETE FROM collection_objects INDEXED BY collection_objects_version
+			WHERE `+where.String()+` RETURNING object`, args...)
 		if err != nil {
 			return err
 		}
@@ -99,7 +100,7 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, id string, version
 		}
 		n = len(objects)
 		// The earliest or latest version may be gone: flag the remaining ones.
-		_, err = tx.Exec(`UPDATE collection_objects SET
+		_, err = tx.Exec(`UPDATE collection_objects INDEXED BY collection_objects_version SET
 				is_first = version = (SELECT min(version) FROM collection_objects WHERE collection = ?1 AND id = ?2),
 				is_last = version = (SELECT max(version) FROM collection_objects WHERE collection = ?1 AND id = ?2)
 			WHERE collection = ?1 AND id = ?2`, pk, id)

@@ -147,9 +147,14 @@ func objectQuery(pk int64, q tearline.ObjectQuery, vf versionFilter) (string, []
 	if !q.NoRaw {
 		b.WriteString(`, o.raw`)
 	}
-	// CROSS JOIN keeps collection_objects the outer loop, read in
-	// date_added order; objects is reached by its row key.
-	b.WriteString(` FROM collection_objects co CROSS JOIN objects o ON o.pk = co.object WHERE co.collection = ?`)
+	b.WriteString(` FROM collection_objects co`)
+	if index := objectIndex(q, vf); index != "" {
+		b.WriteString(` INDEXED BY `)
+		b.WriteString(index)
+	}
+	// CROSS JOIN keeps collection_objects the outer loop; objects is
+	// reached by its row key.
+	b.WriteString(` CROSS JOIN objects o ON o.pk = co.object WHERE co.collection = ?`)
 	args := []any{pk}
 	if !q.AddedAfter.IsZero() {
 		b.WriteString(` AND co.date_added > ?`)
@@ -165,6 +170,27 @@ func objectQuery(pk int64, q tearline.ObjectQuery, vf versionFilter) (string, []
 		args = append(args, q.Limit+1)
 	}
 	return b.String(), args
+}
+
+// objectIndex returns the index of collection_objects that serves q, or ""
+// for its primary key, the date_added order of the collection. The choice
+// is made here because SQLite, without statistics (no ANALYZE is run),
+// prefers to scan the collection in date_added order over any index that
+// needs a sort or a lookup per row, even for the few entries of one id.
+func objectIndex(q tearline.ObjectQuery, vf versionFilter) string {
+	switch {
+	case len(q.IDs) > 0:
+		// A few versions per id, sorted by date_added afterwards.
+		return "collection_objects_version"
+	case len(q.Types) == 1:
+		// One type's entries in date_added order, however rare.
+		return "collection_objects_type"
+	case !vf.all && vf.last && !vf.first && len(vf.exact) == 0:
+		return "collection_objects_last"
+	case !vf.all && vf.first && !vf.last && len(vf.exact) == 0:
+		return "collection_objects_first"
+	}
+	return ""
 }
 
 // scanEntry reads a row of objectQuery.

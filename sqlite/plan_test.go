@@ -1,0 +1,134 @@
+package sqlite
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tearline/tearline"
+)
+
+// TestQueryPlans checks with EXPLAIN QUERY PLAN that the common queries
+// search an index rather than scan a table, and sort only where the index
+// cannot give date_added order.
+func TestQueryPlans(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := openTest(t)
+	c := &tearline.Collection{Alias: "plans"}
+	if err := db.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	var objs []*tearline.Object
+	for i := range 200 {
+		id := fmt.Sprintf("%s--%d", []string{"indicator", "malware", "relationship"}[i%3], i)
+		objs = append(objs, testObject(id, "2020-01-01T00:00:00Z", `{}`), testObject(id, "2021-01-01T00:00:00Z", `{}`))
+	}
+	if _, err := db.AddObjects(ctx, c.ID, objs); err != nil {
+		t.Fatal(err)
+	}
+
+	after := time.Now().Add(-time.Hour)
+	query := func(q tearline.ObjectQuery) (string, []any) {
+		vf, err := parseVersions(q.Versions, tearline.VersionLast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return objectQuery(1, q, vf)
+	}
+	tests := []struct {
+		name string
+		sql  string
+		args []any
+		want []string // substrings of the plan, in order
+		sort bool     // whether a sort (USE TEMP B-TREE) is expected
+	}{
+		{name: "default page", want: []string{"SEARCH co USING INDEX collection_objects_last (collection=? AND date_added>?)"}},
+		{name: "first", want: []string{"SEARCH co USING INDEX collection_objects_first (collection=? AND date_added>?)"}},
+		{name: "all", want: []string{"SEARCH co USING PRIMARY KEY (collection=? AND date_added>?)"}},
+		{name: "first and last", want: []string{"SEARCH co USING PRIMARY KEY (collection=? AND date_added>?)"}},
+		{name: "exact", want: []string{"SEARCH co USING PRIMARY KEY (collection=? AND date_added>?)"}},
+		{name: "type", want: []string{"SEARCH co USING INDEX collection_objects_type (collection=? AND type=? AND date_added>?)"}},
+		{name: "ids", want: []string{"SEARCH co USING INDEX collection_objects_version (id=?)"}, sort: true},
+		{
+			name: "lookup", sql: lookupSQL, args: []any{1, `["indicator--0"]`},
+			want: []string{"SEARCH o USING INDEX sqlite_autoindex_objects_1 (id=?)",
+				"SEARCH co USING COVERING INDEX collection_objects_version (id=? AND version=? AND collection=?)"},
+		},
+		{
+			name: "clear last", sql: clearLastSQL, args: []any{"indicator--0", "x", 1},
+			want: []string{"SEARCH collection_objects USING INDEX collection_objects_version (id=? AND version=? AND collection=?)"},
+		},
+		{
+			name: "delete object", sql: `DELETE FROM collection_objects INDEXED BY collection_objects_version
+				WHERE collection = ? AND id = ? RETURNING object`, args: []any{1, "indicator--0"},
+			want: []string{"SEARCH collection_objects USING INDEX collection_objects_version (id=?)"},
+		},
+		{
+			name: "orphan", sql: `DELETE FROM objects WHERE pk = ? AND NOT EXISTS
+				(SELECT 1 FROM collection_objects co WHERE co.id = objects.id AND co.version = objects.version)`, args: []any{1},
+			want: []string{"SEARCH objects USING INTEGER PRIMARY KEY (rowid=?)",
+				"SEARCH co USING COVERING INDEX collection_objects_version (id=? AND version=?)"},
+		},
+		{
+			name: "delete collection", sql: `DELETE FROM collection_objects WHERE collection = ? RETURNING object`, args: []any{1},
+			want: []string{"SEARCH collection_objects USING PRIMARY KEY (collection=?)"},
+		},
+	}
+	queries := map[string]tearline.ObjectQuery{
+		"default page":   {Limit: 100, AddedAfter: after},
+		"first":          {Versions: []string{tearline.VersionFirst}, Limit: 100, AddedAfter: after},
+		"all":            {Versions: []string{tearline.VersionAll}, Limit: 100, AddedAfter: after},
+		"first and last": {Versions: []string{tearline.VersionFirst, tearline.VersionLast}, Limit: 100, AddedAfter: after},
+		"exact":          {Versions: []string{"2020-01-01T00:00:00Z"}, Limit: 100, AddedAfter: after},
+		"type":           {Types: []string{"malware"}, Limit: 100, AddedAfter: after},
+		"ids":            {IDs: []string{"indicator--0", "malware--1"}, Versions: []string{tearline.VersionAll}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sql, args := tt.sql, tt.args
+			if q, ok := queries[tt.name]; ok {
+				sql, args = query(q)
+			}
+			plan := explain(t, db, sql, args...)
+			rest := plan
+			for _, w := range tt.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("plan lacks %q:\n%s", w, plan)
+				}
+				rest = rest[i+len(w):]
+			}
+			if strings.Contains(strings.ReplaceAll(plan, "SCAN json_each", ""), "SCAN ") {
+				t.Errorf("plan scans a table:\n%s", plan)
+			}
+			if got := strings.Contains(plan, "USE TEMP B-TREE"); got != tt.sort {
+				t.Errorf("plan sorts: %v, want %v:\n%s", got, tt.sort, plan)
+			}
+		})
+	}
+}
+
+// explain returns the query plan of a statement, one step a line.
+func explain(t *testing.T, db *DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.r.Query("EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("EXPLAIN %s: %v", query, err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, parent, notUsed int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintln(&b, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
