@@ -72,24 +72,27 @@ func (p *Policy) Decide(r *Recipient, raw []byte) Result {
 		err := eachString(raw, t.markingRefs, func(id []byte) bool {
 			d := p.defs.lookupBytes(id)
 			if d == nil {
-				why = "object_marking_refs references unknown marking definition " + string(id)
-				return false
+				if !s.originator {
+					why = "object_marking_refs references unknown marking definition " + string(id)
+				}
+				return true
 			}
 			res.TLP = max(res.TLP, d.TLP)
 			if d.Classification != "" && p.level(d.Classification) > p.level(res.Classification) {
 				res.Classification = d.Classification
 			}
 			res.ORCON = res.ORCON || d.ORCON
-			if why = p.pass(&s, d); why != "" {
-				return false
+			if why == "" {
+				why = p.pass(&s, d)
 			}
 			return true
 		})
 		if err != nil {
 			return withhold("object_marking_refs is not a list of identifiers")
 		}
-		if why != "" && !s.originator {
-			return withhold(why)
+		if why != "" {
+			res.Reason = why
+			return res
 		}
 	}
 	if res.TLP == NoTLP {
