@@ -15,12 +15,12 @@ func indicator(t testing.TB, extra map[string]any) []byte {
 	t.Helper()
 	m := map[string]any{
 		"type": "indicator", "spec_version": "2.1",
-		"id":             "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
-		"created":        "2024-01-02T03:04:05.000Z",
-		"modified":       "2024-01-02T03:04:05.000Z",
-		"created_by_ref": orgA,
-		"name":           "bad ip",
-		"description":    "seen in phishing",
+		"id":              "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+		"created":         "2024-01-02T03:04:05.000Z",
+		"modified":        "2024-01-02T03:04:05.000Z",
+		"created_by_ref":  orgA,
+		"name":            "bad ip",
+		"description":     "seen in phishing",
 		"indicator_types": []string{"malicious-activity", "attribution"},
 		"pattern":         "[ipv4-addr:value = '198.51.100.7']",
 		"pattern_type":    "stix",
