@@ -135,7 +135,6 @@ func (p *Policy) subject(r *Recipient, raw []byte, t *top) subject {
 		if r.AnonymousRead {
 			s.base = Clear
 		}
-		return s
 	case r.CollectionReader:
 		s.base = AmberStrict
 	case r.ClientOf:

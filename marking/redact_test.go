@@ -163,7 +163,9 @@ func TestRedaction(t *testing.T) {
 	gm := func(entries ...any) map[string]any {
 		return map[string]any{"object_marking_refs": []string{TLP2Green}, "granular_markings": entries}
 	}
-	e := func(ref string, sel ...string) map[string]any { return map[string]any{"marking_ref": ref, "selectors": sel} }
+	e := func(ref string, sel ...string) map[string]any {
+		return map[string]any{"marking_ref": ref, "selectors": sel}
+	}
 	tests := []struct {
 		name    string
 		extra   map[string]any
