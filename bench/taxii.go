@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/tearline/tearline"
@@ -224,6 +225,7 @@ type postResult struct {
 	wall                      time.Duration
 	envelope                  latencies // POST sent until the status read back is complete
 	answer                    latencies // POST sent until its 202 answer is read
+	cpu                       cpuUse
 }
 
 // benchPost posts opts.postObjects new indicators in envelopes of
@@ -268,6 +270,7 @@ func benchPost(e *taxiiEnv, opts taxiiOptions, g *indicatorGen) (*postResult, er
 		mu.Unlock()
 	}
 	next.Store(0)
+	cpu := startCPU()
 	start := time.Now()
 	for range opts.clients {
 		wg.Go(func() {
@@ -317,6 +320,7 @@ func benchPost(e *taxiiEnv, opts taxiiOptions, g *indicatorGen) (*postResult, er
 	}
 	wg.Wait()
 	res.wall = time.Since(start)
+	res.cpu = cpu.stop()
 	stop()
 	if firstErr != nil {
 		return nil, firstErr
@@ -395,8 +399,10 @@ type pageResult struct {
 	objects, pages     int
 	bytes              int64
 	fill               time.Duration
+	fillCPU            cpuUse
 	dbBytes            int64
 	drain              time.Duration
+	drainCPU           cpuUse
 	page               latencies // request sent until the whole page is read
 	heapMin, heapMax   uint64    // runtime.MemStats.HeapInuse, sampled after each page
 	rssMin, rssMax     uint64    // resident set size, sampled after each page
@@ -422,7 +428,9 @@ func benchPage(ctx context.Context, e *taxiiEnv, opts taxiiOptions, g *indicator
 	if err != nil {
 		return nil, err
 	}
+	cpu := startCPU()
 	res.fill, err = fill(ctx, e, g, opts.pageObjects)
+	res.fillCPU = cpu.stop()
 	stop()
 	if err != nil {
 		return nil, err
@@ -454,6 +462,7 @@ func benchPage(ctx context.Context, e *taxiiEnv, opts taxiiOptions, g *indicator
 	url := base
 	var env pageEnvelope
 	var lastHeader string
+	cpu = startCPU()
 	start := time.Now()
 	for {
 		t0 := time.Now()
@@ -495,6 +504,7 @@ func benchPage(ctx context.Context, e *taxiiEnv, opts taxiiOptions, g *indicator
 		url = base + "&next=" + env.Next
 	}
 	res.drain = time.Since(start)
+	res.drainCPU = cpu.stop()
 	stop()
 	res.heapEnd = ms.HeapInuse
 	res.objects = len(got)
@@ -521,6 +531,7 @@ type pollResult struct {
 	requests, collection int
 	addedAfter           string
 	latency              latencies
+	cpu                  cpuUse
 }
 
 // benchPoll polls the collection with added_after at its latest date_added
@@ -549,6 +560,8 @@ func benchPoll(ctx context.Context, e *taxiiEnv, opts taxiiOptions) (*pollResult
 	}
 	defer stop()
 	res.latency = make(latencies, 0, opts.polls)
+	cpu := startCPU()
+	defer func() { res.cpu = cpu.stop() }()
 	for range opts.polls {
 		t0 := time.Now()
 		if _, err := e.do(http.MethodGet, url, nil, http.StatusOK, &buf); err != nil {
@@ -601,6 +614,14 @@ func (l latencies) max() time.Duration {
 		return 0
 	}
 	return slices.Max(l)
+}
+
+func (l latencies) sum() time.Duration {
+	var t time.Duration
+	for _, d := range l {
+		t += d
+	}
+	return t
 }
 
 func (l latencies) summary() string {
@@ -671,6 +692,54 @@ func dirSize(dir string) int64 {
 	return n
 }
 
+// cpuUse is what the process used during a measured phase: CPU time (user
+// and system, all goroutines: server and client) and the machine's load
+// average at its start and end, which tells how much other processes
+// competed for the cores.
+type cpuUse struct {
+	wall, cpu          time.Duration
+	loadStart, loadEnd string
+}
+
+type cpuStart struct {
+	t    time.Time
+	cpu  time.Duration
+	load string
+}
+
+func startCPU() cpuStart { return cpuStart{t: time.Now(), cpu: processCPU(), load: loadAverage()} }
+
+func (c cpuStart) stop() cpuUse {
+	return cpuUse{wall: time.Since(c.t), cpu: processCPU() - c.cpu, loadStart: c.load, loadEnd: loadAverage()}
+}
+
+// String says how busy the process and the machine were.
+func (u cpuUse) String() string {
+	return fmt.Sprintf("process CPU %.1f s in %.1f s (%.0f%% of one core); load average %s at start, %s at end",
+		u.cpu.Seconds(), u.wall.Seconds(), 100*u.cpu.Seconds()/u.wall.Seconds(), u.loadStart, u.loadEnd)
+}
+
+// processCPU returns the user and system CPU time of the process.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAverage returns the one-minute load average (Linux), or "?".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
 func mb(n uint64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB" }
 
 // runTAXII runs the selected TAXII workloads (post, page, poll, in that
@@ -712,6 +781,7 @@ func runTAXII(ctx context.Context, selected map[string]bool, opts taxiiOptions) 
 					r.wall.Round(time.Millisecond), rate, targetPostRate, verdict(rate >= targetPostRate), goalPostRate, verdict(rate >= goalPostRate))
 				fmt.Printf("           per envelope, POST to complete status: %s\n", r.envelope.summary())
 				fmt.Printf("           per envelope, POST to 202 answer:      %s\n", r.answer.summary())
+				fmt.Printf("           %v\n", r.cpu)
 				summary = append(summary, fmt.Sprintf("post run %d: %.0f objects/s, envelope p50 %s p99 %s: %s",
 					run, rate, ms(r.envelope.pct(50)), ms(r.envelope.pct(99)), verdict(rate >= targetPostRate)))
 			}
@@ -729,10 +799,13 @@ func runTAXII(ctx context.Context, selected map[string]bool, opts taxiiOptions) 
 				}
 				fmt.Printf("page     run %d: filled %d indicators through the store in %v (%.0f objects/s), data dir %.0f MB\n",
 					run, opts.pageObjects, r.fill.Round(time.Millisecond), float64(opts.pageObjects)/r.fill.Seconds(), float64(r.dbBytes)/1e6)
+				fmt.Printf("           fill: %v\n", r.fillCPU)
 				fmt.Printf("           drained %d objects (each exactly once) in %d pages of limit=%d, %.0f MB, in %v: %.0f objects/s  (target < %v: %s)\n",
 					r.objects, r.pages, opts.pageLimit, float64(r.bytes)/1e6, r.drain.Round(time.Millisecond),
 					float64(r.objects)/r.drain.Seconds(), targetDrain, verdict(r.drain < targetDrain))
-				fmt.Printf("           per page: %s  (target p99 < %v: %s)\n", r.page.summary(), targetPageP99, verdict(r.page.pct(99) < targetPageP99))
+				fmt.Printf("           per page: %s  (target p99 < %v: %s); pages took %v in all, the client's JSON decoding the rest\n",
+					r.page.summary(), targetPageP99, verdict(r.page.pct(99) < targetPageP99), r.page.sum().Round(time.Millisecond))
+				fmt.Printf("           drain: %v\n", r.drainCPU)
 				fmt.Printf("           Go heap in use (server and client, one process) after each page: min %s, max %s (%s before the first, %s after the last)\n",
 					mb(r.heapMin), mb(r.heapMax), mb(r.heapStart), mb(r.heapEnd))
 				fmt.Printf("           process RSS after each page: min %s, max %s\n", mb(r.rssMin), mb(r.rssMax))
@@ -762,6 +835,7 @@ func runTAXII(ctx context.Context, selected map[string]bool, opts taxiiOptions) 
 				fmt.Printf("poll     run %d: %d requests with added_after=%s (the latest date_added) on a %d-object collection, one at a time\n",
 					run, r.requests, r.addedAfter, r.collection)
 				fmt.Printf("           %s  (target p99 < %v: %s)\n", r.latency.summary(), targetPollP99, verdict(r.latency.pct(99) < targetPollP99))
+				fmt.Printf("           %v\n", r.cpu)
 				summary = append(summary, fmt.Sprintf("poll run %d: %s: %s", run, r.latency.summary(), verdict(r.latency.pct(99) < targetPollP99)))
 			}
 			return nil
