@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Digest returns the SHA-256 of a canonical encoding of v: object members
@@ -15,14 +16,23 @@ import (
 // item tagged and length-prefixed so no two different values encode alike.
 // Two JSON texts that differ only in formatting have the same digest.
 func Digest(v *Value) [32]byte {
-	h := sha256.New()
-	var buf []byte
-	buf = appendCanonical(buf, v, h)
-	h.Write(buf)
+	d := digestPool.Get().(*digester)
+	d.h.Reset()
+	d.buf = appendCanonical(d.buf[:0], v, d.h)
+	d.h.Write(d.buf)
 	var sum [32]byte
-	h.Sum(sum[:0])
+	d.h.Sum(sum[:0])
+	digestPool.Put(d)
 	return sum
 }
+
+// digester is the reusable state of Digest.
+type digester struct {
+	h   hash.Hash
+	buf []byte
+}
+
+var digestPool = sync.Pool{New: func() any { return &digester{h: sha256.New(), buf: make([]byte, 0, 4096)} }}
 
 // appendCanonical appends the encoding of v to buf, flushing to h when buf
 // grows large.
