@@ -41,15 +41,49 @@ func (r Role) rank() int {
 }
 
 // Organization is a participant: an agency, company, ISAC or CERT. Its ID is
-// the id of the STIX identity that stands for it.
+// the id of the STIX identity that stands for it. The profile fields (type
+// to languages) are what the access decision reads about the organization.
 type Organization struct {
-	ID      string // "identity--<uuid>"
-	Name    string // unique
-	Type    string // organization type, e.g. "federal", "private", "isac"
-	Country string // ISO 3166-1 alpha-2, upper case; "" when unknown
+	ID   string // "identity--<uuid>"
+	Name string // unique
+	// Type is one of OrganizationTypes; "" when not given.
+	Type string
+	// Country is an ISO 3166-1 alpha-2 code, upper case (stores accept
+	// alpha-3 and store its alpha-2 form); "" when unknown.
+	Country string
+	// Sectors are values of the STIX industry-sector-ov vocabulary.
 	Sectors []string
-	Created time.Time
+	// Clearance is the name of the highest classification level the
+	// organization may receive (upper case, e.g. "SECRET"); "" means none:
+	// only the lowest level.
+	Clearance string
+	// Communities are the sharing communities the organization belongs to,
+	// such as "FVEY", or ACS organization tokens such as "USA.DHS"; REL TO
+	// markings name them. Upper case.
+	Communities []string
+	// Contacts are the organization's points of contact.
+	Contacts []Contact
+	// Languages are the preferred languages, RFC 5646 tags in canonical
+	// form (e.g. "en-US"), most preferred first.
+	Languages []string
+	Created   time.Time
 }
+
+// Contact is a point of contact of an organization.
+type Contact struct {
+	Name      string   `json:"name"`
+	Role      string   `json:"role,omitempty"` // e.g. "SOC lead", "24x7 duty officer"
+	Email     string   `json:"email,omitempty"`
+	Phone     string   `json:"phone,omitempty"`
+	Hours     string   `json:"hours,omitempty"`     // when reachable, free text
+	Languages []string `json:"languages,omitempty"` // RFC 5646 tags
+	PGPKey    string   `json:"pgp_key,omitempty"`   // fingerprint or armored key
+}
+
+// OrganizationTypes is the vocabulary of Organization.Type: federal
+// government, state/local/tribal/territorial government, private company,
+// ISAC or ISAO, foreign government, national CERT, academic, other.
+var OrganizationTypes = []string{"federal", "sltt", "private", "isac", "foreign-government", "national-cert", "academic", "other"}
 
 // APIKey is a credential of an organization. The secret part of its token
 // is shown once at creation; only its hash is stored.
@@ -91,14 +125,26 @@ type Principal struct {
 // internal errors.
 type Directory interface {
 	// CreateOrganization stores o, filling o.ID (a new identity id when
-	// empty) and o.Created. ECONFLICT when the name or id is taken; EINVALID
-	// for an empty name.
+	// empty) and o.Created, and normalizing its profile: the country to
+	// upper-case alpha-2 (alpha-3 accepted), clearance and communities to
+	// upper case, languages to canonical RFC 5646 tags. ECONFLICT when the
+	// name or id is taken; EINVALID for an empty name, a type not in
+	// OrganizationTypes, a sector outside the STIX industry-sector-ov, an
+	// unknown country code, a malformed language tag or a contact without a
+	// name.
 	CreateOrganization(ctx context.Context, o *Organization) error
 	// FindOrganization returns the organization whose id or name is key.
 	// ENOTFOUND when there is none.
 	FindOrganization(ctx context.Context, key string) (*Organization, error)
 	// Organizations returns all organizations ordered by name.
 	Organizations(ctx context.Context) ([]*Organization, error)
+	// UpdateOrganization replaces the profile of the organization with
+	// o.ID (name, type, country, sectors, clearance, communities, contacts
+	// and languages; the id and creation time stay), normalizing o as
+	// CreateOrganization does. ENOTFOUND when there is no such
+	// organization; ECONFLICT when the new name is taken; EINVALID as for
+	// CreateOrganization.
+	UpdateOrganization(ctx context.Context, o *Organization) error
 
 	// CreateAPIKey stores k with the hash of its secret, filling k.Created.
 	// ENOTFOUND for an unknown organization; ECONFLICT for a taken id.

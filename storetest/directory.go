@@ -32,6 +32,8 @@ func RunDirectory(t *testing.T, open func(t *testing.T) DirectoryStore) {
 		{"CreateOrganization", testCreateOrganization},
 		{"CreateOrganizationInvalid", testCreateOrganizationInvalid},
 		{"OrganizationConflict", testOrganizationConflict},
+		{"OrganizationProfile", testOrganizationProfile},
+		{"UpdateOrganization", testUpdateOrganization},
 		{"Organizations", testOrganizations},
 		{"CreateAPIKey", testCreateAPIKey},
 		{"CreateAPIKeyErrors", testCreateAPIKeyErrors},
@@ -157,8 +159,14 @@ func testCreateOrganizationInvalid(t *testing.T, s DirectoryStore) {
 		{"id not a UUID", tearline.Organization{ID: "identity--acme", Name: "a"}},
 		{"id of another type", tearline.Organization{ID: "indicator--" + uuid.NewString(), Name: "b"}},
 		{"bare UUID", tearline.Organization{ID: uuid.NewString(), Name: "c"}},
-		{"country of three letters", tearline.Organization{Name: "d", Country: "USA"}},
+		{"country not a code", tearline.Organization{Name: "d", Country: "XYZ"}},
 		{"country not letters", tearline.Organization{Name: "e", Country: "1A"}},
+		{"type outside the vocabulary", tearline.Organization{Name: "f", Type: "government"}},
+		{"sector outside the vocabulary", tearline.Organization{Name: "g", Sectors: []string{"banking"}}},
+		{"malformed language", tearline.Organization{Name: "h", Languages: []string{"english!"}}},
+		{"empty community", tearline.Organization{Name: "i", Communities: []string{" "}}},
+		{"contact without a name", tearline.Organization{Name: "j", Contacts: []tearline.Contact{{Email: "soc@example.org"}}}},
+		{"contact language malformed", tearline.Organization{Name: "k", Contacts: []tearline.Contact{{Name: "SOC", Languages: []string{"??"}}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -658,5 +666,100 @@ func testDeleteCollectionGrants(t *testing.T, s DirectoryStore) {
 	again := mustCreate(t, s, "gone")
 	if gs, err := s.Grants(ctx, again.ID); err != nil || len(gs) != 0 {
 		t.Errorf("Grants on a re-created collection = %v, %v; want none", gs, err)
+	}
+}
+
+func testOrganizationProfile(t *testing.T, s DirectoryStore) {
+	ctx := t.Context()
+	o := &tearline.Organization{
+		Name:        "National CERT",
+		Type:        "National-CERT",
+		Country:     "gbr",
+		Sectors:     []string{"government-national", "Telecommunications", "government-national"},
+		Clearance:   "top  secret",
+		Communities: []string{"fvey", "USA.DHS", "FVEY"},
+		Contacts: []tearline.Contact{{
+			Name: "Duty officer", Role: "24x7 duty", Email: "duty@cert.example", Phone: "+44 20 0000 0000",
+			Hours: "24x7", Languages: []string{"en-gb", "cy"}, PGPKey: "0123 4567 89AB CDEF",
+		}},
+		Languages: []string{"EN-gb", "fr", "en-GB"},
+	}
+	if err := s.CreateOrganization(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	want := &tearline.Organization{
+		ID: o.ID, Name: "National CERT", Type: "national-cert", Country: "GB",
+		Sectors:     []string{"government-national", "telecommunications"},
+		Clearance:   "TOP SECRET",
+		Communities: []string{"FVEY", "USA.DHS"},
+		Contacts: []tearline.Contact{{
+			Name: "Duty officer", Role: "24x7 duty", Email: "duty@cert.example", Phone: "+44 20 0000 0000",
+			Hours: "24x7", Languages: []string{"en-GB", "cy"}, PGPKey: "0123 4567 89AB CDEF",
+		}},
+		Languages: []string{"en-GB", "fr"},
+		Created:   o.Created,
+	}
+	if d := cmp.Diff(want, o); d != "" {
+		t.Errorf("CreateOrganization did not normalize the profile (-want +got):\n%s", d)
+	}
+	got, err := s.FindOrganization(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("FindOrganization mismatch (-want +got):\n%s", d)
+	}
+	for _, typ := range tearline.OrganizationTypes {
+		if err := s.CreateOrganization(ctx, &tearline.Organization{Name: "type " + typ, Type: typ}); err != nil {
+			t.Errorf("type %q: %v", typ, err)
+		}
+	}
+}
+
+func testUpdateOrganization(t *testing.T, s DirectoryStore) {
+	ctx := t.Context()
+	o := mustOrg(t, s, "Before")
+	other := mustOrg(t, s, "Other")
+	upd := &tearline.Organization{
+		ID: o.ID, Name: "After", Type: "isac", Country: "DEU", Sectors: []string{"energy"},
+		Clearance: "secret", Communities: []string{"eu"}, Languages: []string{"de"},
+		Contacts: []tearline.Contact{{Name: "SOC", Email: "soc@example.org"}},
+		Created:  time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), // ignored
+	}
+	if err := s.UpdateOrganization(ctx, upd); err != nil {
+		t.Fatal(err)
+	}
+	want := &tearline.Organization{
+		ID: o.ID, Name: "After", Type: "isac", Country: "DE", Sectors: []string{"energy"},
+		Clearance: "SECRET", Communities: []string{"EU"}, Languages: []string{"de"},
+		Contacts: []tearline.Contact{{Name: "SOC", Email: "soc@example.org"}},
+		Created:  o.Created,
+	}
+	if d := cmp.Diff(want, upd); d != "" {
+		t.Errorf("UpdateOrganization result (-want +got):\n%s", d)
+	}
+	for _, key := range []string{o.ID, "After"} {
+		got, err := s.FindOrganization(ctx, key)
+		if err != nil {
+			t.Fatalf("FindOrganization(%q): %v", key, err)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("FindOrganization(%q) after update (-want +got):\n%s", key, d)
+		}
+	}
+	_, err := s.FindOrganization(ctx, "Before")
+	wantCode(t, err, tearline.ENOTFOUND)
+
+	wantCode(t, s.UpdateOrganization(ctx, &tearline.Organization{ID: newIdentityID(), Name: "Ghost"}), tearline.ENOTFOUND)
+	wantCode(t, s.UpdateOrganization(ctx, &tearline.Organization{ID: o.ID, Name: other.Name}), tearline.ECONFLICT)
+	wantCode(t, s.UpdateOrganization(ctx, &tearline.Organization{ID: o.ID, Name: "After", Type: "spy"}), tearline.EINVALID)
+	wantCode(t, s.UpdateOrganization(ctx, &tearline.Organization{ID: o.ID, Name: "After", Country: "ZZ"}), tearline.EINVALID)
+	wantCode(t, s.UpdateOrganization(ctx, &tearline.Organization{ID: o.ID, Name: ""}), tearline.EINVALID)
+	got, err := s.FindOrganization(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("failed updates changed the organization (-want +got):\n%s", d)
 	}
 }
