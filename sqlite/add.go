@@ -24,15 +24,15 @@ const (
 	// with its date_added when collection ?1 holds it.
 	lookupSQL = `SELECT o.id, o.version, o.pk, o.hash, co.date_added
 		FROM objects o LEFT JOIN collection_objects co
-			ON co.id = o.id AND co.version = o.version AND co.collection = ?1
+			ON co.object = o.pk AND co.collection = ?1
 		WHERE o.id IN (SELECT value FROM json_each(?2))`
 	insertObjectSQL = `INSERT INTO objects (pk, id, version, type, spec_version, created, revoked, hash, raw) VALUES `
 	objectParams    = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertMemberSQL = `INSERT INTO collection_objects
 		(collection, date_added, object, id, type, spec_version, version, is_first, is_last) VALUES `
 	memberParams  = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	clearFirstSQL = `UPDATE collection_objects INDEXED BY collection_objects_version SET is_first = 0 WHERE id = ? AND version = ? AND collection = ?`
-	clearLastSQL  = `UPDATE collection_objects INDEXED BY collection_objects_version SET is_last = 0 WHERE id = ? AND version = ? AND collection = ?`
+	clearFirstSQL = `UPDATE collection_objects SET is_first = 0 WHERE object = ? AND collection = ?`
+	clearLastSQL  = `UPDATE collection_objects SET is_last = 0 WHERE object = ? AND collection = ?`
 	// rowsPerInsert is the number of rows of a multi-row INSERT: large
 	// enough to amortize the per-statement cost, small enough to stay far
 	// below SQLite's limit of 32766 parameters.
@@ -296,12 +296,14 @@ func (a *adder) write() error {
 	}
 	for id, sp := range a.spans {
 		if sp.storedFirst != "" && sp.storedFirst != sp.first {
-			if _, err := a.tx.Exec(clearFirstSQL, id, sp.storedFirst, a.collection); err != nil {
+			pk := a.versions[versionRef{id, sp.storedFirst}].pk
+			if _, err := a.tx.Exec(clearFirstSQL, pk, a.collection); err != nil {
 				return err
 			}
 		}
 		if sp.storedLast != "" && sp.storedLast != sp.last {
-			if _, err := a.tx.Exec(clearLastSQL, id, sp.storedLast, a.collection); err != nil {
+			pk := a.versions[versionRef{id, sp.storedLast}].pk
+			if _, err := a.tx.Exec(clearLastSQL, pk, a.collection); err != nil {
 				return err
 			}
 		}

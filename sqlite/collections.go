@@ -204,8 +204,8 @@ func deleteOrphans(tx *sql.Tx, objects []int64) error {
 	if len(objects) == 0 {
 		return nil
 	}
-	stmt, err := tx.Prepare(`DELETE FROM objects WHERE pk = ? AND NOT EXISTS
-		(SELECT 1 FROM collection_objects co WHERE co.id = objects.id AND co.version = objects.version)`)
+	stmt, err := tx.Prepare(`DELETE FROM objects WHERE pk = ?1
+		AND NOT EXISTS (SELECT 1 FROM collection_objects WHERE object = ?1)`)
 	if err != nil {
 		return err
 	}

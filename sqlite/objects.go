@@ -83,10 +83,10 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, id string, version
 		}
 		var where strings.Builder
 		args := []any{pk, id}
-		where.WriteString(`collection = ? AND id = ?`)
+		where.WriteString(`collection = ?1 AND object IN (SELECT pk FROM objects WHERE id = ?2)`)
 		args = vf.where(&where, args, "")
 		args = inList(&where, args, "spec_version", specVersions)
-		rows, err := tx.Query(`DELETE FROM collection_objects INDEXED BY collection_objects_version
+		rows, err := tx.Query(`DELETE FROM collection_objects INDEXED BY collection_objects_object
 			WHERE `+where.String()+` RETURNING object`, args...)
 		if err != nil {
 			return err
@@ -100,10 +100,13 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, id string, version
 		}
 		n = len(objects)
 		// The earliest or latest version may be gone: flag the remaining ones.
-		_, err = tx.Exec(`UPDATE collection_objects INDEXED BY collection_objects_version SET
-				is_first = version = (SELECT min(version) FROM collection_objects WHERE collection = ?1 AND id = ?2),
-				is_last = version = (SELECT max(version) FROM collection_objects WHERE collection = ?1 AND id = ?2)
-			WHERE collection = ?1 AND id = ?2`, pk, id)
+		_, err = tx.Exec(`WITH remaining AS (
+				SELECT co.version FROM collection_objects co INDEXED BY collection_objects_object
+				WHERE co.collection = ?1 AND co.object IN (SELECT pk FROM objects WHERE id = ?2))
+			UPDATE collection_objects INDEXED BY collection_objects_object SET
+				is_first = version = (SELECT min(version) FROM remaining),
+				is_last = version = (SELECT max(version) FROM remaining)
+			WHERE collection = ?1 AND object IN (SELECT pk FROM objects WHERE id = ?2)`, pk, id)
 		if err != nil {
 			return err
 		}

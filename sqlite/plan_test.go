@@ -50,26 +50,28 @@ func TestQueryPlans(t *testing.T) {
 		{name: "first and last", want: []string{"SEARCH co USING PRIMARY KEY (collection=? AND date_added>?)"}},
 		{name: "exact", want: []string{"SEARCH co USING PRIMARY KEY (collection=? AND date_added>?)"}},
 		{name: "type", want: []string{"SEARCH co USING INDEX collection_objects_type (collection=? AND type=? AND date_added>?)"}},
-		{name: "ids", want: []string{"SEARCH co USING INDEX collection_objects_version (id=?)"}, sort: true},
+		{name: "ids", want: []string{"SEARCH o USING INDEX sqlite_autoindex_objects_1 (id=?)",
+			"SEARCH co USING INDEX collection_objects_object (object=? AND collection=?)"}, sort: true},
 		{
 			name: "lookup", sql: lookupSQL, args: []any{1, `["indicator--0"]`},
 			want: []string{"SEARCH o USING INDEX sqlite_autoindex_objects_1 (id=?)",
-				"SEARCH co USING COVERING INDEX collection_objects_version (id=? AND version=? AND collection=?)"},
+				"SEARCH co USING COVERING INDEX collection_objects_object (object=? AND collection=?)"},
 		},
 		{
-			name: "clear last", sql: clearLastSQL, args: []any{"indicator--0", "x", 1},
-			want: []string{"SEARCH collection_objects USING INDEX collection_objects_version (id=? AND version=? AND collection=?)"},
+			name: "clear last", sql: clearLastSQL, args: []any{1, 1},
+			want: []string{"SEARCH collection_objects USING COVERING INDEX collection_objects_object (object=? AND collection=?)"},
 		},
 		{
-			name: "delete object", sql: `DELETE FROM collection_objects INDEXED BY collection_objects_version
-				WHERE collection = ? AND id = ? RETURNING object`, args: []any{1, "indicator--0"},
-			want: []string{"SEARCH collection_objects USING INDEX collection_objects_version (id=?)"},
+			name: "delete object", sql: `DELETE FROM collection_objects INDEXED BY collection_objects_object
+				WHERE collection = ?1 AND object IN (SELECT pk FROM objects WHERE id = ?2) RETURNING object`, args: []any{1, "indicator--0"},
+			want: []string{"SEARCH collection_objects USING INDEX collection_objects_object (object=? AND collection=?)",
+				"SEARCH objects USING COVERING INDEX sqlite_autoindex_objects_1 (id=?)"},
 		},
 		{
-			name: "orphan", sql: `DELETE FROM objects WHERE pk = ? AND NOT EXISTS
-				(SELECT 1 FROM collection_objects co WHERE co.id = objects.id AND co.version = objects.version)`, args: []any{1},
+			name: "orphan", sql: `DELETE FROM objects WHERE pk = ?1
+				AND NOT EXISTS (SELECT 1 FROM collection_objects WHERE object = ?1)`, args: []any{1},
 			want: []string{"SEARCH objects USING INTEGER PRIMARY KEY (rowid=?)",
-				"SEARCH co USING COVERING INDEX collection_objects_version (id=? AND version=?)"},
+				"SEARCH collection_objects USING COVERING INDEX collection_objects_object (object=?)"},
 		},
 		{
 			name: "delete collection", sql: `DELETE FROM collection_objects WHERE collection = ? RETURNING object`, args: []any{1},

@@ -141,26 +141,35 @@ func (db *DB) QueryObjects(ctx context.Context, q tearline.ObjectQuery) (_ *tear
 // objectQuery returns the SQL text and parameters of query q on the
 // collection with row key pk. It fetches one entry beyond the limit to tell
 // whether there are more.
+//
+// CROSS JOIN fixes the join order. Entries of given ids are found through
+// the objects index of ids and sorted; all others are read from
+// collection_objects in date_added order, by the index objectIndex names,
+// with objects reached by row key. SQLite's own choice, without statistics
+// (no ANALYZE is run), would scan the collection in date_added order
+// whatever the filters.
 func objectQuery(pk int64, q tearline.ObjectQuery, vf versionFilter) (string, []any) {
 	var b strings.Builder
 	b.WriteString(`SELECT co.date_added, co.id, co.type, co.spec_version, co.version, o.created, o.revoked`)
 	if !q.NoRaw {
 		b.WriteString(`, o.raw`)
 	}
-	b.WriteString(` FROM collection_objects co`)
-	if index := objectIndex(q, vf); index != "" {
-		b.WriteString(` INDEXED BY `)
-		b.WriteString(index)
-	}
-	// CROSS JOIN keeps collection_objects the outer loop; objects is
-	// reached by its row key.
-	b.WriteString(` CROSS JOIN objects o ON o.pk = co.object WHERE co.collection = ?`)
 	args := []any{pk}
+	if len(q.IDs) > 0 {
+		b.WriteString(` FROM objects o CROSS JOIN collection_objects co ON co.object = o.pk AND co.collection = ? WHERE 1`)
+		args = inList(&b, args, "o.id", q.IDs)
+	} else {
+		b.WriteString(` FROM collection_objects co`)
+		if index := objectIndex(q, vf); index != "" {
+			b.WriteString(` INDEXED BY `)
+			b.WriteString(index)
+		}
+		b.WriteString(` CROSS JOIN objects o ON o.pk = co.object WHERE co.collection = ?`)
+	}
 	if !q.AddedAfter.IsZero() {
 		b.WriteString(` AND co.date_added > ?`)
 		args = append(args, micros(q.AddedAfter))
 	}
-	args = inList(&b, args, "co.id", q.IDs)
 	args = inList(&b, args, "co.type", q.Types)
 	args = inList(&b, args, "co.spec_version", q.SpecVersions)
 	args = vf.where(&b, args, "co.")
@@ -172,16 +181,11 @@ func objectQuery(pk int64, q tearline.ObjectQuery, vf versionFilter) (string, []
 	return b.String(), args
 }
 
-// objectIndex returns the index of collection_objects that serves q, or ""
-// for its primary key, the date_added order of the collection. The choice
-// is made here because SQLite, without statistics (no ANALYZE is run),
-// prefers to scan the collection in date_added order over any index that
-// needs a sort or a lookup per row, even for the few entries of one id.
+// objectIndex returns the index of collection_objects that serves q, one
+// without ids, or "" for the primary key, the collection in date_added
+// order.
 func objectIndex(q tearline.ObjectQuery, vf versionFilter) string {
 	switch {
-	case len(q.IDs) > 0:
-		// A few versions per id, sorted by date_added afterwards.
-		return "collection_objects_version"
 	case len(q.Types) == 1:
 		// One type's entries in date_added order, however rare.
 		return "collection_objects_type"

@@ -37,12 +37,16 @@ CREATE TABLE objects (
 -- collection_objects is the membership of object versions in collections,
 -- clustered by (collection, date_added), the order of every TAXII listing.
 -- id, type, spec_version and version are copied from objects so that filters
--- are answered from this table's indexes. is_first and is_last flag the
--- earliest and the latest version of the id within the collection. object is
--- the row key of the version in objects, for the join that reads raw; it has
--- no foreign key, whose check on every delete from objects would need an
--- index of its own: the code deletes an object version only once no
--- membership names its id and version.
+-- are answered from this table. is_first and is_last flag the earliest and
+-- the latest version of the id within the collection. object is the row key
+-- of the version in objects. It has no foreign key: the code deletes an
+-- object version only once no membership names it.
+--
+-- Ids are random (UUIDs), so an index keyed by id takes its inserts all over
+-- its pages, and every commit rewrites one page per new entry, a page cost
+-- that grows with the store. objects (id, version) is the only such index:
+-- a version is found in a collection through its row key, which grows with
+-- each new version and so makes collection_objects_object append-mostly.
 CREATE TABLE collection_objects (
 	collection   INTEGER NOT NULL REFERENCES collections (pk) ON DELETE CASCADE,
 	date_added   INTEGER NOT NULL, -- microseconds since the epoch
@@ -56,10 +60,7 @@ CREATE TABLE collection_objects (
 	PRIMARY KEY (collection, date_added)
 ) STRICT, WITHOUT ROWID;
 
--- collection_objects_version finds a version in a collection, the versions
--- of an id in a collection, and (by its prefix) whether any collection still
--- holds a version.
-CREATE UNIQUE INDEX collection_objects_version ON collection_objects (id, version, collection);
+CREATE UNIQUE INDEX collection_objects_object ON collection_objects (object, collection);
 CREATE INDEX collection_objects_type ON collection_objects (collection, type, date_added);
 CREATE INDEX collection_objects_last ON collection_objects (collection, date_added) WHERE is_last = 1;
 CREATE INDEX collection_objects_first ON collection_objects (collection, date_added) WHERE is_first = 1;
