@@ -1,6 +1,27 @@
 // Package ingest takes STIX submissions into a store: it validates every
-// object, stores the valid ones and answers with a report that names each
-// rejected object and why.
+// object, checks its markings, stores the valid ones and answers with a
+// report that names each rejected object and why.
+//
+// # Markings
+//
+// With Options.Policy set (every TAXII submission), each valid object goes
+// through marking.Policy.Check for Options.Submitter before it is stored:
+// an object that references a marking definition the server does not know
+// (definitions must come before, or earlier in the same submission, than
+// the objects they mark), carries contradictory markings, has a granular
+// selector that does not resolve, is classified above the submitter's
+// clearance, or is a marking definition that changes a known one
+// (definitions are immutable) is reported invalid with the reason and not
+// stored. A marking definition that passes is made known to the policy at
+// once, so later objects of the same submission may reference it.
+//
+// Without a Policy (the operator's "tearline import" of files such as the
+// ATT&CK bundles, which place their marking definition after the objects
+// it marks) markings are not checked at ingest. Nothing leaks by it: the
+// read side (marking.Policy.Decide) withholds from everyone but the
+// originator any object whose markings reference an unknown definition,
+// and the server learns the imported definitions when it starts
+// (LoadDefinitions).
 package ingest
 
 import (
@@ -11,6 +32,7 @@ import (
 	"time"
 
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/marking"
 	"github.com/tearline/tearline/stix"
 )
 
@@ -28,6 +50,12 @@ type Options struct {
 	// OnProgress, when set, is called after each stored batch with the
 	// number of objects read so far.
 	OnProgress func(objects int)
+	// Policy, when set, checks each valid object's markings for Submitter
+	// before it is stored (see the package comment); objects that fail are
+	// invalid, with an issue of rule "marking". Marking definitions that
+	// pass are added to Policy.Definitions.
+	Policy    *marking.Policy
+	Submitter *marking.Recipient
 	// OnObject, when set, is called once for each object with what became
 	// of it: invalid objects as they are read, the others after their batch
 	// is stored, so calls are in input order within each kind only. An
@@ -155,6 +183,16 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 				issues(res.Issues)
 			}
 		}
+		if res.Object != nil && opts.Policy != nil {
+			if is := checkMarkings(opts.Policy, opts.Submitter, res); is != nil {
+				res.Object = nil
+				res.Issues = append(res.Issues, *is)
+				count(stix.Issues{*is})
+				if issues != nil {
+					issues(stix.Issues{*is})
+				}
+			}
+		}
 		if res.Object == nil {
 			rep.Invalid++
 			if opts.OnObject != nil {
@@ -184,6 +222,20 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		}
 	}
 	return rep, err
+}
+
+// checkMarkings runs the policy's ingest check on a valid object and, for a
+// marking definition that passes, makes it known. It returns the issue
+// that refuses the object, or nil.
+func checkMarkings(p *marking.Policy, submitter *marking.Recipient, res *stix.Result) *stix.Issue {
+	err := p.Check(submitter, res.Raw)
+	if err == nil && res.Object.Type == "marking-definition" {
+		err = p.Definitions().Add(res.Raw)
+	}
+	if err == nil {
+		return nil
+	}
+	return &stix.Issue{Path: res.Path, Rule: "marking", Message: tearline.ErrorMessage(err)}
 }
 
 // Identify returns what can be read of the id and version of an object,

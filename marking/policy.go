@@ -60,6 +60,10 @@ func NewPolicy(defs *Definitions, opts Options) (*Policy, error) {
 // Definitions returns the definitions the policy reads.
 func (p *Policy) Definitions() *Definitions { return p.defs }
 
+// Levels returns the policy's classification levels, lowest first, in their
+// normal form (upper case, single spaces). The slice is a copy.
+func (p *Policy) Levels() []string { return slices.Clone(p.levels) }
+
 // level returns the rank of a level name, -1 when unknown.
 func (p *Policy) level(name string) int {
 	for i, l := range p.levels {

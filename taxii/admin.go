@@ -7,6 +7,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tearline/tearline"
@@ -21,16 +23,83 @@ import (
 const maxAdminBody = 1 << 20
 
 type organizationJSON struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	Type    string    `json:"type,omitempty"`
-	Country string    `json:"country,omitempty"`
-	Sectors []string  `json:"sectors,omitempty"`
-	Created time.Time `json:"created"`
+	ID          string             `json:"id"`
+	Name        string             `json:"name"`
+	Type        string             `json:"type,omitempty"`
+	Country     string             `json:"country,omitempty"`
+	Sectors     []string           `json:"sectors,omitempty"`
+	Clearance   string             `json:"clearance,omitempty"`
+	Communities []string           `json:"communities,omitempty"`
+	Contacts    []tearline.Contact `json:"contacts,omitempty"`
+	Languages   []string           `json:"languages,omitempty"`
+	Created     time.Time          `json:"created"`
 }
 
 func organizationOf(o *tearline.Organization) organizationJSON {
-	return organizationJSON{ID: o.ID, Name: o.Name, Type: o.Type, Country: o.Country, Sectors: o.Sectors, Created: o.Created}
+	return organizationJSON{
+		ID: o.ID, Name: o.Name, Type: o.Type, Country: o.Country, Sectors: o.Sectors,
+		Clearance: o.Clearance, Communities: o.Communities, Contacts: o.Contacts, Languages: o.Languages,
+		Created: o.Created,
+	}
+}
+
+// organizationProfile is the body of POST and PUT on organizations: every
+// field of the profile. In a PATCH, fields left out (null) keep their
+// value.
+type organizationProfile struct {
+	Name        *string             `json:"name"`
+	Type        *string             `json:"type"`
+	Country     *string             `json:"country"`
+	Sectors     *[]string           `json:"sectors"`
+	Clearance   *string             `json:"clearance"`
+	Communities *[]string           `json:"communities"`
+	Contacts    *[]tearline.Contact `json:"contacts"`
+	Languages   *[]string           `json:"languages"`
+}
+
+// apply sets the fields of o given in req; with replace, the fields not
+// given are cleared (the name must then be given).
+func (req *organizationProfile) apply(o *tearline.Organization, replace bool) {
+	str := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		} else if replace {
+			*dst = ""
+		}
+	}
+	strs := func(dst *[]string, v *[]string) {
+		if v != nil {
+			*dst = *v
+		} else if replace {
+			*dst = nil
+		}
+	}
+	str(&o.Name, req.Name)
+	str(&o.Type, req.Type)
+	str(&o.Country, req.Country)
+	strs(&o.Sectors, req.Sectors)
+	str(&o.Clearance, req.Clearance)
+	strs(&o.Communities, req.Communities)
+	strs(&o.Languages, req.Languages)
+	if req.Contacts != nil {
+		o.Contacts = *req.Contacts
+	} else if replace {
+		o.Contacts = nil
+	}
+}
+
+// checkClearance refuses a clearance that is not one of the server's
+// classification levels.
+func (s *Server) checkClearance(c string) error {
+	if c == "" {
+		return nil
+	}
+	levels := s.policy.Levels()
+	norm := strings.Join(strings.Fields(strings.ToUpper(c)), " ")
+	if !slices.Contains(levels, norm) {
+		return tearline.Errorf(tearline.EINVALID, "clearance %q is not one of this server's classification levels (%s)", c, strings.Join(levels, ", "))
+	}
+	return nil
 }
 
 type keyJSON struct {
@@ -125,22 +194,49 @@ func (s *Server) listOrganizations(w http.ResponseWriter, r *http.Request, p *te
 }
 
 func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
-	var req struct {
-		Name    string   `json:"name"`
-		Type    string   `json:"type"`
-		Country string   `json:"country"`
-		Sectors []string `json:"sectors"`
-	}
+	var req organizationProfile
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	o := &tearline.Organization{Name: req.Name, Type: req.Type, Country: req.Country, Sectors: req.Sectors}
+	o := &tearline.Organization{}
+	req.apply(o, true)
+	if err := s.checkClearance(o.Clearance); err != nil {
+		return err
+	}
 	if err := s.b.CreateOrganization(r.Context(), o); err != nil {
 		return err
 	}
 	s.logger(r.Context()).Info("organization created", "created_org", o.ID, "name", o.Name)
 	w.Header().Set("Location", "/api/v1/organizations/"+o.ID)
 	writeAdmin(w, http.StatusCreated, organizationOf(o))
+	return nil
+}
+
+// updateOrganization changes an organization's profile: PUT replaces it
+// (fields left out are cleared; the name is required), PATCH changes the
+// fields given.
+func (s *Server) updateOrganization(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
+	o, err := s.organization(r)
+	if err != nil {
+		return err
+	}
+	var req organizationProfile
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	replace := r.Method == http.MethodPut
+	if replace && req.Name == nil {
+		return tearline.Errorf(tearline.EINVALID, "PUT replaces the whole profile and needs the name; use PATCH to change some fields")
+	}
+	req.apply(o, replace)
+	if err := s.checkClearance(o.Clearance); err != nil {
+		return err
+	}
+	if err := s.b.UpdateOrganization(r.Context(), o); err != nil {
+		return err
+	}
+	s.logger(r.Context()).Info("organization updated", "updated_org", o.ID, "name", o.Name)
+	writeAdmin(w, http.StatusOK, organizationOf(o))
 	return nil
 }
 

@@ -28,14 +28,14 @@ func TestAdminAPI(t *testing.T) {
 	e := newEnv(t, nil, false)
 
 	// Organizations.
-	r := e.admin("admin", "POST", "/api/v1/organizations", map[string]any{"name": "CERT-X", "type": "cert", "country": "de", "sectors": []string{"government"}})
+	r := e.admin("admin", "POST", "/api/v1/organizations", map[string]any{"name": "CERT-X", "type": "national-cert", "country": "de", "sectors": []string{"government"}})
 	expect(t, r, http.StatusCreated)
 	if r.header.Get("Content-Type") != "application/json" {
 		t.Errorf("Content-Type %q", r.header.Get("Content-Type"))
 	}
 	var org organizationJSON
 	r.decode(t, &org)
-	if !strings.HasPrefix(org.ID, "identity--") || org.Name != "CERT-X" || org.Country != "DE" || org.Type != "cert" || len(org.Sectors) != 1 {
+	if !strings.HasPrefix(org.ID, "identity--") || org.Name != "CERT-X" || org.Country != "DE" || org.Type != "national-cert" || len(org.Sectors) != 1 {
 		t.Fatalf("organization %+v", org)
 	}
 	for _, bad := range []struct {

@@ -7,20 +7,45 @@ import (
 	"time"
 
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/marking"
 	"github.com/tearline/tearline/stix"
 )
 
-// release decides whether entry e of collection c may go to recipient p,
-// and returns the bytes to send: the stored bytes, or nil for entries read
-// without them (manifests, versions). It is the one gate every object
-// passes on its way out; handlers never write object bytes any other way.
-// Today an object goes to whoever may read its collection; the markings
-// work extends this to withhold or redact per recipient.
-func (s *Server) release(p *tearline.Principal, c *collection, e *tearline.Entry) ([]byte, bool) {
-	if p == nil || c == nil || !c.canRead {
+// recipient returns who principal p is to the access decision when it
+// reads collection c: its organization's profile, and its relation to the
+// collection. Every authenticated organization is a member of this
+// server; a read grant on c makes it a reader of what c's producers shared.
+// Clients of readers and federation peers are not modelled yet.
+func (s *Server) recipient(p *tearline.Principal, c *collection) *marking.Recipient {
+	if p == nil || p.Org == nil {
+		return &marking.Recipient{AnonymousRead: s.cfg.AnonymousRead}
+	}
+	o := p.Org
+	return &marking.Recipient{
+		OrgID:            o.ID,
+		Country:          o.Country,
+		Communities:      o.Communities,
+		Clearance:        o.Clearance,
+		Member:           true,
+		CollectionReader: c != nil && c.canRead,
+	}
+}
+
+// release decides whether entry e of collection c may go to recipient r,
+// and returns the bytes to send: the stored bytes, a redacted copy, or
+// nothing. It is the one gate every object passes on its way out; handlers
+// never write object bytes, nor list ids or versions, any other way. The
+// decision is marking.Policy.Decide's; nothing else here reads markings.
+func (s *Server) release(r *marking.Recipient, c *collection, e *tearline.Entry) ([]byte, bool) {
+	if r == nil || c == nil || !c.canRead || e.Raw == nil {
 		return nil, false
 	}
-	return e.Raw, true
+	res := s.policy.Decide(r, e.Raw)
+	switch res.Decision {
+	case marking.Whole, marking.Redacted:
+		return res.Raw, true
+	}
+	return nil, false
 }
 
 // released is a page after release: what may go out, and the cursor
@@ -33,11 +58,13 @@ type released struct {
 	first, last time.Time
 }
 
-// releasePage passes a store page through release.
+// releasePage passes a store page, read with the objects' bytes, through
+// release for principal p.
 func (s *Server) releasePage(p *tearline.Principal, c *collection, page *tearline.ObjectPage) *released {
 	out := &released{more: page.More}
+	r := s.recipient(p, c)
 	for _, e := range page.Entries {
-		raw, ok := s.release(p, c, e)
+		raw, ok := s.release(r, c, e)
 		if !ok {
 			continue
 		}
@@ -175,7 +202,8 @@ func (s *Server) getVersions(w http.ResponseWriter, r *http.Request, p *tearline
 	q := f.query(c.ID)
 	q.IDs = []string{id}
 	q.Versions = []string{tearline.VersionAll}
-	q.NoRaw = true
+	// The bytes are read so that the access decision applies to each
+	// version: a recipient must not learn that a withheld version exists.
 	page, err := s.b.QueryObjects(r.Context(), q)
 	if err != nil {
 		return err
@@ -218,8 +246,8 @@ func (s *Server) getManifest(w http.ResponseWriter, r *http.Request, p *tearline
 	if err != nil {
 		return err
 	}
+	// The bytes are read so that the access decision applies to each entry.
 	q := f.query(c.ID)
-	q.NoRaw = true
 	page, err := s.b.QueryObjects(r.Context(), q)
 	if err != nil {
 		return err

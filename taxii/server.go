@@ -19,6 +19,8 @@ import (
 
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/auth"
+	"github.com/tearline/tearline/ingest"
+	"github.com/tearline/tearline/marking"
 )
 
 // Backend is what the server stores and looks up: objects and collections,
@@ -73,7 +75,15 @@ type Config struct {
 	SyncObjects int
 	// StatusRetention is how long statuses are kept (at least 24 hours).
 	StatusRetention time.Duration
-	Logger          *slog.Logger
+	// ClassificationLevels orders the classification levels that markings
+	// and organization clearances name, lowest first; nil means
+	// marking.DefaultLevels.
+	ClassificationLevels []string
+	// AnonymousRead lets readers without credentials receive what TLP
+	// CLEAR (and ACS anonymous access) allows. No route serves anonymous
+	// readers yet; the setting is passed to the access decision.
+	AnonymousRead bool
+	Logger        *slog.Logger
 }
 
 // Server is a TAXII 2.1 server over a Backend. It is safe for concurrent
@@ -88,6 +98,9 @@ type Server struct {
 	order []*APIRoot // as configured
 	def   *APIRoot
 	mux   *http.ServeMux
+	// policy is the access decision every object passes on its way out
+	// (release) and every submitted object passes on its way in.
+	policy *marking.Policy
 
 	// Background processing of large submissions.
 	queue   chan string   // ids of stored submissions to process
@@ -116,7 +129,8 @@ const maxQueued = 256
 
 // New returns a server for cfg over b. It fails when the configuration is
 // invalid: a malformed or repeated API root name, an unknown default root,
-// or a retention shorter than MinStatusRetention.
+// a retention shorter than MinStatusRetention, or an empty or repeated
+// classification level.
 func New(cfg Config, b Backend) (*Server, error) {
 	if b == nil {
 		return nil, errors.New("taxii: nil backend")
@@ -149,7 +163,12 @@ func New(cfg Config, b Backend) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	policy, err := marking.NewPolicy(marking.NewDefinitions(), marking.Options{Levels: cfg.ClassificationLevels})
+	if err != nil {
+		return nil, fmt.Errorf("taxii: %w", err)
+	}
 	s := &Server{
+		policy: policy,
 		cfg:    cfg,
 		b:      b,
 		auth:   &auth.Authenticator{Dir: b},
@@ -235,6 +254,8 @@ func (s *Server) routes() *http.ServeMux {
 	handle("GET", "/api/v1/organizations/", s.admin(s.listOrganizations))
 	handle("POST", "/api/v1/organizations/", s.admin(s.createOrganization))
 	handle("GET", "/api/v1/organizations/{org}/", s.admin(s.getOrganization))
+	handle("PUT", "/api/v1/organizations/{org}/", s.admin(s.updateOrganization))
+	handle("PATCH", "/api/v1/organizations/{org}/", s.admin(s.updateOrganization))
 	handle("GET", "/api/v1/organizations/{org}/keys/", s.admin(s.listKeys))
 	handle("POST", "/api/v1/organizations/{org}/keys/", s.admin(s.createKey))
 	handle("DELETE", "/api/v1/keys/{key}/", s.admin(s.revokeKey))
@@ -248,11 +269,14 @@ func (s *Server) routes() *http.ServeMux {
 	return mux
 }
 
-// Start starts the background work: workers that process large
-// submissions, beginning with those a previous run left pending in the
-// backend, and the periodic deletion of expired statuses. It returns an
-// error when the pending submissions cannot be listed. Start may be called
-// once; the work runs until Shutdown.
+// Start loads the marking definitions stored in every collection, which the
+// access decision needs to read stored objects' markings (a stored
+// definition that contradicts one loaded before is logged and skipped),
+// and starts the background work: workers that process large submissions,
+// beginning with those a previous run left pending in the backend, and the
+// periodic deletion of expired statuses. It returns an error when the
+// definitions or the pending submissions cannot be read. Start may be
+// called once; the work runs until Shutdown.
 func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -262,6 +286,14 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.closing.Load() {
 		return errors.New("taxii: server was shut down")
 	}
+	n, refused, err := ingest.LoadDefinitions(ctx, s.b, s.policy.Definitions())
+	if err != nil {
+		return fmt.Errorf("taxii: %w", err)
+	}
+	for _, err := range refused {
+		s.log.Warn("stored marking definition skipped", "err", err)
+	}
+	s.log.Info("marking definitions loaded", "count", n, "skipped", len(refused))
 	pending, err := s.b.PendingSubmissions(ctx)
 	if err != nil {
 		return fmt.Errorf("taxii: resume submissions: %w", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/ingest"
+	"github.com/tearline/tearline/marking"
 	"github.com/tearline/tearline/stix"
 )
 
@@ -185,8 +186,14 @@ func (s *Server) batchSizeFor(total int) int {
 func (s *Server) process(ctx context.Context, st *tearline.Status, body []byte, save func()) (done []bool, err error) {
 	st.Successes, st.Failures, st.Pendings = nil, nil, nil
 	done = make([]bool, st.TotalCount)
+	submitter, err := s.submitter(ctx, st.OrgID)
+	if err != nil {
+		return done, err
+	}
 	opts := ingest.Options{
 		BatchSize: s.batchSizeFor(st.TotalCount),
+		Policy:    s.policy,
+		Submitter: submitter,
 		OnObject: func(o *ingest.Outcome) {
 			if o.Index < len(done) {
 				done[o.Index] = true
@@ -218,6 +225,20 @@ func (s *Server) process(ctx context.Context, st *tearline.Status, body []byte, 
 	}
 	_, err = ingest.Envelope(ctx, s.b, st.CollectionID, bytes.NewReader(body), opts)
 	return done, err
+}
+
+// submitter returns the organization with orgID as the access decision's
+// recipient for checking what it submits: its clearance bounds the
+// classification it may assert. An organization deleted since it submitted
+// keeps only its id (and the lowest clearance).
+func (s *Server) submitter(ctx context.Context, orgID string) (*marking.Recipient, error) {
+	o, err := s.b.FindOrganization(ctx, orgID)
+	if tearline.ErrorCode(err) == tearline.ENOTFOUND {
+		return &marking.Recipient{OrgID: orgID}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return &marking.Recipient{OrgID: o.ID, Country: o.Country, Communities: o.Communities, Clearance: o.Clearance, Member: true}, nil
 }
 
 // worker processes queued submissions until Shutdown.
