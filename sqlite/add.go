@@ -20,15 +20,16 @@ import (
 // microseconds on every statement, more on queries than on executions, so
 // the statement count, not SQLite, would otherwise bound a bulk import.
 const (
-	// lookupSQL returns every stored version of the ids in the JSON array ?2,
+	// lookupSQL returns every stored version of the ids whose hashes are in
+	// the JSON array ?2 (and perhaps of a few others with the same hashes),
 	// with its date_added when collection ?1 holds it.
 	lookupSQL = `SELECT o.id, o.version, o.pk, o.hash, co.date_added
 		FROM objects o LEFT JOIN collection_objects co
 			ON co.object = o.pk AND co.collection = ?1
-		WHERE o.id IN (SELECT value FROM json_each(?2))`
-	insertObjectSQL = `INSERT INTO objects (pk, id, version, type, spec_version, created, revoked, hash, raw) VALUES `
-	objectParams    = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	insertMemberSQL = `INSERT INTO collection_objects
+		WHERE o.idh IN (SELECT value FROM json_each(?2))`
+	insertObjectSQL = `INSERT OR ROLLBACK INTO objects (pk, idh, id, version, type, spec_version, created, revoked, hash, raw) VALUES `
+	objectParams    = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertMemberSQL = `INSERT OR ROLLBACK INTO collection_objects
 		(collection, date_added, object, id, type, spec_version, version, is_first, is_last) VALUES `
 	memberParams  = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	clearFirstSQL = `UPDATE collection_objects SET is_first = 0 WHERE object = ? AND collection = ?`
@@ -64,6 +65,21 @@ func hashAll(objs []*tearline.Object) [][sha256.Size]byte {
 	}
 	wg.Wait()
 	return hashes
+}
+
+// idHash returns the 64-bit FNV-1a hash of an object id, the key of the
+// objects_idh index.
+func idHash(id string) int64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= prime
+	}
+	return int64(h)
 }
 
 // versionRef identifies an object version.
@@ -131,18 +147,18 @@ func newAdder(tx *sql.Tx, collectionID string, objs []*tearline.Object) (*adder,
 // lookup loads the stored versions of the objects' ids.
 func (a *adder) lookup(objs []*tearline.Object) error {
 	seen := make(map[string]bool, len(objs))
-	ids := make([]string, 0, len(objs))
+	hashes := make([]int64, 0, len(objs))
 	for _, o := range objs {
 		if !seen[o.ID] {
 			seen[o.ID] = true
-			ids = append(ids, o.ID)
+			hashes = append(hashes, idHash(o.ID))
 		}
 	}
-	idsJSON, err := json.Marshal(ids)
+	hashesJSON, err := json.Marshal(hashes)
 	if err != nil {
 		return err
 	}
-	rows, err := a.tx.Query(lookupSQL, a.collection, string(idsJSON))
+	rows, err := a.tx.Query(lookupSQL, a.collection, string(hashesJSON))
 	if err != nil {
 		return err
 	}
@@ -156,6 +172,9 @@ func (a *adder) lookup(objs []*tearline.Object) error {
 		)
 		if err := rows.Scan(&ref.id, &ref.version, &v.pk, &hash, &dateAdded); err != nil {
 			return err
+		}
+		if !seen[ref.id] {
+			continue // another id with the same hash
 		}
 		copy(v.hash[:], hash)
 		v.dateAdded = dateAdded.Int64
@@ -279,7 +298,7 @@ func (a *adder) write() error {
 		if !o.Created.IsZero() {
 			created = versionKey(o.Created)
 		}
-		return append(args, a.firstPK+int64(i), o.ID, versionKey(o.Version), o.Type, o.SpecVersion,
+		return append(args, a.firstPK+int64(i), idHash(o.ID), o.ID, versionKey(o.Version), o.Type, o.SpecVersion,
 			created, o.Revoked, hash[:], o.Raw)
 	})
 	if err != nil {

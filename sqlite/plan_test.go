@@ -50,11 +50,11 @@ func TestQueryPlans(t *testing.T) {
 		{name: "first and last", want: []string{"SEARCH co USING PRIMARY KEY (collection=? AND date_added>?)"}},
 		{name: "exact", want: []string{"SEARCH co USING PRIMARY KEY (collection=? AND date_added>?)"}},
 		{name: "type", want: []string{"SEARCH co USING INDEX collection_objects_type (collection=? AND type=? AND date_added>?)"}},
-		{name: "ids", want: []string{"SEARCH o USING INDEX sqlite_autoindex_objects_1 (id=?)",
+		{name: "ids", want: []string{"SEARCH o USING INDEX objects_idh (idh=?)",
 			"SEARCH co USING INDEX collection_objects_object (object=? AND collection=?)"}, sort: true},
 		{
 			name: "lookup", sql: lookupSQL, args: []any{1, `["indicator--0"]`},
-			want: []string{"SEARCH o USING INDEX sqlite_autoindex_objects_1 (id=?)",
+			want: []string{"SEARCH o USING INDEX objects_idh (idh=?)",
 				"SEARCH co USING COVERING INDEX collection_objects_object (object=? AND collection=?)"},
 		},
 		{
@@ -63,9 +63,10 @@ func TestQueryPlans(t *testing.T) {
 		},
 		{
 			name: "delete object", sql: `DELETE FROM collection_objects INDEXED BY collection_objects_object
-				WHERE collection = ?1 AND object IN (SELECT pk FROM objects WHERE id = ?2) RETURNING object`, args: []any{1, "indicator--0"},
+				WHERE collection = ?1 AND object IN (SELECT pk FROM objects WHERE idh = ?3 AND id = ?2) RETURNING object`,
+			args: []any{1, "indicator--0", idHash("indicator--0")},
 			want: []string{"SEARCH collection_objects USING INDEX collection_objects_object (object=? AND collection=?)",
-				"SEARCH objects USING COVERING INDEX sqlite_autoindex_objects_1 (id=?)"},
+				"SEARCH objects USING INDEX objects_idh (idh=?)"},
 		},
 		{
 			name: "orphan", sql: `DELETE FROM objects WHERE pk = ?1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -157,6 +158,12 @@ func objectQuery(pk int64, q tearline.ObjectQuery, vf versionFilter) (string, []
 	args := []any{pk}
 	if len(q.IDs) > 0 {
 		b.WriteString(` FROM objects o CROSS JOIN collection_objects co ON co.object = o.pk AND co.collection = ? WHERE 1`)
+		hashes := make([]string, len(q.IDs))
+		for i, id := range q.IDs {
+			hashes[i] = strconv.FormatInt(idHash(id), 10)
+		}
+		// The hashes are integers, formatted here rather than bound.
+		b.WriteString(` AND o.idh IN (` + strings.Join(hashes, ", ") + `)`)
 		args = inList(&b, args, "o.id", q.IDs)
 	} else {
 		b.WriteString(` FROM collection_objects co`)

@@ -21,8 +21,17 @@ CREATE TABLE collections (
 -- lexically; hash is the SHA-256 of raw, to tell a duplicate from a conflict
 -- without comparing the bytes. raw is last so that reading the other columns
 -- never walks its overflow pages.
+--
+-- Ids are random (UUIDs): an index keyed by id takes its inserts all over
+-- its pages, and a commit writes one page per new entry until it has
+-- written them all, a cost that grows with the store. So ids are indexed by
+-- idh, a 64-bit FNV-1a hash of the id, whose entries are a sixth of the
+-- size of (id, version) ones; queries compare id after idh. (id, version) is
+-- unique by construction: the single writer adds a version only after
+-- looking up the stored versions of its id.
 CREATE TABLE objects (
 	pk           INTEGER PRIMARY KEY,
+	idh          INTEGER NOT NULL,
 	id           TEXT    NOT NULL,
 	version      TEXT    NOT NULL,
 	type         TEXT    NOT NULL,
@@ -30,9 +39,10 @@ CREATE TABLE objects (
 	created      TEXT,              -- VersionLayout; NULL when absent
 	revoked      INTEGER NOT NULL,
 	hash         BLOB    NOT NULL,
-	raw          BLOB    NOT NULL,
-	UNIQUE (id, version)
+	raw          BLOB    NOT NULL
 ) STRICT;
+
+CREATE INDEX objects_idh ON objects (idh);
 
 -- collection_objects is the membership of object versions in collections,
 -- clustered by (collection, date_added), the order of every TAXII listing.
@@ -40,13 +50,10 @@ CREATE TABLE objects (
 -- are answered from this table. is_first and is_last flag the earliest and
 -- the latest version of the id within the collection. object is the row key
 -- of the version in objects. It has no foreign key: the code deletes an
--- object version only once no membership names it.
---
--- Ids are random (UUIDs), so an index keyed by id takes its inserts all over
--- its pages, and every commit rewrites one page per new entry, a page cost
--- that grows with the store. objects (id, version) is the only such index:
--- a version is found in a collection through its row key, which grows with
--- each new version and so makes collection_objects_object append-mostly.
+-- object version only once no membership names it. A version is found in a
+-- collection by that row key, not by id: the key grows with each new
+-- version, so collection_objects_object is appended to, unlike an index
+-- keyed by id (see objects).
 CREATE TABLE collection_objects (
 	collection   INTEGER NOT NULL REFERENCES collections (pk) ON DELETE CASCADE,
 	date_added   INTEGER NOT NULL, -- microseconds since the epoch
