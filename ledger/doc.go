@@ -50,21 +50,27 @@
 //
 // The ledger is a directory of segment files disclosures-000001.log,
 // disclosures-000002.log, ..., a new one started past Options.SegmentSize
-// (64 MiB). Each line is one record, a JSON object with its members in a
-// fixed order and empty optional members left out:
+// (64 MiB). Each line is one record: the disclosures of one Record call, or
+// of a run of a RecordBatch page sharing time, recipient (org, key),
+// collection, path and request, so a page is usually one line. A record is
+// a JSON object with its members in a fixed order, empty optional members
+// left out (shown here on several lines):
 //
-//	{"seq":42,"time":"2025-06-01T12:00:00.123456Z","org":"organization--…",
-//	 "key":"…","collection":"…","path":"taxii-objects","object":"indicator--…",
-//	 "version":"2025-05-30T08:00:00.000Z","decision":"redacted",
-//	 "tlp":"TLP:AMBER","classification":"…","reason":"…","request":"…",
+//	{"seq":42,"time":"2025-06-01T12:00:00.123456Z","path":"taxii-objects",
+//	 "org":"identity--…","key":"…","collection":"…","request":"…",
+//	 "objects":[["indicator--…","2025-05-30T08:00:00.000Z","whole","TLP:GREEN"],
+//	            ["report--…","2025-05-30T08:00:00.000Z","redacted","TLP:AMBER","","granular marking …"]],
 //	 "prev":"<hex SHA-256 of record 41>","hash":"<hex SHA-256>"}
 //
-// (on one line). decision is "whole", "redacted" or "withhold". The hash
-// of a record is SHA-256(previous hash, 32 bytes || the line up to "prev"
-// included, closed by '}'), that is the line without its "hash" member.
-// Sequence numbers count from 0, the genesis record (path "genesis",
-// reason "tearline-ledger/1", prev all zeros). The chain runs on across
-// segments.
+// Each object is [id, version, decision, TLP, classification, reason],
+// trailing empty members left out; decision is "whole", "redacted" or
+// "withhold". The hash of a record is SHA-256(previous hash, 32 bytes ||
+// the line up to "prev" included, closed by '}'), that is the line without
+// its "hash" member. Sequence numbers count from 0, the genesis record
+// (path "genesis", "format":"tearline-ledger/1", no objects, prev all
+// zeros). The chain runs on across segments. Grouping a page into one
+// record hashes the recipient once per page, which keeps the ledger's cost
+// a small part of a read.
 //
 // Open resumes the chain from the last record. A last line without its
 // newline (a write cut by a crash) is truncated and logged; a last record

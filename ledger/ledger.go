@@ -165,9 +165,9 @@ func (l *Ledger) resume() error {
 		return l.genesis()
 	}
 	body, claimed, err := splitHash(line)
-	var e Entry
+	var e record
 	if err == nil {
-		e, err = parseEntry(line)
+		e, err = parseRecord(line)
 	}
 	var prev []byte
 	if err == nil {
@@ -194,8 +194,8 @@ func (l *Ledger) resume() error {
 // version as its reason, and an all-zero previous hash.
 func (l *Ledger) genesis() error {
 	l.enc = newEncoder(0, [sha256.Size]byte{})
-	g := Disclosure{Time: time.Now(), Path: pathGenesis, Reason: formatVersion}
-	b := l.enc.appendSeq(nil, 0, &g)
+	g := Disclosure{Time: time.Now(), Path: pathGenesis}
+	b := l.enc.appendSeq(nil, 0, &g, nil, formatVersion)
 	if _, err := l.f.Write(b); err != nil {
 		return err
 	}
@@ -339,22 +339,30 @@ func (l *Ledger) take(it item) {
 		}
 		it.flush <- err
 	case it.many != nil:
-		for i := range it.many {
-			l.add(&it.many[i])
+		// One record per run of disclosures sharing their header: a page
+		// is one line.
+		for len(it.many) > 0 {
+			n := 1
+			for n < len(it.many) && sameHeader(&it.many[0], &it.many[n]) {
+				n++
+			}
+			l.add(it.many[:n])
+			it.many = it.many[n:]
 		}
 	default:
-		l.add(&it.one)
+		one := [1]Disclosure{it.one}
+		l.add(one[:])
 	}
 }
 
-func (l *Ledger) add(d *Disclosure) {
+func (l *Ledger) add(ds []Disclosure) {
 	if l.failed.Load() != nil {
 		return // the failure is reported to every later caller
 	}
 	if l.size+int64(len(l.buf)) >= l.opts.SegmentSize {
 		l.rotate()
 	}
-	l.buf = l.enc.appendRecord(l.buf, d)
+	l.buf = l.enc.appendRecord(l.buf, ds)
 }
 
 // rotate closes the current segment and starts the next one.

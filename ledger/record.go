@@ -58,21 +58,29 @@ type Disclosure struct {
 	Request string
 }
 
-// Entry is a Disclosure as recorded: its sequence number in the chain, the
-// hash of the previous record and its own hash, hex-encoded.
+// Entry is a Disclosure as recorded: the sequence number and hash (hex) of
+// the record (line) holding it.
 type Entry struct {
 	Seq uint64
 	Disclosure
-	Prev, Hash string
+	Hash string
 }
 
 const (
 	timeLayout = "2006-01-02T15:04:05.000000Z07:00"
 	hashHex    = 2 * sha256.Size
-	// hashSuffix is how every line ends: `,"hash":"<64 hex>"}`. The
-	// canonical bytes of a record are the line without it, closed by '}'.
+	// hashSuffixLen is the length of how every line ends: `,"hash":"<64
+	// hex>"}`. The canonical bytes of a record are the line without it,
+	// closed by '}'.
 	hashSuffixLen = len(`,"hash":""}`) + hashHex
 )
+
+// sameHeader reports whether a and b can share a record: same time,
+// recipient, path and request.
+func sameHeader(a, b *Disclosure) bool {
+	return a.Time.Equal(b.Time) && a.Org == b.Org && a.Key == b.Key && a.Collection == b.Collection &&
+		a.Path == b.Path && a.Request == b.Request
+}
 
 // encoder turns disclosures into lines of the chain. It is used by one
 // goroutine at a time.
@@ -86,31 +94,61 @@ func newEncoder(seq uint64, prev [sha256.Size]byte) *encoder {
 	return &encoder{seq: seq, prev: prev, h: sha256.New()}
 }
 
-// appendRecord appends the next record for d, with its newline, to buf.
-func (e *encoder) appendRecord(buf []byte, d *Disclosure) []byte {
+// appendRecord appends the next record, with its newline, to buf: the
+// disclosures ds, which share their header (sameHeader).
+func (e *encoder) appendRecord(buf []byte, ds []Disclosure) []byte {
 	e.seq++
-	return e.appendSeq(buf, e.seq, d)
+	return e.appendSeq(buf, e.seq, &ds[0], ds, "")
 }
 
-func (e *encoder) appendSeq(buf []byte, seq uint64, d *Disclosure) []byte {
+// appendSeq appends record seq with header h, the objects of ds and, for
+// the genesis record, the format.
+func (e *encoder) appendSeq(buf []byte, seq uint64, h *Disclosure, ds []Disclosure, format string) []byte {
 	start := len(buf)
 	buf = append(buf, `{"seq":`...)
 	buf = strconv.AppendUint(buf, seq, 10)
 	buf = append(buf, `,"time":"`...)
-	buf = d.Time.UTC().AppendFormat(buf, timeLayout)
+	buf = h.Time.UTC().AppendFormat(buf, timeLayout)
 	buf = append(buf, '"')
-	buf = appendField(buf, "org", d.Org, true)
-	buf = appendField(buf, "key", d.Key, false)
-	buf = appendField(buf, "collection", d.Collection, false)
-	buf = appendField(buf, "path", d.Path, true)
-	buf = appendField(buf, "object", d.Object, true)
-	buf = appendField(buf, "version", d.Version, true)
-	buf = appendField(buf, "decision", d.Decision.String(), true)
-	buf = appendField(buf, "tlp", d.TLP.String(), false)
-	buf = appendField(buf, "classification", d.Classification, false)
-	buf = appendField(buf, "reason", d.Reason, false)
-	buf = appendField(buf, "request", d.Request, false)
-	buf = append(buf, `,"prev":"`...)
+	buf = appendField(buf, "path", h.Path, true)
+	buf = appendField(buf, "org", h.Org, true)
+	buf = appendField(buf, "key", h.Key, false)
+	buf = appendField(buf, "collection", h.Collection, false)
+	buf = appendField(buf, "request", h.Request, false)
+	buf = appendField(buf, "format", format, false)
+	buf = append(buf, `,"objects":[`...)
+	for i := range ds {
+		d := &ds[i]
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		// [id, version, decision, tlp, classification, reason], trailing
+		// empty members left out.
+		tlp := d.TLP.String()
+		n := 3
+		switch {
+		case d.Reason != "":
+			n = 6
+		case d.Classification != "":
+			n = 5
+		case tlp != "":
+			n = 4
+		}
+		buf = append(buf, '[')
+		buf = appendString(buf, d.Object)
+		buf = append(buf, ',')
+		buf = appendString(buf, d.Version)
+		buf = append(buf, ',', '"')
+		buf = append(buf, d.Decision.String()...)
+		buf = append(buf, '"')
+		rest := [...]string{tlp, d.Classification, d.Reason}
+		for _, v := range rest[:n-3] {
+			buf = append(buf, ',')
+			buf = appendString(buf, v)
+		}
+		buf = append(buf, ']')
+	}
+	buf = append(buf, `],"prev":"`...)
 	buf = hex.AppendEncode(buf, e.prev[:])
 	buf = append(buf, `"}`...)
 	e.h.Reset()
@@ -140,12 +178,16 @@ func appendString(buf []byte, s string) []byte {
 	const hexDigits = "0123456789abcdef"
 	buf = append(buf, '"')
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			buf = append(buf, c)
-			i++
-			continue
+		// Copy the run of bytes that need no escaping in one append.
+		j := i
+		for j < len(s) && s[j] >= 0x20 && s[j] != '"' && s[j] != '\\' && s[j] < utf8.RuneSelf {
+			j++
 		}
+		buf = append(buf, s[i:j]...)
+		if i = j; i == len(s) {
+			break
+		}
+		c := s[i]
 		if c < utf8.RuneSelf {
 			switch c {
 			case '"', '\\':
@@ -175,21 +217,17 @@ func appendString(buf []byte, s string) []byte {
 
 // line is the JSON form of a record, for reading.
 type line struct {
-	Seq            *uint64 `json:"seq"`
-	Time           string  `json:"time"`
-	Org            string  `json:"org"`
-	Key            string  `json:"key"`
-	Collection     string  `json:"collection"`
-	Path           string  `json:"path"`
-	Object         string  `json:"object"`
-	Version        string  `json:"version"`
-	Decision       string  `json:"decision"`
-	TLP            string  `json:"tlp"`
-	Classification string  `json:"classification"`
-	Reason         string  `json:"reason"`
-	Request        string  `json:"request"`
-	Prev           string  `json:"prev"`
-	Hash           string  `json:"hash"`
+	Seq        *uint64    `json:"seq"`
+	Time       string     `json:"time"`
+	Path       string     `json:"path"`
+	Org        *string    `json:"org"`
+	Key        string     `json:"key"`
+	Collection string     `json:"collection"`
+	Request    string     `json:"request"`
+	Format     string     `json:"format"`
+	Objects    [][]string `json:"objects"`
+	Prev       string     `json:"prev"`
+	Hash       string     `json:"hash"`
 }
 
 // splitHash returns the canonical bytes of a record line (without its
@@ -212,46 +250,60 @@ func hashLine(h hash.Hash, prev []byte, body []byte) [sha256.Size]byte {
 	return sum
 }
 
-// parseEntry decodes a record line (without its newline). It checks the
+// record is a parsed line.
+type record struct {
+	Seq        uint64
+	Path       string
+	Prev, Hash string
+	Format     string
+	Entries    []Entry
+}
+
+// parseRecord decodes a record line (without its newline). It checks the
 // form of the line, not the chain.
-func parseEntry(b []byte) (Entry, error) {
+func parseRecord(b []byte) (record, error) {
 	var l line
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&l); err != nil {
-		return Entry{}, fmt.Errorf("not a ledger record: %w", err)
+		return record{}, fmt.Errorf("not a ledger record: %w", err)
 	}
-	if l.Seq == nil {
-		return Entry{}, errors.New(`not a ledger record: no "seq"`)
+	if l.Seq == nil || l.Org == nil || l.Objects == nil {
+		return record{}, errors.New(`not a ledger record: "seq", "org" or "objects" missing`)
 	}
 	t, err := time.Parse(time.RFC3339Nano, l.Time)
 	if err != nil {
-		return Entry{}, fmt.Errorf("bad time: %w", err)
+		return record{}, fmt.Errorf("bad time: %w", err)
 	}
-	e := Entry{Seq: *l.Seq, Prev: l.Prev, Hash: l.Hash, Disclosure: Disclosure{
-		Time: t, Org: l.Org, Key: l.Key, Collection: l.Collection, Path: l.Path,
-		Object: l.Object, Version: l.Version, Classification: l.Classification,
-		Reason: l.Reason, Request: l.Request,
-	}}
-	switch l.Decision {
-	case "whole":
-		e.Decision = marking.Whole
-	case "redacted":
-		e.Decision = marking.Redacted
-	case "withhold":
-		e.Decision = marking.Withhold
-	default:
-		return Entry{}, fmt.Errorf("unknown decision %q", l.Decision)
+	if len(l.Prev) != hashHex || len(l.Hash) != hashHex {
+		return record{}, errors.New("prev or hash is not a SHA-256 in hex")
 	}
-	if l.TLP != "" {
-		tlp, ok := marking.ParseTLP(l.TLP)
-		if !ok {
-			return Entry{}, fmt.Errorf("unknown TLP %q", l.TLP)
+	r := record{Seq: *l.Seq, Path: l.Path, Prev: l.Prev, Hash: l.Hash, Format: l.Format, Entries: make([]Entry, 0, len(l.Objects))}
+	for _, o := range l.Objects {
+		if len(o) < 3 || len(o) > 6 {
+			return record{}, fmt.Errorf("an object entry has %d members, not 3 to 6", len(o))
 		}
-		e.TLP = tlp
+		o = append(o, "", "", "")
+		d := Disclosure{Time: t, Org: *l.Org, Key: l.Key, Collection: l.Collection, Path: l.Path,
+			Request: l.Request, Object: o[0], Version: o[1], Classification: o[4], Reason: o[5]}
+		switch o[2] {
+		case "whole":
+			d.Decision = marking.Whole
+		case "redacted":
+			d.Decision = marking.Redacted
+		case "withhold":
+			d.Decision = marking.Withhold
+		default:
+			return record{}, fmt.Errorf("unknown decision %q", o[2])
+		}
+		if o[3] != "" {
+			tlp, ok := marking.ParseTLP(o[3])
+			if !ok {
+				return record{}, fmt.Errorf("unknown TLP %q", o[3])
+			}
+			d.TLP = tlp
+		}
+		r.Entries = append(r.Entries, Entry{Seq: r.Seq, Disclosure: d, Hash: r.Hash})
 	}
-	if len(e.Prev) != hashHex || len(e.Hash) != hashHex {
-		return Entry{}, errors.New("prev or hash is not a SHA-256 in hex")
-	}
-	return e, nil
+	return r, nil
 }

@@ -32,8 +32,9 @@ func (e *BrokenError) Error() string {
 
 // Report is the outcome of Verify.
 type Report struct {
-	Records  uint64 // records verified, the genesis record included
-	Segments int
+	Records     uint64 // records (lines) verified, the genesis record included
+	Disclosures uint64 // disclosures in those records
+	Segments    int
 	// Head is the hash of the last record (hex) and HeadSeq its sequence
 	// number. Keeping Head elsewhere lets a later Verify with
 	// VerifyOptions.Anchor prove the ledger was not cut short.
@@ -96,15 +97,15 @@ func Verify(dir string, opts VerifyOptions) (rep Report, err error) {
 			if err != nil {
 				return broken("%v", err)
 			}
-			e, err := parseEntry(line)
+			e, err := parseRecord(line)
 			if err != nil {
 				return broken("%v", err)
 			}
 			if e.Seq != rep.Records {
 				return broken("sequence number %d where %d was expected (records removed, inserted or moved)", e.Seq, rep.Records)
 			}
-			if (e.Seq == 0) != (e.Path == pathGenesis) {
-				return broken("the genesis record must be first, and only first")
+			if (e.Seq == 0) != (e.Path == pathGenesis) || e.Seq == 0 && e.Format != formatVersion {
+				return broken("the genesis record (format %s) must be first, and only first", formatVersion)
 			}
 			hexBuf = hex.AppendEncode(hexBuf[:0], prev[:])
 			if e.Prev != string(hexBuf) {
@@ -121,6 +122,7 @@ func Verify(dir string, opts VerifyOptions) (rep Report, err error) {
 			prev = sum
 			rep.Head, rep.HeadSeq = claimed, e.Seq
 			rep.Records++
+			rep.Disclosures += uint64(len(e.Entries))
 			return nil
 		})
 		if err != nil {
@@ -152,7 +154,7 @@ func Who(dir, objectID string) ([]Entry, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("ledger: who %s: %w", dir, err)
 	}
-	needle := appendString([]byte(`,"object":`), objectID)
+	needle := appendString([]byte(`[`), objectID)
 	needle = append(needle, ',')
 	var out []Entry
 	for _, s := range segs {
@@ -160,12 +162,14 @@ func Who(dir, objectID string) ([]Entry, error) {
 			if !complete || !bytes.Contains(line, needle) {
 				return nil
 			}
-			e, err := parseEntry(line)
+			r, err := parseRecord(line)
 			if err != nil {
 				return fmt.Errorf("%s line %d: %w", s.path, n, err)
 			}
-			if e.Object == objectID {
-				out = append(out, e)
+			for _, e := range r.Entries {
+				if e.Object == objectID {
+					out = append(out, e)
+				}
 			}
 			return nil
 		})
