@@ -231,9 +231,9 @@ func TestMarkingsRedaction(t *testing.T) {
 	}{
 		{"reader", "granular", redactedGranular},
 		{"reader", "granular-secret", redactedSecret},
-		{"de", "granular", redactedGranular}, // not named on a RED list
+		{"de", "granular", redactedGranular},      // not named on a RED list
 		{"de", "granular-secret", redactedSecret}, // cleared, but not releasable to DE
-		{"fvey", "granular", redactedGranular}, // named only on the other object
+		{"fvey", "granular", redactedGranular},    // named only on the other object
 		{"fvey", "granular-secret", secret},
 		{"contributor", "granular-secret", secret},
 		{"reader", "green", e.raw["green"]},
