@@ -39,6 +39,7 @@ TEARLINE_DATA (default ./tearline-data).`,
 		newOrgCmd(s),
 		newKeyCmd(s),
 		newServeCmd(s),
+		newAuditCmd(s),
 	)
 	return root
 }
