@@ -342,8 +342,10 @@ func benchPost(e *taxiiEnv, opts taxiiOptions, g *indicatorGen) (*postResult, er
 // fill adds indicators 0 to n-1 to the collection straight through the
 // store, in batches, generating the next batch while the store writes one.
 // Every 997th indicator is also validated, to keep the generator honest.
-func fill(ctx context.Context, e *taxiiEnv, g *indicatorGen, n int) (time.Duration, error) {
-	const batch = 5000
+// It returns the time taken and the rate (objects/s) of each tenth of the
+// fill, which shows whether adding gets slower as the collection grows.
+func fill(ctx context.Context, e *taxiiEnv, g *indicatorGen, n int) (time.Duration, []float64, error) {
+	batch := min(5000, max(n/10, 1))
 	start := time.Now()
 	batches := make(chan []*tearline.Object, 2)
 	errc := make(chan error, 1)
@@ -369,29 +371,35 @@ func fill(ctx context.Context, e *taxiiEnv, g *indicatorGen, n int) (time.Durati
 		}
 	}()
 	added := 0
+	var rates []float64
+	tenth, mark, markAt := max(n/10, 1), 0, start
 	for objs := range batches {
 		res, err := e.db.AddObjects(ctx, e.col.ID, objs)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		for _, r := range res {
 			if r.Status != tearline.Added {
-				return 0, fmt.Errorf("fill: an object was %v, not added", r.Status)
+				return 0, nil, fmt.Errorf("fill: an object was %v, not added", r.Status)
 			}
 			e.last = r.DateAdded
 		}
 		added += len(objs)
+		if added-mark >= tenth || added == n {
+			rates = append(rates, float64(added-mark)/time.Since(markAt).Seconds())
+			mark, markAt = added, time.Now()
+		}
 	}
 	select {
 	case err := <-errc:
-		return 0, err
+		return 0, nil, err
 	default:
 	}
 	if added != n {
-		return 0, fmt.Errorf("fill: added %d of %d", added, n)
+		return 0, nil, fmt.Errorf("fill: added %d of %d", added, n)
 	}
 	e.size = n
-	return time.Since(start), nil
+	return time.Since(start), rates, nil
 }
 
 // pageResult is the outcome of the page workload.
@@ -399,6 +407,7 @@ type pageResult struct {
 	objects, pages     int
 	bytes              int64
 	fill               time.Duration
+	fillRates          []float64 // objects/s of each tenth of the fill
 	fillCPU            cpuUse
 	dbBytes            int64
 	drain              time.Duration
@@ -407,6 +416,8 @@ type pageResult struct {
 	heapMin, heapMax   uint64    // runtime.MemStats.HeapInuse, sampled after each page
 	rssMin, rssMax     uint64    // resident set size, sampled after each page
 	heapStart, heapEnd uint64
+	heapQuarters       [4]uint64 // the largest heap sample of each quarter of the drain
+	heapAfterGC        uint64    // HeapInuse after a collection at the end of the drain
 }
 
 // pageEnvelope is the part of an objects page the bench reads.
@@ -429,7 +440,7 @@ func benchPage(ctx context.Context, e *taxiiEnv, opts taxiiOptions, g *indicator
 		return nil, err
 	}
 	cpu := startCPU()
-	res.fill, err = fill(ctx, e, g, opts.pageObjects)
+	res.fill, res.fillRates, err = fill(ctx, e, g, opts.pageObjects)
 	res.fillCPU = cpu.stop()
 	stop()
 	if err != nil {
@@ -492,6 +503,8 @@ func benchPage(ctx context.Context, e *taxiiEnv, opts taxiiOptions, g *indicator
 		}
 		runtime.ReadMemStats(&ms)
 		res.heapMin, res.heapMax = min(res.heapMin, ms.HeapInuse), max(res.heapMax, ms.HeapInuse)
+		q := min(4*len(got)/opts.pageObjects, 3)
+		res.heapQuarters[q] = max(res.heapQuarters[q], ms.HeapInuse)
 		rss := currentRSS()
 		res.rssMin, res.rssMax = min(res.rssMin, rss), max(res.rssMax, rss)
 		if !env.More {
@@ -507,6 +520,9 @@ func benchPage(ctx context.Context, e *taxiiEnv, opts taxiiOptions, g *indicator
 	res.drainCPU = cpu.stop()
 	stop()
 	res.heapEnd = ms.HeapInuse
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	res.heapAfterGC = ms.HeapInuse
 	res.objects = len(got)
 
 	slices.SortFunc(got, compareUUID)
@@ -800,14 +816,21 @@ func runTAXII(ctx context.Context, selected map[string]bool, opts taxiiOptions) 
 				fmt.Printf("page     run %d: filled %d indicators through the store in %v (%.0f objects/s), data dir %.0f MB\n",
 					run, opts.pageObjects, r.fill.Round(time.Millisecond), float64(opts.pageObjects)/r.fill.Seconds(), float64(r.dbBytes)/1e6)
 				fmt.Printf("           fill: %v\n", r.fillCPU)
+				fmt.Printf("           fill objects/s by tenth:")
+				for _, rate := range r.fillRates {
+					fmt.Printf(" %.0f", rate)
+				}
+				fmt.Println()
 				fmt.Printf("           drained %d objects (each exactly once) in %d pages of limit=%d, %.0f MB, in %v: %.0f objects/s  (target < %v: %s)\n",
 					r.objects, r.pages, opts.pageLimit, float64(r.bytes)/1e6, r.drain.Round(time.Millisecond),
 					float64(r.objects)/r.drain.Seconds(), targetDrain, verdict(r.drain < targetDrain))
 				fmt.Printf("           per page: %s  (target p99 < %v: %s); pages took %v in all, the client's JSON decoding the rest\n",
 					r.page.summary(), targetPageP99, verdict(r.page.pct(99) < targetPageP99), r.page.sum().Round(time.Millisecond))
 				fmt.Printf("           drain: %v\n", r.drainCPU)
-				fmt.Printf("           Go heap in use (server and client, one process) after each page: min %s, max %s (%s before the first, %s after the last)\n",
-					mb(r.heapMin), mb(r.heapMax), mb(r.heapStart), mb(r.heapEnd))
+				fmt.Printf("           Go heap in use (server and client, one process) after each page: min %s, max %s (%s before the first, %s after the last, %s after a GC at the end)\n",
+					mb(r.heapMin), mb(r.heapMax), mb(r.heapStart), mb(r.heapEnd), mb(r.heapAfterGC))
+				fmt.Printf("           largest heap sample of each quarter of the drain: %s, %s, %s, %s\n",
+					mb(r.heapQuarters[0]), mb(r.heapQuarters[1]), mb(r.heapQuarters[2]), mb(r.heapQuarters[3]))
 				fmt.Printf("           process RSS after each page: min %s, max %s\n", mb(r.rssMin), mb(r.rssMax))
 				summary = append(summary, fmt.Sprintf("page run %d: fill %v, drain %v, page p50 %s p99 %s max %s: %s",
 					run, r.fill.Round(time.Millisecond), r.drain.Round(time.Millisecond), ms(r.page.pct(50)), ms(r.page.pct(99)), ms(r.page.max()),
@@ -822,7 +845,7 @@ func runTAXII(ctx context.Context, selected map[string]bool, opts taxiiOptions) 
 					if err := use(e); err != nil {
 						return err
 					}
-					d, err := fill(ctx, e, g, opts.pollObjects)
+					d, _, err := fill(ctx, e, g, opts.pollObjects)
 					if err != nil {
 						return fmt.Errorf("poll: %w", err)
 					}
