@@ -10,21 +10,33 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/ingest"
+	"github.com/tearline/tearline/marking"
 )
 
 func newExportCmd(s *streams) *cobra.Command {
 	var (
-		dir, collection, output string
-		versions                []string
-		types                   []string
+		dir, collection, output, as string
+		versions                    []string
+		types                       []string
 	)
 	cmd := &cobra.Command{
-		Use:   "export --collection NAME [--output FILE]",
+		Use:   "export --collection NAME [--as ORG] [--output FILE]",
 		Short: "Write a collection out as a STIX 2.1 bundle",
 		Long: `Write the objects of a collection as one STIX 2.1 bundle, in the order they
-were added. Each object is written byte for byte as it was submitted. By
-default every version of every object is written (--versions all); use
---versions last for only the latest version of each object.`,
+were added. By default every version of every object is written (--versions
+all); use --versions last for only the latest version of each object.
+
+Without --as this is an operator export: every object, whatever its
+markings, each written byte for byte as it was submitted. Handle the file
+as the most restrictive marking it holds.
+
+With --as ORG the export holds what that organization may receive from the
+collection through TAXII, by the same access decision: objects its
+profile (clearance, country, communities) and its read grant on the
+collection do not allow are left out, and objects with granular markings it
+does not pass are written as redacted copies. The organization needs a read
+grant on the collection.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -37,6 +49,12 @@ default every version of every object is written (--versions all); use
 			if err != nil {
 				return err
 			}
+			var release func([]byte) ([]byte, bool)
+			if as != "" {
+				if release, err = releaseFor(ctx, store, col, as); err != nil {
+					return err
+				}
+			}
 			w := s.out
 			if output != "" && output != "-" {
 				f, err := os.Create(output)
@@ -47,7 +65,7 @@ default every version of every object is written (--versions all); use
 				w = f
 			}
 			bw := bufio.NewWriterSize(w, 1<<20)
-			n, err := exportBundle(ctx, store, tearline.ObjectQuery{CollectionID: col.ID, Versions: versions, Types: types}, bw)
+			n, err := exportBundle(ctx, store, tearline.ObjectQuery{CollectionID: col.ID, Versions: versions, Types: types}, release, bw)
 			if err != nil {
 				return err
 			}
@@ -68,13 +86,54 @@ default every version of every object is written (--versions all); use
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE instead of standard output")
 	cmd.Flags().StringSliceVar(&versions, "versions", []string{tearline.VersionAll}, "versions to export: all, last, first, or timestamps")
 	cmd.Flags().StringSliceVar(&types, "type", nil, "export only objects of these types")
+	cmd.Flags().StringVar(&as, "as", "", "export only what this organization (name or id) may receive, redacted as for it")
 	cmd.MarkFlagRequired("collection")
 	return cmd
 }
 
+// releaseFor returns the access decision for organization key reading
+// collection col: a function that returns the bytes the organization may
+// receive of a stored object, or false. The marking definitions stored in
+// every collection are loaded first.
+func releaseFor(ctx context.Context, store tearline.Store, col *tearline.Collection, key string) (func([]byte) ([]byte, bool), error) {
+	dir, ok := store.(tearline.Directory)
+	if !ok {
+		return nil, fmt.Errorf("--as: the store keeps no organizations")
+	}
+	o, err := dir.FindOrganization(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("--as %q: %w", key, err)
+	}
+	grants, err := dir.OrgGrants(ctx, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !grants[col.ID].Read {
+		return nil, fmt.Errorf("--as %q: the organization has no read grant on collection %s, so it receives nothing from it", key, col.Alias)
+	}
+	policy, err := marking.NewPolicy(marking.NewDefinitions(), marking.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := ingest.LoadDefinitions(ctx, store, policy.Definitions()); err != nil {
+		return nil, err
+	}
+	// The same recipient the TAXII server builds for a reader of the
+	// collection.
+	r := &marking.Recipient{
+		OrgID: o.ID, Country: o.Country, Communities: o.Communities, Clearance: o.Clearance,
+		Member: true, CollectionReader: true,
+	}
+	return func(raw []byte) ([]byte, bool) {
+		res := policy.Decide(r, raw)
+		return res.Raw, res.Decision != marking.Withhold
+	}, nil
+}
+
 // exportBundle streams the entries matching q as a bundle, page by page, and
-// returns how many objects it wrote.
-func exportBundle(ctx context.Context, store tearline.Store, q tearline.ObjectQuery, w io.Writer) (int, error) {
+// returns how many objects it wrote. release, when set, decides what of
+// each object goes out.
+func exportBundle(ctx context.Context, store tearline.Store, q tearline.ObjectQuery, release func([]byte) ([]byte, bool), w io.Writer) (int, error) {
 	const pageSize = 2000
 	q.Limit = pageSize
 	if _, err := fmt.Fprintf(w, "{\n    \"type\": \"bundle\",\n    \"id\": \"bundle--%s\",\n    \"objects\": [", uuid.New()); err != nil {
@@ -87,6 +146,13 @@ func exportBundle(ctx context.Context, store tearline.Store, q tearline.ObjectQu
 			return n, fmt.Errorf("export: %w", err)
 		}
 		for _, e := range page.Entries {
+			raw := e.Raw
+			if release != nil {
+				var ok bool
+				if raw, ok = release(raw); !ok {
+					continue
+				}
+			}
 			sep := ",\n"
 			if n == 0 {
 				sep = "\n"
@@ -94,7 +160,7 @@ func exportBundle(ctx context.Context, store tearline.Store, q tearline.ObjectQu
 			if _, err := io.WriteString(w, sep); err != nil {
 				return n, err
 			}
-			if _, err := w.Write(e.Raw); err != nil {
+			if _, err := w.Write(raw); err != nil {
 				return n, err
 			}
 			n++

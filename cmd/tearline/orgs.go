@@ -2,13 +2,16 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/auth"
+	"github.com/tearline/tearline/marking"
 	"github.com/tearline/tearline/sqlite"
 )
 
@@ -33,13 +36,12 @@ func newOrgCmd(s *streams) *cobra.Command {
 
 	var o tearline.Organization
 	add := &cobra.Command{
-		Use:   "add --name NAME [--type TYPE] [--country CC] [--sector SECTOR]...",
+		Use:   "add --name NAME [--type TYPE] [--country CC] [--sector SECTOR]... [--clearance LEVEL] [--community NAME]... [--language TAG]...",
 		Short: "Add an organization and print its id (its STIX identity id)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Country = strings.ToUpper(o.Country)
-			if o.Country != "" && (len(o.Country) != 2 || strings.Trim(o.Country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
-				return fmt.Errorf("--country %q: want an ISO 3166-1 alpha-2 code such as US or DE", o.Country)
+			if err := checkClearance(o.Clearance); err != nil {
+				return err
 			}
 			return withDB(cmd, dir, func(db *sqlite.DB) error {
 				if err := db.CreateOrganization(cmd.Context(), &o); err != nil {
@@ -51,10 +53,52 @@ func newOrgCmd(s *streams) *cobra.Command {
 		},
 	}
 	add.Flags().StringVar(&o.Name, "name", "", "organization name (required, unique)")
-	add.Flags().StringVar(&o.Type, "type", "other", "organization type, e.g. federal, sltt, private, isac, foreign-government, national-cert, academic, other")
-	add.Flags().StringVar(&o.Country, "country", "", "ISO 3166-1 alpha-2 country code")
-	add.Flags().StringSliceVar(&o.Sectors, "sector", nil, "industry sector (repeatable), e.g. financial-services")
+	profileFlags(add, &o)
+	add.Flags().Lookup("type").DefValue = "other"
+	o.Type = "other"
 	add.MarkFlagRequired("name")
+
+	var u tearline.Organization
+	update := &cobra.Command{
+		Use:   "update NAME [--name NEW] [--type TYPE] [--country CC] [--sector SECTOR]... [--clearance LEVEL] [--community NAME]... [--language TAG]...",
+		Short: "Change an organization's profile; only the flags given change",
+		Long: `Change the profile of the organization NAME (its name or id). Only the
+fields whose flags are given change; a list flag replaces the whole list
+(give --community "" to clear it). Readers see the effect of a new
+clearance, country or community on their next request.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkClearance(u.Clearance); err != nil {
+				return err
+			}
+			return withDB(cmd, dir, func(db *sqlite.DB) error {
+				o, err := db.FindOrganization(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				f := cmd.Flags()
+				set := func(flag string, apply func()) {
+					if f.Changed(flag) {
+						apply()
+					}
+				}
+				set("name", func() { o.Name = u.Name })
+				set("type", func() { o.Type = u.Type })
+				set("country", func() { o.Country = u.Country })
+				set("sector", func() { o.Sectors = nonEmpty(u.Sectors) })
+				set("clearance", func() { o.Clearance = u.Clearance })
+				set("community", func() { o.Communities = nonEmpty(u.Communities) })
+				set("language", func() { o.Languages = nonEmpty(u.Languages) })
+				if err := db.UpdateOrganization(cmd.Context(), o); err != nil {
+					return err
+				}
+				printProfile(s.out, o)
+				return nil
+			})
+		},
+	}
+	update.Flags().StringVar(&u.Name, "name", "", "new name")
+	profileFlags(update, &u)
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -67,9 +111,10 @@ func newOrgCmd(s *streams) *cobra.Command {
 					return err
 				}
 				tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tID\tTYPE\tCOUNTRY\tSECTORS")
+				fmt.Fprintln(tw, "NAME\tID\tTYPE\tCOUNTRY\tSECTORS\tCLEARANCE\tCOMMUNITIES\tLANGUAGES")
 				for _, o := range orgs {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.Name, o.ID, o.Type, o.Country, strings.Join(o.Sectors, ","))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.Name, o.ID, o.Type, o.Country, strings.Join(o.Sectors, ","),
+						o.Clearance, strings.Join(o.Communities, ","), strings.Join(o.Languages, ","))
 				}
 				return tw.Flush()
 			})
@@ -106,8 +151,52 @@ func newOrgCmd(s *streams) *cobra.Command {
 	cert.Flags().StringVar(&certOrg, "org", "", "organization name or id (required)")
 	cert.Flags().StringVar(&certRole, "role", string(tearline.RoleReader), "role: reader, contributor, analyst or admin")
 	cert.MarkFlagRequired("org")
-	cmd.AddCommand(add, list, cert)
+	cmd.AddCommand(add, update, list, cert)
 	return cmd
+}
+
+// profileFlags registers the flags of an organization's profile.
+func profileFlags(cmd *cobra.Command, o *tearline.Organization) {
+	f := cmd.Flags()
+	f.StringVar(&o.Type, "type", "", "organization type: "+strings.Join(tearline.OrganizationTypes, ", "))
+	f.StringVar(&o.Country, "country", "", "ISO 3166-1 country code, alpha-2 or alpha-3 (stored as alpha-2)")
+	f.StringSliceVar(&o.Sectors, "sector", nil, "industry sector from the STIX industry-sector-ov (repeatable), e.g. financial-services")
+	f.StringVar(&o.Clearance, "clearance", "", "highest classification level the organization may receive: "+strings.Join(marking.DefaultLevels, ", "))
+	f.StringSliceVar(&o.Communities, "community", nil, "sharing community named in REL TO markings (repeatable), e.g. FVEY")
+	f.StringSliceVar(&o.Languages, "language", nil, "preferred language, an RFC 5646 tag (repeatable), e.g. en-US")
+}
+
+// checkClearance refuses a clearance that is not one of the classification
+// levels the server uses.
+func checkClearance(c string) error {
+	if c == "" {
+		return nil
+	}
+	norm := strings.Join(strings.Fields(strings.ToUpper(c)), " ")
+	if !slices.Contains(marking.DefaultLevels, norm) {
+		return fmt.Errorf("--clearance %q: want one of %s", c, strings.Join(marking.DefaultLevels, ", "))
+	}
+	return nil
+}
+
+// nonEmpty drops empty strings, so that --community "" clears a list.
+func nonEmpty(list []string) []string {
+	var out []string
+	for _, v := range list {
+		if strings.TrimSpace(v) != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// printProfile prints an organization's profile, one field a line.
+func printProfile(w io.Writer, o *tearline.Organization) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "id\t%s\nname\t%s\ntype\t%s\ncountry\t%s\nsectors\t%s\nclearance\t%s\ncommunities\t%s\nlanguages\t%s\n",
+		o.ID, o.Name, o.Type, o.Country, strings.Join(o.Sectors, ","), o.Clearance,
+		strings.Join(o.Communities, ","), strings.Join(o.Languages, ","))
+	tw.Flush()
 }
 
 func newKeyCmd(s *streams) *cobra.Command {

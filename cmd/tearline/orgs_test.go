@@ -1,0 +1,103 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tearline/tearline/marking"
+)
+
+func TestOrgProfileCommands(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	id := cli(t, "org", "add", "--data", data, "--name", "cert", "--type", "national-cert", "--country", "deu",
+		"--clearance", "secret", "--community", "eu", "--community", "nato", "--language", "de-de", "--language", "en")
+	out := cli(t, "org", "list", "--data", data)
+	for _, want := range []string{id, "national-cert", " DE ", "SECRET", "EU,NATO", "de-DE,en"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("org list lacks %q:\n%s", want, out)
+		}
+	}
+	out = cli(t, "org", "update", "--data", data, "cert", "--clearance", "TOP SECRET", "--community", "")
+	for _, want := range []string{"TOP SECRET", "national-cert", "de-DE,en"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("org update output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "NATO") {
+		t.Errorf("communities not cleared:\n%s", out)
+	}
+	for _, bad := range [][]string{
+		{"org", "add", "--data", data, "--name", "x", "--type", "government"},
+		{"org", "add", "--data", data, "--name", "x", "--country", "XX"},
+		{"org", "add", "--data", data, "--name", "x", "--clearance", "COSMIC"},
+		{"org", "add", "--data", data, "--name", "x", "--sector", "banking"},
+		{"org", "add", "--data", data, "--name", "x", "--language", "not a tag"},
+		{"org", "update", "--data", data, "nobody", "--type", "other"},
+	} {
+		if code, out, errOut := run(t, "", bad...); code == 0 {
+			t.Errorf("tearline %v: exit 0\n%s%s", bad, out, errOut)
+		}
+	}
+}
+
+func TestExportAs(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	cli(t, "org", "add", "--data", data, "--name", "cleared", "--country", "us", "--clearance", "secret")
+	cli(t, "org", "add", "--data", data, "--name", "plain", "--country", "us")
+	cli(t, "org", "add", "--data", data, "--name", "outsider")
+	cli(t, "collection", "add", "--data", data, "--title", "intel", "--alias", "intel", "--read", "cleared", "--read", "plain")
+	secret := "marking-definition--7a4d2c1e-5b6f-4e3d-9c8b-1a2b3c4d5e6f"
+	ind := func(n, extra string) string {
+		return `{"type":"indicator","spec_version":"2.1","id":"indicator--` + n + `","created":"2024-01-01T00:00:00.000Z",` +
+			`"modified":"2024-01-01T00:00:00.000Z","name":"i","pattern":"[ipv4-addr:value = '10.0.0.1']","pattern_type":"stix",` +
+			`"valid_from":"2024-01-01T00:00:00Z"` + extra + `}`
+	}
+	const (
+		green   = "1b4b4c62-3a41-4c1b-9d0e-000000000001"
+		red     = "1b4b4c62-3a41-4c1b-9d0e-000000000002"
+		secr    = "1b4b4c62-3a41-4c1b-9d0e-000000000003"
+		partial = "1b4b4c62-3a41-4c1b-9d0e-000000000004"
+	)
+	bundle := `{"type":"bundle","id":"bundle--1b4b4c62-3a41-4c1b-9d0e-0000000000ff","objects":[` +
+		`{"type":"marking-definition","spec_version":"2.1","id":"` + secret + `","created":"2024-01-01T00:00:00.000Z","name":"SECRET",` +
+		`"extensions":{"` + marking.TearlineExtension + `":{"extension_type":"property-extension","classification":"SECRET"}}},` +
+		ind(green, `,"object_marking_refs":["`+marking.TLP2Green+`"]`) + "," +
+		ind(red, `,"object_marking_refs":["`+marking.TLP2Red+`"]`) + "," +
+		ind(secr, `,"object_marking_refs":["`+secret+`"]`) + "," +
+		ind(partial, `,"description":"secret part","granular_markings":[{"marking_ref":"`+secret+`","selectors":["description"]}]`) + `]}`
+	file := filepath.Join(t.TempDir(), "b.json")
+	writeFile(t, file, bundle)
+	cli(t, "import", "--data", data, "-c", "intel", file)
+
+	tests := []struct {
+		as        string
+		want, not []string
+	}{
+		{"", []string{green, red, secr, "secret part"}, nil},
+		{"cleared", []string{green, secr, "secret part", secret}, []string{red}},
+		{"plain", []string{green, partial, secret}, []string{red, secr, "secret part"}},
+	}
+	for _, tt := range tests {
+		args := []string{"export", "--data", data, "-c", "intel"}
+		if tt.as != "" {
+			args = append(args, "--as", tt.as)
+		}
+		out := cli(t, args...)
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("export --as %q lacks %s", tt.as, w)
+			}
+		}
+		for _, n := range tt.not {
+			if strings.Contains(out, n) {
+				t.Errorf("export --as %q holds %s", tt.as, n)
+			}
+		}
+	}
+	if code, _, errOut := run(t, "", "export", "--data", data, "-c", "intel", "--as", "outsider"); code == 0 || !strings.Contains(errOut, "no read grant") {
+		t.Errorf("export --as an organization without a read grant: exit %d, %s", code, errOut)
+	}
+}
