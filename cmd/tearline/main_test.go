@@ -216,4 +216,3 @@ func stripBundleID(s string) string {
 	}
 	return s[:i] + s[i+len(`"id": "bundle--`)+36:]
 }
-
