@@ -226,3 +226,39 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		t.Errorf("database file has %d bytes after the checkpoint, want the %d written", fi.Size(), 2*checkpointBytes)
 	}
 }
+
+// TestAddObjectsAtomic makes the last row of a batch fail inside the write
+// and checks that nothing of the batch remains.
+func TestAddObjectsAtomic(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := openTest(t)
+	c := &tearline.Collection{Alias: "atomic"}
+	if err := db.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.Exec(`CREATE TEMP TRIGGER boom BEFORE INSERT ON collection_objects
+		WHEN NEW.id = 'indicator--boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
+		t.Fatal(err)
+	}
+	var objs []*tearline.Object
+	for i := range 200 {
+		objs = append(objs, testObject(fmt.Sprintf("indicator--%d", i), "2020-01-01T00:00:00Z", `{}`))
+	}
+	objs = append(objs, testObject("indicator--boom", "2020-01-01T00:00:00Z", `{}`))
+	if _, err := db.AddObjects(ctx, c.ID, objs); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("AddObjects = %v, want the trigger's error", err)
+	}
+	var objects, members, lastAdded int
+	if err := db.r.QueryRow(`SELECT (SELECT count(*) FROM objects), (SELECT count(*) FROM collection_objects),
+		(SELECT last_added FROM collections)`).Scan(&objects, &members, &lastAdded); err != nil {
+		t.Fatal(err)
+	}
+	if objects != 0 || members != 0 || lastAdded != 0 {
+		t.Errorf("after a failed batch: %d objects, %d memberships, last_added %d; want none", objects, members, lastAdded)
+	}
+	// The store still works.
+	if _, err := db.AddObjects(ctx, c.ID, objs[:200]); err != nil {
+		t.Fatal(err)
+	}
+}
