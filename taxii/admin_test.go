@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tearline/tearline"
 )
 
 // admin sends an admin API request with a JSON body (nil for none).
@@ -187,4 +188,58 @@ func TestAdminAPI(t *testing.T) {
 	expect(t, e.admin("", "GET", "/api/v1/collections", nil), http.StatusUnauthorized)
 	expect(t, e.admin("admin", "PATCH", "/api/v1/collections", nil), http.StatusMethodNotAllowed)
 	expect(t, e.admin("admin", "GET", "/api/v1/nothing", nil), http.StatusNotFound)
+}
+
+func TestAdminOrganizationProfile(t *testing.T) {
+	e := newEnv(t, nil, false)
+	body := map[string]any{
+		"name": "ISAC", "type": "isac", "country": "CAN", "sectors": []string{"energy"}, "clearance": "cui",
+		"communities": []string{"fvey"}, "languages": []string{"fr-ca", "en"},
+		"contacts": []map[string]any{{"name": "Desk", "email": "desk@isac.example", "languages": []string{"fr"}}},
+	}
+	r := e.admin("admin", "POST", "/api/v1/organizations/", body)
+	expect(t, r, http.StatusCreated)
+	var org organizationJSON
+	r.decode(t, &org)
+	want := organizationJSON{
+		ID: org.ID, Name: "ISAC", Type: "isac", Country: "CA", Sectors: []string{"energy"}, Clearance: "CUI",
+		Communities: []string{"FVEY"}, Languages: []string{"fr-CA", "en"},
+		Contacts: []tearline.Contact{{Name: "Desk", Email: "desk@isac.example", Languages: []string{"fr"}}}, Created: org.Created,
+	}
+	if d := cmp.Diff(want, org); d != "" {
+		t.Errorf("POST (-want +got):\n%s", d)
+	}
+	// PUT replaces the whole profile; PATCH changes only what it names.
+	r = e.admin("admin", "PUT", "/api/v1/organizations/"+org.ID, map[string]any{"name": "ISAC-2", "country": "us"})
+	expect(t, r, http.StatusOK)
+	want = organizationJSON{ID: org.ID, Name: "ISAC-2", Country: "US", Created: org.Created}
+	r = e.admin("admin", "GET", "/api/v1/organizations/"+org.ID, nil)
+	expect(t, r, http.StatusOK)
+	var got organizationJSON
+	r.decode(t, &got)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("after PUT (-want +got):\n%s", d)
+	}
+	r = e.admin("admin", "PATCH", "/api/v1/organizations/ISAC-2", map[string]any{"clearance": "secret"})
+	expect(t, r, http.StatusOK)
+	want.Clearance = "SECRET"
+	r.decode(t, &got)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("after PATCH (-want +got):\n%s", d)
+	}
+	for _, bad := range []struct {
+		method string
+		body   any
+		status int
+	}{
+		{"PUT", map[string]any{"country": "us"}, http.StatusBadRequest},
+		{"PATCH", map[string]any{"type": "spy"}, http.StatusBadRequest},
+		{"PATCH", map[string]any{"clearance": "COSMIC"}, http.StatusBadRequest},
+		{"PATCH", map[string]any{"name": "Reader Org"}, http.StatusConflict},
+		{"PATCH", map[string]any{"colour": "red"}, http.StatusBadRequest},
+	} {
+		expect(t, e.admin("admin", bad.method, "/api/v1/organizations/"+org.ID, bad.body), bad.status)
+	}
+	expect(t, e.admin("admin", "PATCH", "/api/v1/organizations/nobody", map[string]any{"type": "other"}), http.StatusNotFound)
+	expect(t, e.admin("reader", "PATCH", "/api/v1/organizations/"+org.ID, map[string]any{"type": "other"}), http.StatusForbidden)
 }
