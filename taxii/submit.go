@@ -290,6 +290,13 @@ func (s *Server) runSubmission(id string) {
 		if hook := s.afterSave.Load(); hook != nil {
 			(*hook)(cloneStatus(st))
 		}
+		// Stop at this batch boundary once Shutdown has begun; the context
+		// is also canceled by stopContext, but asynchronously.
+		select {
+		case <-s.stop:
+			cancel()
+		default:
+		}
 	}
 	done, err := s.process(ctx, st, body, save)
 	switch {
