@@ -2,11 +2,13 @@ package taxii
 
 import (
 	"bufio"
+	"context"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/ledger"
 	"github.com/tearline/tearline/marking"
 	"github.com/tearline/tearline/stix"
 )
@@ -31,21 +33,19 @@ func (s *Server) recipient(p *tearline.Principal, c *collection) *marking.Recipi
 	}
 }
 
-// release decides whether entry e of collection c may go to recipient r,
-// and returns the bytes to send: the stored bytes, a redacted copy, or
-// nothing. It is the one gate every object passes on its way out; handlers
-// never write object bytes, nor list ids or versions, any other way. The
-// decision is marking.Policy.Decide's; nothing else here reads markings.
-func (s *Server) release(r *marking.Recipient, c *collection, e *tearline.Entry) ([]byte, bool) {
-	if r == nil || c == nil || !c.canRead || e.Raw == nil {
-		return nil, false
+// release decides whether entry e of collection c may go to recipient r:
+// the stored bytes, a redacted copy (Result.Raw), or nothing (Withhold).
+// It is the one gate every object passes on its way out; handlers never
+// write object bytes, nor list ids or versions, any other way. The decision
+// is marking.Policy.Decide's; nothing else here reads markings.
+func (s *Server) release(r *marking.Recipient, c *collection, e *tearline.Entry) marking.Result {
+	switch {
+	case r == nil || c == nil || !c.canRead:
+		return marking.Result{Decision: marking.Withhold, Reason: "no read grant on the collection"}
+	case e.Raw == nil:
+		return marking.Result{Decision: marking.Withhold, Reason: "the stored object was not read"}
 	}
-	res := s.policy.Decide(r, e.Raw)
-	switch res.Decision {
-	case marking.Whole, marking.Redacted:
-		return res.Raw, true
-	}
-	return nil, false
+	return s.policy.Decide(r, e.Raw)
 }
 
 // released is a page after release: what may go out, and the cursor
@@ -59,13 +59,42 @@ type released struct {
 }
 
 // releasePage passes a store page, read with the objects' bytes, through
-// release for principal p.
-func (s *Server) releasePage(p *tearline.Principal, c *collection, page *tearline.ObjectPage) *released {
+// release for principal p, and records every decision, withheld ones
+// included, in the disclosure ledger under path (a ledger.Path* constant)
+// with one RecordBatch call. It returns EUNAVAILABLE when the ledger cannot
+// record: nothing of the page may go out unrecorded.
+func (s *Server) releasePage(ctx context.Context, path string, p *tearline.Principal, c *collection, page *tearline.ObjectPage) (*released, error) {
 	out := &released{more: page.More}
 	r := s.recipient(p, c)
+	var (
+		rec      []ledger.Disclosure
+		org, key string
+	)
+	if s.cfg.Ledger != nil {
+		rec = make([]ledger.Disclosure, 0, len(page.Entries))
+		if p != nil {
+			key = p.KeyID
+			if p.Org != nil {
+				org = p.Org.ID
+			}
+		}
+	}
+	var colID string
+	if c != nil {
+		colID = c.ID
+	}
+	reqID := requestInfoOf(ctx).id
 	for _, e := range page.Entries {
-		raw, ok := s.release(r, c, e)
-		if !ok {
+		res := s.release(r, c, e)
+		if rec != nil {
+			rec = append(rec, ledger.Disclosure{
+				Org: org, Key: key, Collection: colID, Path: path, Request: reqID,
+				Object: e.ID, Version: entryVersion(e),
+				Decision: res.Decision, TLP: res.TLP,
+				Classification: res.Classification, Reason: res.Reason,
+			})
+		}
+		if res.Decision == marking.Withhold {
 			continue
 		}
 		if out.first.IsZero() {
@@ -73,14 +102,20 @@ func (s *Server) releasePage(p *tearline.Principal, c *collection, page *tearlin
 		}
 		out.last = e.DateAdded
 		out.entries = append(out.entries, e)
-		out.raws = append(out.raws, raw)
+		out.raws = append(out.raws, res.Raw)
+	}
+	if s.cfg.Ledger != nil {
+		if err := s.cfg.Ledger.RecordBatch(rec); err != nil {
+			s.logger(ctx).Error("disclosure ledger cannot record; refusing to disclose", "err", err, "path", path)
+			return nil, tearline.Errorf(tearline.EUNAVAILABLE, "the disclosure ledger cannot record what this response would disclose; retry later")
+		}
 	}
 	if page.More && len(page.Entries) > 0 {
 		// The cursor is the last entry the store returned, released or not,
 		// so that a page of withheld entries still moves the client on.
 		out.next = nextToken(page.Entries[len(page.Entries)-1].DateAdded, c.ID)
 	}
-	return out
+	return out, nil
 }
 
 // setDateAddedHeaders sets X-TAXII-Date-Added-First and -Last.
@@ -139,7 +174,11 @@ func (s *Server) getObjects(w http.ResponseWriter, r *http.Request, p *tearline.
 	if err != nil {
 		return err
 	}
-	return writeEnvelope(w, s.releasePage(p, c, page))
+	rel, err := s.releasePage(r.Context(), ledger.PathObjects, p, c, page)
+	if err != nil {
+		return err
+	}
+	return writeEnvelope(w, rel)
 }
 
 // objectID returns the STIX id in the request path. EINVALID when it is
@@ -171,7 +210,10 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, p *tearline.P
 	if err != nil {
 		return err
 	}
-	rel := s.releasePage(p, c, page)
+	rel, err := s.releasePage(r.Context(), ledger.PathObject, p, c, page)
+	if err != nil {
+		return err
+	}
 	if len(rel.entries) == 0 && !rel.more && !f.positioned() {
 		return tearline.Errorf(tearline.ENOTFOUND, "collection %s holds no object %s matching the version filters", c.ID, id)
 	}
@@ -208,7 +250,10 @@ func (s *Server) getVersions(w http.ResponseWriter, r *http.Request, p *tearline
 	if err != nil {
 		return err
 	}
-	rel := s.releasePage(p, c, page)
+	rel, err := s.releasePage(r.Context(), ledger.PathVersions, p, c, page)
+	if err != nil {
+		return err
+	}
 	if len(rel.entries) == 0 && !rel.more && !f.positioned() {
 		return tearline.Errorf(tearline.ENOTFOUND, "collection %s holds no object %s matching the filters", c.ID, id)
 	}
@@ -252,7 +297,10 @@ func (s *Server) getManifest(w http.ResponseWriter, r *http.Request, p *tearline
 	if err != nil {
 		return err
 	}
-	rel := s.releasePage(p, c, page)
+	rel, err := s.releasePage(r.Context(), ledger.PathManifest, p, c, page)
+	if err != nil {
+		return err
+	}
 	res := manifestResource{More: rel.more, Next: rel.next}
 	for _, e := range rel.entries {
 		res.Objects = append(res.Objects, manifestRecord{

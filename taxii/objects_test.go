@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/ledger"
 )
 
 // seed adds to "intel", in this order: indicators 0-9 (version 0),
@@ -692,11 +693,16 @@ func TestReleaseAdvancesCursor(t *testing.T) {
 		t.Fatal(err)
 	}
 	withheld := &collection{Collection: e.intel} // cannot read: release withholds everything
-	rel := e.srv.releasePage(p, withheld, page)
+	rel, err := e.srv.releasePage(context.Background(), ledger.PathObjects, p, withheld, page)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(rel.entries) != 0 || !rel.more || rel.next != nextToken(page.Entries[2].DateAdded, e.intel.ID) {
 		t.Fatalf("withheld page: %+v", rel)
 	}
-	rel = e.srv.releasePage(p, c, page)
+	if rel, err = e.srv.releasePage(context.Background(), ledger.PathObjects, p, c, page); err != nil {
+		t.Fatal(err)
+	}
 	if len(rel.raws) != 3 || rel.next != nextToken(page.Entries[2].DateAdded, e.intel.ID) {
 		t.Fatalf("released page: %+v", rel)
 	}

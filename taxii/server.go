@@ -20,6 +20,7 @@ import (
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/auth"
 	"github.com/tearline/tearline/ingest"
+	"github.com/tearline/tearline/ledger"
 	"github.com/tearline/tearline/marking"
 )
 
@@ -83,7 +84,12 @@ type Config struct {
 	// CLEAR (and ACS anonymous access) allows. No route serves anonymous
 	// readers yet; the setting is passed to the access decision.
 	AnonymousRead bool
-	Logger        *slog.Logger
+	// Ledger, when set, records every access decision of the objects,
+	// object, versions and manifest paths, one RecordBatch call per
+	// response page; a response whose decisions it cannot record is
+	// refused with 503. The server never closes it. nil records nothing.
+	Ledger *ledger.Ledger
+	Logger *slog.Logger
 }
 
 // Server is a TAXII 2.1 server over a Backend. It is safe for concurrent
