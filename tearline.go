@@ -35,7 +35,8 @@ type Object struct {
 	// Digest is the SHA-256 of the object's content in a canonical form
 	// (member order, whitespace and number spelling do not count), so the
 	// same version sent twice with different formatting is recognised as
-	// the same. Zero when unknown; stores then hash Raw.
+	// the same and stored once, in the bytes that came first. Zero when
+	// unknown; stores then hash Raw and compare ignoring whitespace.
 	Digest [32]byte
 }
 
@@ -74,8 +75,10 @@ const (
 	// Duplicate means the collection already held the identical version;
 	// nothing changed.
 	Duplicate
-	// Conflict means a version with the same id and version key but different
-	// bytes is already stored; the submitted object was not stored.
+	// Conflict means a version with the same id and version key but
+	// different content is already stored (formatting, member order and
+	// number spelling do not count: see Object.Digest); the submitted object
+	// was not stored.
 	Conflict
 )
 

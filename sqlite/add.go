@@ -40,18 +40,30 @@ const (
 	rowsPerInsert = 64
 )
 
-// hashAll returns the SHA-256 of each object's bytes, spread over the CPUs
-// when there is much to hash.
+// hashAll returns the content hash of each object: its Digest, computed at
+// validation from the canonical form (so member order, whitespace and number
+// spelling do not count), or else the SHA-256 of its bytes, spread over the
+// CPUs when there is much to hash.
 func hashAll(objs []*tearline.Object) [][sha256.Size]byte {
 	hashes := make([][sha256.Size]byte, len(objs))
-	total := 0
-	for _, o := range objs {
+	total, digested := 0, 0
+	for i, o := range objs {
+		if o.Digest != ([sha256.Size]byte{}) {
+			hashes[i] = o.Digest
+			digested++
+			continue
+		}
 		total += len(o.Raw)
+	}
+	if digested == len(objs) {
+		return hashes
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(objs))
 	if total < 1<<20 || workers < 2 {
 		for i, o := range objs {
-			hashes[i] = sha256.Sum256(o.Raw)
+			if o.Digest == ([sha256.Size]byte{}) {
+				hashes[i] = sha256.Sum256(o.Raw)
+			}
 		}
 		return hashes
 	}
@@ -59,7 +71,9 @@ func hashAll(objs []*tearline.Object) [][sha256.Size]byte {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(objs); i += workers {
-				hashes[i] = sha256.Sum256(objs[i].Raw)
+				if objs[i].Digest == ([sha256.Size]byte{}) {
+					hashes[i] = sha256.Sum256(objs[i].Raw)
+				}
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -215,4 +216,33 @@ func stripBundleID(s string) string {
 		return s
 	}
 	return s[:i] + s[i+len(`"id": "bundle--`)+36:]
+}
+
+func TestImportReformattedObjectIsSameVersion(t *testing.T) {
+	t.Parallel()
+	data, dir := t.TempDir(), t.TempDir()
+	const head = `{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[`
+	first := head + `{"type":"x-thing","spec_version":"2.1","id":"x-thing--1d0092c5-5f74-4287-9642-33f4c354e56d","created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","x_n":1.0}]}`
+	// Members reordered, number respelled, whitespace added: the same content.
+	same := head + `{ "x_n": 1, "modified":"2020-01-01T00:00:00.000Z", "id":"x-thing--1d0092c5-5f74-4287-9642-33f4c354e56d","created":"2020-01-01T00:00:00.000Z","spec_version":"2.1","type":"x-thing"}]}`
+	changed := head + `{"type":"x-thing","spec_version":"2.1","id":"x-thing--1d0092c5-5f74-4287-9642-33f4c354e56d","created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","x_n":2}]}`
+	for i, tc := range []struct {
+		content string
+		code    int
+		want    string
+	}{
+		{first, 0, "1 added"},
+		{same, 0, "1 unchanged"},
+		{changed, 1, "already stored with different content"},
+	} {
+		f := filepath.Join(dir, fmt.Sprintf("%d.json", i))
+		writeFile(t, f, tc.content)
+		code, out, _ := run(t, "", "import", "--data", data, "-c", "c", "--create", f)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("import %d: exit %d, want %d and %q:\n%s", i, code, tc.code, tc.want, out)
+		}
+	}
+	if out := exportString(t, data, "c"); !strings.Contains(out, `"x_n":1.0}`) {
+		t.Errorf("the first stored bytes were not kept:\n%s", out)
+	}
 }
