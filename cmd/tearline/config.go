@@ -3,33 +3,42 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/spf13/pflag"
+	"github.com/tearline/tearline/marking"
 )
 
 // serveConfig is the configuration of `tearline serve`. Each field is set,
 // in order of precedence, by its flag, its TEARLINE_* environment variable,
 // the TOML file given by --config, or the default.
 type serveConfig struct {
-	Data             string          `toml:"data"`
-	Listen           string          `toml:"listen"`
-	TLSCert          string          `toml:"tls_cert"`
-	TLSKey           string          `toml:"tls_key"`
-	ClientCA         string          `toml:"client_ca"`
-	Title            string          `toml:"title"`
-	Description      string          `toml:"description"`
-	Contact          string          `toml:"contact"`
-	PublicDiscovery  bool            `toml:"public_discovery"`
-	MaxContentLength int64           `toml:"max_content_length"`
-	ReadTimeout      time.Duration   `toml:"read_timeout"`
-	WriteTimeout     time.Duration   `toml:"write_timeout"`
-	ShutdownTimeout  time.Duration   `toml:"shutdown_timeout"`
-	LogLevel         string          `toml:"log_level"`
-	APIRoots         []apiRootConfig `toml:"api_root"`
+	Data             string        `toml:"data"`
+	Listen           string        `toml:"listen"`
+	TLSCert          string        `toml:"tls_cert"`
+	TLSKey           string        `toml:"tls_key"`
+	ClientCA         string        `toml:"client_ca"`
+	Title            string        `toml:"title"`
+	Description      string        `toml:"description"`
+	Contact          string        `toml:"contact"`
+	PublicDiscovery  bool          `toml:"public_discovery"`
+	MaxContentLength int64         `toml:"max_content_length"`
+	ReadTimeout      time.Duration `toml:"read_timeout"`
+	WriteTimeout     time.Duration `toml:"write_timeout"`
+	ShutdownTimeout  time.Duration `toml:"shutdown_timeout"`
+	LogLevel         string        `toml:"log_level"`
+	// ClassificationLevels orders the classification levels, lowest first.
+	ClassificationLevels []string `toml:"classification_levels"`
+	AnonymousRead        bool     `toml:"anonymous_read"`
+	// Ledger records every disclosure in DATA/ledger; LedgerSkipWithheld
+	// leaves withheld decisions out of it.
+	Ledger             bool            `toml:"ledger"`
+	LedgerSkipWithheld bool            `toml:"ledger_skip_withheld"`
+	APIRoots           []apiRootConfig `toml:"api_root"`
 }
 
 // apiRootConfig is one [[api_root]] table of the TOML file.
@@ -43,22 +52,24 @@ type apiRootConfig struct {
 
 func defaultServeConfig() serveConfig {
 	return serveConfig{
-		Data:             "tearline-data",
-		Listen:           "127.0.0.1:8080",
-		Title:            "Tearline",
-		Description:      "Tearline TAXII 2.1 server",
-		MaxContentLength: 100 << 20,
-		ReadTimeout:      2 * time.Minute,
-		WriteTimeout:     5 * time.Minute,
-		ShutdownTimeout:  30 * time.Second,
-		LogLevel:         "info",
+		Data:                 "tearline-data",
+		Listen:               "127.0.0.1:8080",
+		Title:                "Tearline",
+		Description:          "Tearline TAXII 2.1 server",
+		MaxContentLength:     100 << 20,
+		ReadTimeout:          2 * time.Minute,
+		WriteTimeout:         5 * time.Minute,
+		ShutdownTimeout:      30 * time.Second,
+		LogLevel:             "info",
+		ClassificationLevels: slices.Clone(marking.DefaultLevels),
+		Ledger:               true,
 	}
 }
 
 // option ties one setting to its flag, environment variable and TOML key.
 type option struct {
 	flag, usage string
-	ptr         any // *string, *bool, *int64 or *time.Duration
+	ptr         any // *string, *bool, *int64, *time.Duration or *[]string
 }
 
 func (c *serveConfig) options() []option {
@@ -77,6 +88,10 @@ func (c *serveConfig) options() []option {
 		{"write-timeout", "time allowed to write a whole response", &c.WriteTimeout},
 		{"shutdown-timeout", "time in-flight requests get to finish on SIGINT/SIGTERM", &c.ShutdownTimeout},
 		{"log-level", "debug, info, warn or error", &c.LogLevel},
+		{"classification-levels", "classification levels that markings and clearances name, lowest first, comma-separated", &c.ClassificationLevels},
+		{"anonymous-read", "let readers without credentials receive what TLP CLEAR (and ACS anonymous access) allows", &c.AnonymousRead},
+		{"ledger", "record every disclosure in the hash-chained ledger DATA/ledger (see tearline audit); reads fail with 503 when it cannot record", &c.Ledger},
+		{"ledger-skip-withheld", "leave withheld decisions out of the ledger (by default they are recorded)", &c.LedgerSkipWithheld},
 	}
 }
 
@@ -99,6 +114,8 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 			fs.Int64Var(p, o.flag, *p, usage)
 		case *time.Duration:
 			fs.DurationVar(p, o.flag, *p, usage)
+		case *[]string:
+			fs.StringSliceVar(p, o.flag, *p, usage)
 		}
 	}
 }
@@ -108,7 +125,13 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 func (c *serveConfig) resolve(fs *pflag.FlagSet, configFile string) error {
 	// Remember the flags given on the command line.
 	given := map[string]string{}
-	fs.Visit(func(f *pflag.Flag) { given[f.Name] = f.Value.String() })
+	fs.Visit(func(f *pflag.Flag) {
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			given[f.Name] = strings.Join(sv.GetSlice(), ",")
+		} else {
+			given[f.Name] = f.Value.String()
+		}
+	})
 
 	if configFile == "" {
 		configFile = os.Getenv("TEARLINE_CONFIG")
@@ -169,6 +192,11 @@ func setOption(o option, v string) error {
 			return fmt.Errorf("want a positive duration such as 30s or 2m")
 		}
 		*p = d
+	case *[]string:
+		*p = nil
+		for _, f := range strings.Split(v, ",") {
+			*p = append(*p, strings.TrimSpace(f))
+		}
 	}
 	return nil
 }

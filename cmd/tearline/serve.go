@@ -11,9 +11,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/tearline/tearline/ledger"
 	"github.com/tearline/tearline/sqlite"
 	"github.com/tearline/tearline/taxii"
 )
@@ -39,6 +41,18 @@ roots:
     name = "default"
     title = "Tearline"
     max_content_length = 104857600
+
+Markings: --classification-levels orders the classification levels that
+marking definitions and organization clearances name, lowest first (in TOML
+a list: classification_levels = ["UNCLASSIFIED", "SECRET"]); --anonymous-read
+lets readers without credentials receive what TLP CLEAR allows (passed to
+the access decision; the TAXII routes still ask for credentials).
+
+Disclosure ledger: every object sent, redacted or withheld on a TAXII read
+path is recorded in the hash-chained ledger DATA/ledger (--ledger, on by
+default); when the ledger cannot record, reads answer 503 rather than
+disclose unrecorded. --ledger-skip-withheld leaves withheld decisions out.
+Check it with tearline audit verify and tearline audit who --object ID.
 
 SIGINT or SIGTERM stops the server gracefully: in-flight requests finish and
 accepted submissions are completed or kept to resume at the next start.`,
@@ -74,17 +88,19 @@ accepted submissions are completed or kept to resume at the next start.`,
 // server is a running Tearline server: the store, the TAXII handler and the
 // HTTP listener. Tests start it in-process with startServer.
 type server struct {
-	cfg   serveConfig
-	db    *sqlite.DB
-	taxii *taxii.Server
-	http  *http.Server
-	ln    net.Listener
-	tls   bool
-	log   *slog.Logger
+	cfg    serveConfig
+	db     *sqlite.DB
+	ledger *ledger.Ledger // nil when --ledger=false
+	taxii  *taxii.Server
+	http   *http.Server
+	ln     net.Listener
+	tls    bool
+	log    *slog.Logger
 }
 
-// startServer opens the store, starts the TAXII server's background work
-// and binds the listener; Serve then answers requests.
+// startServer opens the store and the disclosure ledger, starts the TAXII
+// server's background work and binds the listener; Serve then answers
+// requests.
 func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *server, err error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
@@ -100,13 +116,28 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 			db.Close()
 		}
 	}()
+	var lg *ledger.Ledger
+	if cfg.Ledger {
+		lg, err = ledger.Open(filepath.Join(cfg.Data, ledger.DirName), ledger.Options{SkipWithheld: cfg.LedgerSkipWithheld, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				lg.Close()
+			}
+		}()
+	}
 	tc := taxii.Config{
-		Title:            cfg.Title,
-		Description:      cfg.Description,
-		Contact:          cfg.Contact,
-		PublicDiscovery:  cfg.PublicDiscovery,
-		MaxContentLength: cfg.MaxContentLength,
-		Logger:           logger,
+		Title:                cfg.Title,
+		Description:          cfg.Description,
+		Contact:              cfg.Contact,
+		PublicDiscovery:      cfg.PublicDiscovery,
+		MaxContentLength:     cfg.MaxContentLength,
+		ClassificationLevels: cfg.ClassificationLevels,
+		AnonymousRead:        cfg.AnonymousRead,
+		Ledger:               lg,
+		Logger:               logger,
 	}
 	for _, r := range cfg.APIRoots {
 		tc.APIRoots = append(tc.APIRoots, taxii.APIRoot{Name: r.Name, Title: r.Title, Description: r.Description, MaxContentLength: r.MaxContentLength})
@@ -121,7 +152,7 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 	if err := ts.Start(ctx); err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, db: db, taxii: ts, log: logger}
+	s := &server{cfg: cfg, db: db, ledger: lg, taxii: ts, log: logger}
 	s.http = &http.Server{
 		Handler:           ts.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -196,10 +227,15 @@ func (s *server) Serve() error {
 }
 
 // Close stops accepting connections, lets in-flight requests finish (until
-// ctx expires), stops the TAXII background work and closes the store.
+// ctx expires), stops the TAXII background work, closes the ledger (writing
+// and syncing what it holds) and closes the store.
 func (s *server) Close(ctx context.Context) error {
 	errHTTP := s.http.Shutdown(ctx)
 	errTAXII := s.taxii.Shutdown(ctx)
+	var errLedger error
+	if s.ledger != nil {
+		errLedger = s.ledger.Close()
+	}
 	errDB := s.db.Close()
-	return errors.Join(errHTTP, errTAXII, errDB)
+	return errors.Join(errHTTP, errTAXII, errLedger, errDB)
 }

@@ -17,11 +17,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/spf13/pflag"
+	"github.com/tearline/tearline/ledger"
+	"github.com/tearline/tearline/marking"
 )
 
 const taxiiType = "application/taxii+json;version=2.1"
@@ -40,23 +45,35 @@ func cli(t *testing.T, args ...string) string {
 // gracefully when the test ends, checking that Serve returned cleanly.
 func boot(t *testing.T, cfg serveConfig) *server {
 	t.Helper()
+	srv, _ := bootStop(t, cfg)
+	return srv
+}
+
+// bootStop is boot, also returning a function that stops the server before
+// the test ends (it is then not stopped again).
+func bootStop(t *testing.T, cfg serveConfig) (*server, func()) {
+	t.Helper()
 	srv, err := startServer(context.Background(), cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve() }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Close(ctx); err != nil {
-			t.Errorf("close: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return srv
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := srv.Close(ctx); err != nil {
+				t.Errorf("close: %v", err)
+			}
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return srv, stop
 }
 
 func do(t *testing.T, c *http.Client, method, url, token string, body []byte) (int, []byte) {
@@ -253,6 +270,118 @@ default = true
 	t.Setenv("TEARLINE_READ_TIMEOUT", "soon")
 	if err := defaultServeConfigPtr().resolve(pflag.NewFlagSet("x", pflag.ContinueOnError), ""); err == nil || !strings.Contains(err.Error(), "TEARLINE_READ_TIMEOUT") {
 		t.Errorf("bad environment value: %v", err)
+	}
+}
+
+// TestServeLedger reads objects through the real server as two
+// organizations, stops it, and finds the disclosures with tearline audit.
+func TestServeLedger(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	acmeID := cli(t, "org", "add", "--data", data, "--name", "acme", "--country", "us")
+	otherID := cli(t, "org", "add", "--data", data, "--name", "other", "--country", "us")
+	token := cli(t, "key", "create", "--data", data, "--org", "acme", "--role", "contributor")
+	otherToken := cli(t, "key", "create", "--data", data, "--org", "other", "--role", "reader")
+	colID := cli(t, "collection", "add", "--data", data, "--title", "Shared Intel", "--write", "acme", "--read", "other")
+
+	cfg := defaultServeConfig()
+	cfg.Data, cfg.Listen = data, "127.0.0.1:0"
+	srv, stop := bootStop(t, cfg)
+	objects := srv.URL() + "/taxii2/default/collections/" + colID + "/objects/"
+	const (
+		green = "indicator--1b4b4c62-3a41-4c1b-9d0e-000000000001"
+		red   = "indicator--1b4b4c62-3a41-4c1b-9d0e-000000000002"
+	)
+	ind := func(id, tlp string) string {
+		return `{"type":"indicator","spec_version":"2.1","id":"` + id + `","created":"2024-01-01T00:00:00.000Z",` +
+			`"modified":"2024-01-01T00:00:00.000Z","name":"i","pattern":"[ipv4-addr:value = '10.0.0.1']","pattern_type":"stix",` +
+			`"valid_from":"2024-01-01T00:00:00Z","object_marking_refs":["` + tlp + `"]}`
+	}
+	envelope := `{"objects":[` + ind(green, marking.TLP2Green) + "," + ind(red, marking.TLP2Red) + `]}`
+	if code, body := do(t, http.DefaultClient, "POST", objects, token, []byte(envelope)); code != http.StatusAccepted || !strings.Contains(string(body), `"status":"complete"`) {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	for _, tok := range []string{token, otherToken} {
+		if code, body := do(t, http.DefaultClient, "GET", objects, tok, nil); code != 200 || !strings.Contains(string(body), green) || strings.Contains(string(body), red) {
+			t.Fatalf("GET objects: %d %s", code, body)
+		}
+	}
+	stop()
+
+	if out := cli(t, "audit", "verify", "--data", data); !strings.Contains(out, "ledger verified: 3 records") || !strings.Contains(out, "4 disclosures") {
+		t.Errorf("audit verify: %s", out)
+	}
+	for _, tt := range []struct{ id, decision string }{{green, "whole"}, {red, "withhold"}} {
+		out := cli(t, "audit", "who", "--data", data, "--object", tt.id)
+		for _, org := range []string{acmeID, otherID} {
+			if !regexp.MustCompile(regexp.QuoteMeta(org) + `\s+` + tt.decision + `\s+taxii-objects\s`).MatchString(out) {
+				t.Errorf("audit who --object %s lacks %s %s:\n%s", tt.id, org, tt.decision, out)
+			}
+		}
+	}
+}
+
+// TestServeMarkingSettings sets the marking and ledger settings by TOML,
+// environment and flags, and checks that the server refuses bad levels.
+func TestServeMarkingSettings(t *testing.T) {
+	// Not parallel: it sets environment variables.
+	def := defaultServeConfig()
+	if !slices.Equal(def.ClassificationLevels, marking.DefaultLevels) || !def.Ledger || def.AnonymousRead || def.LedgerSkipWithheld {
+		t.Errorf("defaults: %+v", def)
+	}
+	file := filepath.Join(t.TempDir(), "tearline.toml")
+	writeFile(t, file, `
+classification_levels = ["PUBLIC", "RESTRICTED"]
+anonymous_read = true
+ledger = false
+`)
+	tests := []struct {
+		env   map[string]string
+		flags []string
+		want  func(c serveConfig) bool
+	}{
+		{nil, nil, func(c serveConfig) bool {
+			return slices.Equal(c.ClassificationLevels, []string{"PUBLIC", "RESTRICTED"}) && c.AnonymousRead && !c.Ledger
+		}},
+		{map[string]string{"TEARLINE_CLASSIFICATION_LEVELS": "LOW, HIGH", "TEARLINE_LEDGER_SKIP_WITHHELD": "true"}, nil, func(c serveConfig) bool {
+			return slices.Equal(c.ClassificationLevels, []string{"LOW", "HIGH"}) && c.LedgerSkipWithheld && !c.Ledger
+		}},
+		{map[string]string{"TEARLINE_CLASSIFICATION_LEVELS": "LOW,HIGH"}, []string{"--classification-levels", "U,S,TOP SECRET", "--ledger=true", "--anonymous-read=false"},
+			func(c serveConfig) bool {
+				return slices.Equal(c.ClassificationLevels, []string{"U", "S", "TOP SECRET"}) && c.Ledger && !c.AnonymousRead
+			}},
+	}
+	for i, tt := range tests {
+		for k, v := range tt.env {
+			t.Setenv(k, v)
+		}
+		cfg := defaultServeConfig()
+		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+		cfg.register(fs)
+		if err := fs.Parse(tt.flags); err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.resolve(fs, file); err != nil {
+			t.Fatal(err)
+		}
+		if !tt.want(cfg) {
+			t.Errorf("case %d: resolved %+v", i, cfg)
+		}
+	}
+
+	cfg := defaultServeConfig()
+	cfg.Data, cfg.Listen, cfg.ClassificationLevels = t.TempDir(), "127.0.0.1:0", []string{"LOW", "LOW"}
+	if _, err := startServer(context.Background(), cfg, io.Discard); err == nil || !strings.Contains(err.Error(), "LOW") {
+		t.Errorf("repeated level: %v", err)
+	}
+	// Without the ledger nothing is recorded.
+	cfg.Data, cfg.ClassificationLevels, cfg.Ledger = t.TempDir(), nil, false
+	srv := boot(t, cfg)
+	if srv.ledger != nil {
+		t.Error("--ledger=false opened a ledger")
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Data, ledger.DirName)); !os.IsNotExist(err) {
+		t.Errorf("--ledger=false: ledger directory: %v", err)
 	}
 }
 
