@@ -118,6 +118,11 @@ func (s *Server) releasePage(ctx context.Context, path string, p *tearline.Princ
 	return out, nil
 }
 
+// EntryVersion is the version of a stored entry as TAXII shows it and the
+// disclosure ledger records it: its modified timestamp, or its date added
+// for an object without one.
+func EntryVersion(e *tearline.Entry) string { return entryVersion(e) }
+
 // setDateAddedHeaders sets X-TAXII-Date-Added-First and -Last.
 func setDateAddedHeaders(w http.ResponseWriter, rel *released) {
 	if len(rel.entries) == 0 {

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/ingest"
+	"github.com/tearline/tearline/ledger"
 	"github.com/tearline/tearline/marking"
+	"github.com/tearline/tearline/taxii"
 )
 
 func newExportCmd(s *streams) *cobra.Command {
@@ -36,9 +39,12 @@ collection through TAXII, by the same access decision: objects its
 profile (clearance, country, communities) and its read grant on the
 collection do not allow are left out, and objects with granular markings it
 does not pass are written as redacted copies. The organization needs a read
-grant on the collection.`,
+grant on the collection. Each decision (whole, redacted or withheld) is
+recorded in the disclosure ledger (DATA/ledger, path "export", the bundle id
+as request); see tearline audit who. The ledger has one writer at a time:
+stop a server running on the same data directory first.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			store, err := openStore(ctx, dir)
 			if err != nil {
@@ -49,11 +55,23 @@ grant on the collection.`,
 			if err != nil {
 				return err
 			}
-			var release func([]byte) ([]byte, bool)
+			var release *exportRelease
 			if as != "" {
 				if release, err = releaseFor(ctx, store, col, as); err != nil {
 					return err
 				}
+				var lg *ledger.Ledger
+				if lg, err = ledger.Open(filepath.Join(dir, ledger.DirName), ledger.Options{}); err != nil {
+					return err
+				}
+				release.ledger = lg
+				defer func() {
+					// What was recorded must reach the disk, or the export
+					// fails.
+					if cerr := lg.Close(); cerr != nil && err == nil {
+						err = fmt.Errorf("export: the disclosure ledger: %w", cerr)
+					}
+				}()
 			}
 			w := s.out
 			if output != "" && output != "-" {
@@ -91,11 +109,44 @@ grant on the collection.`,
 	return cmd
 }
 
+// exportRelease is the access decision of export --as for one
+// organization reading one collection, and the ledger that records it.
+type exportRelease struct {
+	policy     *marking.Policy
+	recipient  *marking.Recipient
+	org, col   string
+	ledger     *ledger.Ledger
+	disclosure []ledger.Disclosure // reused page by page
+}
+
+// releasePage decides what of each entry of a page goes out, records every
+// decision in the ledger with one RecordBatch call, and returns the bytes
+// to write, nil for a withheld entry. It fails when the ledger cannot
+// record: nothing may be written unrecorded.
+func (x *exportRelease) releasePage(entries []*tearline.Entry, bundleID string) ([][]byte, error) {
+	raws := make([][]byte, len(entries))
+	x.disclosure = x.disclosure[:0]
+	for i, e := range entries {
+		res := x.policy.Decide(x.recipient, e.Raw)
+		raws[i] = res.Raw
+		x.disclosure = append(x.disclosure, ledger.Disclosure{
+			Org: x.org, Collection: x.col, Path: ledger.PathExport, Request: bundleID,
+			Object: e.ID, Version: taxii.EntryVersion(e),
+			Decision: res.Decision, TLP: res.TLP, Classification: res.Classification, Reason: res.Reason,
+		})
+	}
+	if x.ledger != nil {
+		if err := x.ledger.RecordBatch(x.disclosure); err != nil {
+			return nil, fmt.Errorf("export: the disclosure ledger cannot record; nothing more is written: %w", err)
+		}
+	}
+	return raws, nil
+}
+
 // releaseFor returns the access decision for organization key reading
-// collection col: a function that returns the bytes the organization may
-// receive of a stored object, or false. The marking definitions stored in
-// every collection are loaded first.
-func releaseFor(ctx context.Context, store tearline.Store, col *tearline.Collection, key string) (func([]byte) ([]byte, bool), error) {
+// collection col, without a ledger. The marking definitions stored in every
+// collection are loaded first.
+func releaseFor(ctx context.Context, store tearline.Store, col *tearline.Collection, key string) (*exportRelease, error) {
 	dir, ok := store.(tearline.Directory)
 	if !ok {
 		return nil, fmt.Errorf("--as: the store keeps no organizations")
@@ -124,19 +175,17 @@ func releaseFor(ctx context.Context, store tearline.Store, col *tearline.Collect
 		OrgID: o.ID, Country: o.Country, Communities: o.Communities, Clearance: o.Clearance,
 		Member: true, CollectionReader: true,
 	}
-	return func(raw []byte) ([]byte, bool) {
-		res := policy.Decide(r, raw)
-		return res.Raw, res.Decision != marking.Withhold
-	}, nil
+	return &exportRelease{policy: policy, recipient: r, org: o.ID, col: col.ID}, nil
 }
 
 // exportBundle streams the entries matching q as a bundle, page by page, and
 // returns how many objects it wrote. release, when set, decides what of
-// each object goes out.
-func exportBundle(ctx context.Context, store tearline.Store, q tearline.ObjectQuery, release func([]byte) ([]byte, bool), w io.Writer) (int, error) {
+// each object goes out and records it.
+func exportBundle(ctx context.Context, store tearline.Store, q tearline.ObjectQuery, release *exportRelease, w io.Writer) (int, error) {
 	const pageSize = 2000
 	q.Limit = pageSize
-	if _, err := fmt.Fprintf(w, "{\n    \"type\": \"bundle\",\n    \"id\": \"bundle--%s\",\n    \"objects\": [", uuid.New()); err != nil {
+	bundleID := "bundle--" + uuid.NewString()
+	if _, err := fmt.Fprintf(w, "{\n    \"type\": \"bundle\",\n    \"id\": \"%s\",\n    \"objects\": [", bundleID); err != nil {
 		return 0, err
 	}
 	n := 0
@@ -145,11 +194,16 @@ func exportBundle(ctx context.Context, store tearline.Store, q tearline.ObjectQu
 		if err != nil {
 			return n, fmt.Errorf("export: %w", err)
 		}
-		for _, e := range page.Entries {
+		var raws [][]byte
+		if release != nil {
+			if raws, err = release.releasePage(page.Entries, bundleID); err != nil {
+				return n, err
+			}
+		}
+		for i, e := range page.Entries {
 			raw := e.Raw
-			if release != nil {
-				var ok bool
-				if raw, ok = release(raw); !ok {
+			if raws != nil {
+				if raw = raws[i]; raw == nil {
 					continue
 				}
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -45,8 +46,8 @@ func TestOrgProfileCommands(t *testing.T) {
 func TestExportAs(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
-	cli(t, "org", "add", "--data", data, "--name", "cleared", "--country", "us", "--clearance", "secret")
-	cli(t, "org", "add", "--data", data, "--name", "plain", "--country", "us")
+	clearedID := cli(t, "org", "add", "--data", data, "--name", "cleared", "--country", "us", "--clearance", "secret")
+	plainID := cli(t, "org", "add", "--data", data, "--name", "plain", "--country", "us")
 	cli(t, "org", "add", "--data", data, "--name", "outsider")
 	cli(t, "collection", "add", "--data", data, "--title", "intel", "--alias", "intel", "--read", "cleared", "--read", "plain")
 	secret := "marking-definition--7a4d2c1e-5b6f-4e3d-9c8b-1a2b3c4d5e6f"
@@ -99,5 +100,27 @@ func TestExportAs(t *testing.T) {
 	}
 	if code, _, errOut := run(t, "", "export", "--data", data, "-c", "intel", "--as", "outsider"); code == 0 || !strings.Contains(errOut, "no read grant") {
 		t.Errorf("export --as an organization without a read grant: exit %d, %s", code, errOut)
+	}
+
+	// Each export --as recorded its decisions, one record per page; the
+	// operator export recorded nothing.
+	if out := cli(t, "audit", "verify", "--data", data); !strings.Contains(out, "ledger verified: 3 records") || !strings.Contains(out, "10 disclosures") {
+		t.Errorf("audit verify: %s", out)
+	}
+	for _, tt := range []struct{ id, cleared, plain string }{
+		{"indicator--" + red, "withhold", "withhold"},
+		{"indicator--" + secr, "whole", "withhold"},
+		{"indicator--" + partial, "whole", "redacted"},
+		{"indicator--" + green, "whole", "whole"},
+	} {
+		out := cli(t, "audit", "who", "--data", data, "--object", tt.id)
+		for org, d := range map[string]string{clearedID: tt.cleared, plainID: tt.plain} {
+			if !regexp.MustCompile(regexp.QuoteMeta(org) + `\s+` + d + `\s+export\s`).MatchString(out) {
+				t.Errorf("audit who --object %s lacks %s %s:\n%s", tt.id, org, d, out)
+			}
+		}
+		if n := strings.Count(out, "\n"); n != 2 {
+			t.Errorf("audit who --object %s: %d lines, want a header and 2:\n%s", tt.id, n, out)
+		}
 	}
 }
