@@ -3,8 +3,11 @@ package taxii
 import (
 	"io"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tearline/tearline/ledger"
 )
 
 // benchConfig is the configuration of benchmark servers: the production
@@ -20,9 +23,24 @@ func benchConfig() *Config {
 
 // BenchmarkGetObjectsPage pages with limit=1000 through a collection of
 // 20,000 indicators, one page per operation, as a real client would:
-// following next, starting over at the end.
+// following next, starting over at the end; without and with the
+// disclosure ledger, whose cost must stay under a fifth of a read.
 func BenchmarkGetObjectsPage(b *testing.B) {
-	e := newEnv(b, benchConfig(), false)
+	b.Run("ledger=none", func(b *testing.B) { benchGetObjectsPage(b, false) })
+	b.Run("ledger=on", func(b *testing.B) { benchGetObjectsPage(b, true) })
+}
+
+func benchGetObjectsPage(b *testing.B, withLedger bool) {
+	cfg := benchConfig()
+	if withLedger {
+		lg, err := ledger.Open(filepath.Join(b.TempDir(), ledger.DirName), ledger.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { lg.Close() })
+		cfg.Ledger = lg
+	}
+	e := newEnv(b, cfg, false)
 	const total, page = 20000, 1000
 	for i := 0; i < total; i += 1000 {
 		e.add(e.intel, indicators(i, 1000, 0)...)
