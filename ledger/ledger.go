@@ -46,6 +46,7 @@ type Options struct {
 type Ledger struct {
 	dir  string
 	opts Options
+	lock *os.File // holds an exclusive flock on dir/LOCK while open
 
 	mu     sync.RWMutex // guards closed against sends on ch
 	closed bool
@@ -97,11 +98,16 @@ func Open(dir string, opts Options) (l *Ledger, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	l = &Ledger{dir: dir, opts: opts, ch: make(chan item, opts.Buffer), done: make(chan struct{})}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	l = &Ledger{dir: dir, opts: opts, lock: lock, ch: make(chan item, opts.Buffer), done: make(chan struct{})}
 	if err := l.resume(); err != nil {
 		if l.f != nil {
 			l.f.Close()
 		}
+		lock.Close()
 		return nil, err
 	}
 	go l.run()
@@ -288,6 +294,7 @@ func (l *Ledger) Close() error {
 	close(l.ch)
 	l.mu.Unlock()
 	<-l.done
+	l.lock.Close() // releases the flock
 	if err := l.failed.Load(); err != nil {
 		return *err
 	}
