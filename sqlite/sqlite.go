@@ -186,7 +186,12 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "temp_store(MEMORY)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
+		q.Add("_pragma", "cache_size(-16384)") // 16 MiB per reader
 	} else {
+		// The writer walks the indexes of every collection it adds to; the
+		// default 2 MB cache makes inserts into large collections read the
+		// same index pages again and again.
+		q.Add("_pragma", "cache_size(-131072)") // 128 MiB
 		// page_size applies only to a new, empty database: the driver runs
 		// the _pragma list before the journal mode shorthand, which
 		// creates the file.
