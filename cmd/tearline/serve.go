@@ -155,7 +155,7 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 	s := &server{cfg: cfg, db: db, ledger: lg, taxii: ts, log: logger}
 	s.http = &http.Server{
 		Handler:           ts.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       2 * time.Minute,

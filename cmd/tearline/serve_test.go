@@ -389,3 +389,28 @@ func defaultServeConfigPtr() *serveConfig {
 	c := defaultServeConfig()
 	return &c
 }
+
+// TestServeCutsOffSlowClients checks that a client that sends its request
+// headers too slowly (slow loris) is disconnected.
+func TestServeCutsOffSlowClients(t *testing.T) {
+	t.Parallel()
+	cfg := defaultServeConfig()
+	cfg.Data, cfg.Listen = t.TempDir(), "127.0.0.1:0"
+	cfg.ReadTimeout = 300 * time.Millisecond
+	srv := boot(t, cfg)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /taxii2/ HTTP/1.1\r\nHost: x\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	// The request never completes; the server must close the connection
+	// long before this deadline.
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b, err := io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("slow client still connected after 10s (read %q)", b)
+	}
+}
