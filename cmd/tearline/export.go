@@ -20,8 +20,7 @@ import (
 func newExportCmd(s *streams) *cobra.Command {
 	var (
 		dir, collection, output, as string
-		versions                    []string
-		types                       []string
+		versions, types, levels     []string
 	)
 	cmd := &cobra.Command{
 		Use:   "export --collection NAME [--as ORG] [--output FILE]",
@@ -39,7 +38,9 @@ collection through TAXII, by the same access decision: objects its
 profile (clearance, country, communities) and its read grant on the
 collection do not allow are left out, and objects with granular markings it
 does not pass are written as redacted copies. The organization needs a read
-grant on the collection. Each decision (whole, redacted or withheld) is
+grant on the collection; give --classification-levels (or
+TEARLINE_CLASSIFICATION_LEVELS) when tearline serve runs with levels other
+than the defaults, so that the decision is the server's. Each decision (whole, redacted or withheld) is
 recorded in the disclosure ledger (DATA/ledger, path "export", the bundle id
 as request); see tearline audit who. The ledger has one writer at a time:
 stop a server running on the same data directory first.`,
@@ -57,7 +58,7 @@ stop a server running on the same data directory first.`,
 			}
 			var release *exportRelease
 			if as != "" {
-				if release, err = releaseFor(ctx, store, col, as); err != nil {
+				if release, err = releaseFor(ctx, store, col, as, levels); err != nil {
 					return err
 				}
 				var lg *ledger.Ledger
@@ -73,14 +74,13 @@ stop a server running on the same data directory first.`,
 					}
 				}()
 			}
-			w := s.out
+			w, file := s.out, (*os.File)(nil)
 			if output != "" && output != "-" {
-				f, err := os.Create(output)
-				if err != nil {
-					return err
+				if file, err = os.Create(output); err != nil {
+					return fmt.Errorf("export: %w", err)
 				}
-				defer f.Close()
-				w = f
+				defer file.Close() // on failure; closed below otherwise
+				w = file
 			}
 			bw := bufio.NewWriterSize(w, 1<<20)
 			n, err := exportBundle(ctx, store, tearline.ObjectQuery{CollectionID: col.ID, Versions: versions, Types: types}, release, bw)
@@ -88,11 +88,11 @@ stop a server running on the same data directory first.`,
 				return err
 			}
 			if err := bw.Flush(); err != nil {
-				return err
+				return fmt.Errorf("export: write: %w", err)
 			}
-			if f, ok := w.(*os.File); ok && w != s.out {
-				if err := f.Close(); err != nil {
-					return err
+			if file != nil {
+				if err := file.Close(); err != nil {
+					return fmt.Errorf("export: %w", err)
 				}
 			}
 			fmt.Fprintf(s.errOut, "exported %d objects from %s\n", n, col.Alias)
@@ -105,6 +105,7 @@ stop a server running on the same data directory first.`,
 	cmd.Flags().StringSliceVar(&versions, "versions", []string{tearline.VersionAll}, "versions to export: all, last, first, or timestamps")
 	cmd.Flags().StringSliceVar(&types, "type", nil, "export only objects of these types")
 	cmd.Flags().StringVar(&as, "as", "", "export only what this organization (name or id) may receive, redacted as for it")
+	levelsFlag(cmd.Flags(), &levels)
 	cmd.MarkFlagRequired("collection")
 	return cmd
 }
@@ -144,9 +145,9 @@ func (x *exportRelease) releasePage(entries []*tearline.Entry, bundleID string) 
 }
 
 // releaseFor returns the access decision for organization key reading
-// collection col, without a ledger. The marking definitions stored in every
-// collection are loaded first.
-func releaseFor(ctx context.Context, store tearline.Store, col *tearline.Collection, key string) (*exportRelease, error) {
+// collection col over the classification levels given, without a ledger.
+// The marking definitions stored in every collection are loaded first.
+func releaseFor(ctx context.Context, store tearline.Store, col *tearline.Collection, key string, levels []string) (*exportRelease, error) {
 	dir, ok := store.(tearline.Directory)
 	if !ok {
 		return nil, fmt.Errorf("--as: the store keeps no organizations")
@@ -157,12 +158,12 @@ func releaseFor(ctx context.Context, store tearline.Store, col *tearline.Collect
 	}
 	grants, err := dir.OrgGrants(ctx, o.ID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--as %q: grants: %w", key, err)
 	}
 	if !grants[col.ID].Read {
 		return nil, fmt.Errorf("--as %q: the organization has no read grant on collection %s, so it receives nothing from it", key, col.Alias)
 	}
-	policy, err := marking.NewPolicy(marking.NewDefinitions(), marking.Options{})
+	policy, err := newPolicy(levels)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/auth"
-	"github.com/tearline/tearline/marking"
 	"github.com/tearline/tearline/sqlite"
 )
 
@@ -33,6 +32,7 @@ func newOrgCmd(s *streams) *cobra.Command {
 		Short:   "Manage organizations (participants)",
 	}
 	dataDirFlag(cmd.PersistentFlags(), &dir)
+	var levels []string
 
 	var o tearline.Organization
 	add := &cobra.Command{
@@ -40,7 +40,7 @@ func newOrgCmd(s *streams) *cobra.Command {
 		Short: "Add an organization and print its id (its STIX identity id)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkClearance(o.Clearance); err != nil {
+			if err := checkClearance(o.Clearance, levels); err != nil {
 				return err
 			}
 			return withDB(cmd, dir, func(db *sqlite.DB) error {
@@ -54,6 +54,7 @@ func newOrgCmd(s *streams) *cobra.Command {
 	}
 	add.Flags().StringVar(&o.Name, "name", "", "organization name (required, unique)")
 	profileFlags(add, &o)
+	levelsFlag(add.Flags(), &levels)
 	add.Flags().Lookup("type").DefValue = "other"
 	o.Type = "other"
 	add.MarkFlagRequired("name")
@@ -68,7 +69,7 @@ fields whose flags are given change; a list flag replaces the whole list
 clearance, country or community on their next request.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkClearance(u.Clearance); err != nil {
+			if err := checkClearance(u.Clearance, levels); err != nil {
 				return err
 			}
 			return withDB(cmd, dir, func(db *sqlite.DB) error {
@@ -99,6 +100,7 @@ clearance, country or community on their next request.`,
 	}
 	update.Flags().StringVar(&u.Name, "name", "", "new name")
 	profileFlags(update, &u)
+	levelsFlag(update.Flags(), &levels)
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -161,20 +163,24 @@ func profileFlags(cmd *cobra.Command, o *tearline.Organization) {
 	f.StringVar(&o.Type, "type", "", "organization type: "+strings.Join(tearline.OrganizationTypes, ", "))
 	f.StringVar(&o.Country, "country", "", "ISO 3166-1 country code, alpha-2 or alpha-3 (stored as alpha-2)")
 	f.StringSliceVar(&o.Sectors, "sector", nil, "industry sector from the STIX industry-sector-ov (repeatable), e.g. financial-services")
-	f.StringVar(&o.Clearance, "clearance", "", "highest classification level the organization may receive: "+strings.Join(marking.DefaultLevels, ", "))
+	f.StringVar(&o.Clearance, "clearance", "", "highest classification level the organization may receive, one of --classification-levels")
 	f.StringSliceVar(&o.Communities, "community", nil, "sharing community named in REL TO markings (repeatable), e.g. FVEY")
 	f.StringSliceVar(&o.Languages, "language", nil, "preferred language, an RFC 5646 tag (repeatable), e.g. en-US")
 }
 
 // checkClearance refuses a clearance that is not one of the classification
 // levels the server uses.
-func checkClearance(c string) error {
+func checkClearance(c string, levels []string) error {
 	if c == "" {
 		return nil
 	}
+	p, err := newPolicy(levels)
+	if err != nil {
+		return err
+	}
 	norm := strings.Join(strings.Fields(strings.ToUpper(c)), " ")
-	if !slices.Contains(marking.DefaultLevels, norm) {
-		return fmt.Errorf("--clearance %q: want one of %s", c, strings.Join(marking.DefaultLevels, ", "))
+	if !slices.Contains(p.Levels(), norm) {
+		return fmt.Errorf("--clearance %q: want one of %s (or set --classification-levels to the levels tearline serve uses)", c, strings.Join(p.Levels(), ", "))
 	}
 	return nil
 }

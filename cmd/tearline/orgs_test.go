@@ -124,3 +124,50 @@ func TestExportAs(t *testing.T) {
 		}
 	}
 }
+
+// TestCustomClassificationLevels checks that org add and export --as use the
+// classification levels given, as tearline serve does, rather than the
+// defaults.
+func TestCustomClassificationLevels(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	levels := "PUBLIC,RESTRICTED"
+	if code, _, errOut := run(t, "", "org", "add", "--data", data, "--name", "x", "--clearance", "restricted"); code == 0 {
+		t.Errorf("org add --clearance RESTRICTED without --classification-levels: exit 0, %s", errOut)
+	}
+	cli(t, "org", "add", "--data", data, "--name", "cleared", "--clearance", "restricted", "--classification-levels", levels)
+	cli(t, "org", "add", "--data", data, "--name", "plain", "--clearance", "public", "--classification-levels", levels)
+	if out := cli(t, "org", "update", "--data", data, "plain", "--clearance", "PUBLIC", "--classification-levels", levels); !strings.Contains(out, "PUBLIC") {
+		t.Errorf("org update --clearance PUBLIC: %s", out)
+	}
+	cli(t, "collection", "add", "--data", data, "--title", "intel", "--alias", "intel", "--read", "cleared", "--read", "plain")
+	restricted := "marking-definition--7a4d2c1e-5b6f-4e3d-9c8b-1a2b3c4d5e70"
+	const ind = "1b4b4c62-3a41-4c1b-9d0e-000000000005"
+	bundle := `{"type":"bundle","id":"bundle--1b4b4c62-3a41-4c1b-9d0e-0000000000fe","objects":[` +
+		`{"type":"marking-definition","spec_version":"2.1","id":"` + restricted + `","created":"2024-01-01T00:00:00.000Z","name":"RESTRICTED",` +
+		`"extensions":{"` + marking.TearlineExtension + `":{"extension_type":"property-extension","classification":"RESTRICTED"}}},` +
+		`{"type":"indicator","spec_version":"2.1","id":"indicator--` + ind + `","created":"2024-01-01T00:00:00.000Z",` +
+		`"modified":"2024-01-01T00:00:00.000Z","name":"i","pattern":"[ipv4-addr:value = '10.0.0.1']","pattern_type":"stix",` +
+		`"valid_from":"2024-01-01T00:00:00Z","object_marking_refs":["` + restricted + `"]}]}`
+	file := filepath.Join(t.TempDir(), "b.json")
+	writeFile(t, file, bundle)
+	cli(t, "import", "--data", data, "-c", "intel", file)
+	for _, tt := range []struct {
+		as     string
+		levels []string
+		want   bool
+	}{
+		{"cleared", []string{"--classification-levels", levels}, true},
+		{"plain", []string{"--classification-levels", levels}, false},
+		// Against the default levels RESTRICTED is unknown: withheld.
+		{"cleared", nil, false},
+	} {
+		args := append([]string{"export", "--data", data, "-c", "intel", "--as", tt.as}, tt.levels...)
+		if got := strings.Contains(cli(t, args...), ind); got != tt.want {
+			t.Errorf("export --as %s %v: holds the RESTRICTED indicator = %v, want %v", tt.as, tt.levels, got, tt.want)
+		}
+	}
+	if code, _, errOut := run(t, "", "export", "--data", data, "-c", "intel", "--as", "cleared", "--classification-levels", "A,A"); code == 0 || !strings.Contains(errOut, "classification-levels") {
+		t.Errorf("export --classification-levels A,A: exit %d, %s", code, errOut)
+	}
+}

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/tearline/tearline/marking"
 )
 
 // streams are the standard streams of one Run, so tests can capture them.
@@ -52,4 +55,28 @@ func dataDirFlag(fs *pflag.FlagSet, dir *string) {
 		def = "tearline-data"
 	}
 	fs.StringVar(dir, "data", def, "data directory of the embedded store (env TEARLINE_DATA)")
+}
+
+// levelsFlag adds --classification-levels, the ordered classification
+// levels as serve takes them, defaulting to $TEARLINE_CLASSIFICATION_LEVELS
+// or marking.DefaultLevels, so that commands outside the server check
+// clearances and make access decisions against the levels it uses.
+func levelsFlag(fs *pflag.FlagSet, levels *[]string) {
+	def := slices.Clone(marking.DefaultLevels)
+	if v, ok := os.LookupEnv("TEARLINE_CLASSIFICATION_LEVELS"); ok {
+		// An invalid list is refused where the levels are used.
+		setOption(option{ptr: &def}, v)
+	}
+	fs.StringSliceVar(levels, "classification-levels", def,
+		"classification levels, lowest first, comma-separated: those tearline serve uses (env TEARLINE_CLASSIFICATION_LEVELS)")
+}
+
+// newPolicy returns an access decision with no marking definitions loaded
+// yet, over the classification levels given.
+func newPolicy(levels []string) (*marking.Policy, error) {
+	p, err := marking.NewPolicy(marking.NewDefinitions(), marking.Options{Levels: levels})
+	if err != nil {
+		return nil, fmt.Errorf("--classification-levels: %w", err)
+	}
+	return p, nil
 }
