@@ -127,6 +127,9 @@ func testNoRaw(t *testing.T, s tearline.Store) {
 	mustAdd(t, s, c.ID, a, b)
 	withRaw := mustQuery(t, s, tearline.ObjectQuery{CollectionID: c.ID})
 	noRaw := mustQuery(t, s, tearline.ObjectQuery{CollectionID: c.ID, NoRaw: true})
+	if len(withRaw.Entries) != 2 || len(noRaw.Entries) != 2 {
+		t.Fatalf("got %d entries with bytes and %d without, want 2", len(withRaw.Entries), len(noRaw.Entries))
+	}
 	for _, e := range withRaw.Entries {
 		if len(e.Raw) == 0 {
 			t.Errorf("%s: no bytes without NoRaw", e.ID)
