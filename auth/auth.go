@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -51,14 +52,14 @@ func (a *Authenticator) token(ctx context.Context, s string) (*tearline.Principa
 	if tearline.ErrorCode(err) == tearline.ENOTFOUND || err == nil && !SecretMatches(t.Secret, hash) {
 		return nil, tearline.Errorf(tearline.EUNAUTHORIZED, "unknown API token")
 	} else if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auth: find API key %s: %w", t.KeyID, err)
 	}
 	if !key.Revoked.IsZero() {
 		return nil, tearline.Errorf(tearline.EUNAUTHORIZED, "API token %s was revoked", key.ID)
 	}
 	org, err := a.Dir.FindOrganization(ctx, key.OrgID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auth: organization %s of API key %s: %w", key.OrgID, key.ID, err)
 	}
 	return &tearline.Principal{Org: org, Role: key.Role, KeyID: key.ID}, nil
 }
@@ -68,11 +69,11 @@ func (a *Authenticator) certificate(ctx context.Context, fingerprint string) (*t
 	if tearline.ErrorCode(err) == tearline.ENOTFOUND {
 		return nil, tearline.Errorf(tearline.EUNAUTHORIZED, "client certificate %s is not bound to an organization", fingerprint)
 	} else if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auth: find client certificate %s: %w", fingerprint, err)
 	}
 	org, err := a.Dir.FindOrganization(ctx, c.OrgID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auth: organization %s of client certificate %s: %w", c.OrgID, fingerprint, err)
 	}
 	return &tearline.Principal{Org: org, Role: c.Role, KeyID: fingerprint}, nil
 }

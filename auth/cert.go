@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 
 	"github.com/tearline/tearline"
 )
@@ -22,7 +23,7 @@ func ParseCertificatePEM(data []byte) (*tearline.Certificate, error) {
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("parse certificate: %w", err)
 		}
 		return &tearline.Certificate{Fingerprint: CertificateFingerprint(c.Raw), Subject: c.Subject.String()}, nil
 	}
