@@ -381,7 +381,7 @@ func (b *BundleReader) scanValue(path string) (raw []byte, size int64, err error
 					return nil, 0, b.rerr
 				}
 				b.stack = stack
-				return nil, 0, b.frameError(path, start, skipped, "unexpected end of input (truncated JSON)")
+				return nil, 0, b.frameError(path, start, b.end, skipped, "unexpected end of input (truncated JSON)")
 			}
 			continue
 		}
@@ -418,7 +418,7 @@ func (b *BundleReader) scanValue(path string) (raw []byte, size int64, err error
 			if len(stack) == 0 || stack[len(stack)-1] != c {
 				i++
 				b.stack = stack
-				return nil, 0, b.frameError(path, start, skipped, "unexpected "+describeByte(c))
+				return nil, 0, b.frameError(path, start, i, skipped, "unexpected "+describeByte(c))
 			}
 			stack = stack[:len(stack)-1]
 		}
@@ -450,13 +450,15 @@ func (b *BundleReader) more(start, i int, skipped int64) (int, int, int64, bool)
 	return start - shift, i - shift, skipped, ok
 }
 
-// frameError reports a framing error in the value that starts at start and
-// ends at the buffer end: when the value's bytes are still buffered, a full
-// parse of them finds the first problem and its path inside the value.
-func (b *BundleReader) frameError(path string, start int, skipped int64, msg string) error {
-	off := b.base + int64(b.end)
+// frameError reports a framing error in the value that starts at start,
+// found at stop: when the value's bytes are still buffered, a full parse of
+// them finds the first problem and its path inside the value. Only the bytes
+// up to stop are parsed, so the answer does not depend on how much input
+// happens to be buffered beyond it.
+func (b *BundleReader) frameError(path string, start, stop int, skipped int64, msg string) error {
+	off := b.base + int64(stop)
 	if skipped == 0 {
-		if _, err := ParseValue(b.buf[start:b.end]); err != nil {
+		if _, err := ParseValue(b.buf[start:stop]); err != nil {
 			se := err.(*SyntaxError)
 			return &SyntaxError{Offset: b.base + int64(start) + se.Offset, Path: joinPath(path, se.Path), Msg: se.Msg}
 		}

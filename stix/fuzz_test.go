@@ -179,6 +179,12 @@ func FuzzReadBundle(f *testing.F) {
 			}
 			return fmt.Sprint(bundleIssues, err), results
 		}
+		// A hang is a bug too: fail with the input rather than stall the
+		// fuzzer (which would save nothing).
+		watchdog := time.AfterFunc(20*time.Second, func() {
+			panic(fmt.Sprintf("ReadBundle still running after 20s on %q", data))
+		})
+		defer watchdog.Stop()
 		end, got := read(bytes.NewReader(data))
 		// Buffer refills at every byte must not change anything.
 		end1, got1 := read(iotest.OneByteReader(bytes.NewReader(data)))
