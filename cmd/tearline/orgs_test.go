@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -169,5 +170,43 @@ func TestCustomClassificationLevels(t *testing.T) {
 	}
 	if code, _, errOut := run(t, "", "export", "--data", data, "-c", "intel", "--as", "cleared", "--classification-levels", "A,A"); code == 0 || !strings.Contains(errOut, "classification-levels") {
 		t.Errorf("export --classification-levels A,A: exit %d, %s", code, errOut)
+	}
+}
+
+// TestKeyRevokeAndCollectionDelete drives key list and key revoke, and
+// collection delete, as the README describes them: a revoked token is
+// refused by the server, a deleted collection is gone.
+func TestKeyRevokeAndCollectionDelete(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	cli(t, "org", "add", "--data", data, "--name", "acme")
+	token := cli(t, "key", "create", "--data", data, "--org", "acme", "--role", "reader", "--description", "feed")
+	keyID := strings.TrimPrefix(token, "tl_")[:16]
+	if out := cli(t, "key", "list", "--data", data, "--org", "acme"); !regexp.MustCompile(keyID + `\s+reader\s+\S+\s+-\s+feed`).MatchString(out) {
+		t.Errorf("key list does not show the key unrevoked:\n%s", out)
+	}
+	cli(t, "collection", "add", "--data", data, "--title", "Gone Soon", "--read", "acme")
+	if out := cli(t, "collection", "delete", "--data", data, "gone-soon"); !strings.Contains(out, "deleted collection gone-soon") {
+		t.Errorf("collection delete: %s", out)
+	}
+	if out := cli(t, "collection", "list", "--data", data); strings.Contains(out, "gone-soon") {
+		t.Errorf("collection list after delete:\n%s", out)
+	}
+	if code, _, _ := run(t, "", "collection", "delete", "--data", data, "gone-soon"); code == 0 {
+		t.Error("deleting a deleted collection: exit 0")
+	}
+
+	cfg := defaultServeConfig()
+	cfg.Data, cfg.Listen = data, "127.0.0.1:0"
+	srv := boot(t, cfg)
+	if code, body := do(t, http.DefaultClient, "GET", srv.URL()+"/taxii2/", token, nil); code != http.StatusOK {
+		t.Fatalf("discovery with a fresh token: %d %s", code, body)
+	}
+	cli(t, "key", "revoke", "--data", data, keyID)
+	if out := cli(t, "key", "list", "--data", data, "--org", "acme"); regexp.MustCompile(keyID + `\s+reader\s+\S+\s+-\s`).MatchString(out) {
+		t.Errorf("key list shows the revoked key unrevoked:\n%s", out)
+	}
+	if code, body := do(t, http.DefaultClient, "GET", srv.URL()+"/taxii2/", token, nil); code != http.StatusUnauthorized {
+		t.Errorf("discovery with a revoked token: %d, want 401: %s", code, body)
 	}
 }
