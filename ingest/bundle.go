@@ -120,15 +120,21 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 	var (
 		batch   []*tearline.Object
 		results []*stix.Result
-		issues  = opts.OnIssues
 	)
-	count := func(is stix.Issues) {
+	// report counts issues and passes them to OnIssues.
+	report := func(is stix.Issues) {
+		if len(is) == 0 {
+			return
+		}
 		for _, i := range is {
 			if i.Warning {
 				rep.Warnings++
 			} else {
 				rep.Errors++
 			}
+		}
+		if opts.OnIssues != nil {
+			opts.OnIssues(is)
 		}
 	}
 	flush := func() error {
@@ -151,10 +157,7 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 				is = stix.Issues{{Path: results[i].Path, Rule: "conflict", Message: fmt.Sprintf(
 					"object %s version %s is already stored with different content; a changed object needs a new modified timestamp",
 					batch[i].ID, batch[i].VersionKey())}}
-				count(is)
-				if issues != nil {
-					issues(is)
-				}
+				report(is)
 			}
 			if opts.OnObject != nil {
 				opts.OnObject(&Outcome{
@@ -177,20 +180,12 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 	}
 	bundleIssues, err := read(r, func(res *stix.Result) error {
 		rep.Objects++
-		if len(res.Issues) > 0 {
-			count(res.Issues)
-			if issues != nil {
-				issues(res.Issues)
-			}
-		}
+		report(res.Issues)
 		if res.Object != nil && opts.Policy != nil {
 			if is := checkMarkings(opts.Policy, opts.Submitter, res); is != nil {
 				res.Object = nil
 				res.Issues = append(res.Issues, *is)
-				count(stix.Issues{*is})
-				if issues != nil {
-					issues(stix.Issues{*is})
-				}
+				report(stix.Issues{*is})
 			}
 		}
 		if res.Object == nil {
@@ -208,12 +203,7 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		}
 		return ctx.Err()
 	})
-	if len(bundleIssues) > 0 {
-		count(bundleIssues)
-		if issues != nil {
-			issues(bundleIssues)
-		}
-	}
+	report(bundleIssues)
 	var syntax *stix.SyntaxError
 	if err == nil || errors.As(err, &syntax) {
 		// Objects read before a syntax error are complete and valid.
