@@ -115,7 +115,7 @@ stop a server running on the same data directory first.`,
 type exportRelease struct {
 	policy     *marking.Policy
 	recipient  *marking.Recipient
-	org, col   string
+	col        string
 	ledger     *ledger.Ledger
 	disclosure []ledger.Disclosure // reused page by page
 }
@@ -131,7 +131,7 @@ func (x *exportRelease) releasePage(entries []*tearline.Entry, bundleID string) 
 		res := x.policy.Decide(x.recipient, e.Raw)
 		raws[i] = res.Raw
 		x.disclosure = append(x.disclosure, ledger.Disclosure{
-			Org: x.org, Collection: x.col, Path: ledger.PathExport, Request: bundleID,
+			Org: x.recipient.OrgID, Collection: x.col, Path: ledger.PathExport, Request: bundleID,
 			Object: e.ID, Version: taxii.EntryVersion(e),
 			Decision: res.Decision, TLP: res.TLP, Classification: res.Classification, Reason: res.Reason,
 		})
@@ -176,7 +176,7 @@ func releaseFor(ctx context.Context, store tearline.Store, col *tearline.Collect
 		OrgID: o.ID, Country: o.Country, Communities: o.Communities, Clearance: o.Clearance,
 		Member: true, CollectionReader: true,
 	}
-	return &exportRelease{policy: policy, recipient: r, org: o.ID, col: col.ID}, nil
+	return &exportRelease{policy: policy, recipient: r, col: col.ID}, nil
 }
 
 // exportBundle streams the entries matching q as a bundle, page by page, and

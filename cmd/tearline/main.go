@@ -27,7 +27,7 @@ const (
 	exitError   = 2 // usage error or operational failure
 )
 
-// exitError carries an exit status through cobra.
+// statusError carries an exit status through cobra.
 type statusError struct {
 	code int
 	err  error
