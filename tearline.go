@@ -124,7 +124,10 @@ type ObjectQuery struct {
 	Versions []string
 	// Limit caps the page size; 0 means no limit.
 	Limit int
-	// NoRaw leaves Entry.Raw nil, for manifests and version lists.
+	// NoRaw leaves Entry.Raw nil, for operator tools that need only the
+	// index fields. Nothing read with it may go to a client, not even ids
+	// or versions (manifests, version lists): the access decision needs
+	// each entry's bytes, and withholds an entry read without them.
 	NoRaw bool
 }
 
