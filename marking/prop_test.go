@@ -8,119 +8,68 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tearline/tearline/marking/markingtest"
 )
 
 var long = flag.Bool("marking.long", false, "run the randomized marking test for many more rounds")
 
-// refDef is the reference model of a marking definition.
-type refDef struct {
-	id    string
-	tlp   int // 0 none, 1 clear ... 5 red
-	class int // -1 none, else index into DefaultLevels
-	relTo []string
-	orcon bool
+// refPass is the reference model of package markingtest, for objects
+// created by the producer orgA.
+func refPass(d markingtest.Def, r Recipient, dist []string) bool {
+	return markingtest.Pass(d, readerOf(r), orgA, dist)
 }
 
-var refAlpha3 = map[string]string{"USA": "US", "GBR": "GB", "CAN": "CA", "FRA": "FR"}
-
-// refPass is the rules written out plainly, independent of the package.
-func refPass(d refDef, r Recipient, dist []string) bool {
-	if r.OrgID == orgA {
-		return true
+func readerOf(r Recipient) markingtest.Reader {
+	return markingtest.Reader{
+		OrgID: r.OrgID, Country: r.Country, Communities: r.Communities, Clearance: r.Clearance,
+		Member: r.Member, Peer: r.Peer, Ceiling: int(r.Ceiling), CollectionReader: r.CollectionReader,
+		ClientOf: r.ClientOf, AnonymousRead: r.AnonymousRead,
 	}
-	rank := 0
-	switch {
-	case r.OrgID == "":
-		if r.AnonymousRead {
-			rank = 1
-		}
-	case r.CollectionReader:
-		rank = 4
-	case r.ClientOf:
-		rank = 3
-	case r.Member || r.Peer:
-		rank = 2
-	default:
-		rank = 1
-	}
-	if r.Peer && rank > int(r.Ceiling) {
-		rank = int(r.Ceiling)
-	}
-	named := r.OrgID != "" && slices.Contains(dist, r.OrgID)
-	tlpOK := func(l int) bool { return l <= rank || named && !(r.Peer && l > int(r.Ceiling)) }
-	if d.tlp > 0 && !tlpOK(d.tlp) {
-		return false
-	}
-	if d.orcon && (!tlpOK(4) || r.Peer) {
-		return false
-	}
-	if d.class >= 0 {
-		cl := 0
-		if r.Clearance != "" {
-			cl = slices.Index(DefaultLevels, r.Clearance)
-		}
-		if cl < d.class {
-			return false
-		}
-	}
-	if len(d.relTo) > 0 {
-		ok := false
-		for _, a := range d.relTo {
-			if a3, is := refAlpha3[a]; is {
-				a = a3
-			}
-			if a == r.Country || slices.Contains(r.Communities, a) {
-				ok = true
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 var stdIDs = []string{"", TLP2Clear, TLP2Green, TLP2Amber, TLP2AmberStrict, TLP2Red}
 
 // genDefs returns random Tearline definitions plus the TLP 2.0 ones.
-func genDefs(rng *rand.Rand) []refDef {
-	var defs []refDef
+func genDefs(rng *rand.Rand) []markingtest.Def {
+	var defs []markingtest.Def
 	for t := 1; t <= 5; t++ {
-		defs = append(defs, refDef{id: stdIDs[t], tlp: t, class: -1})
+		defs = append(defs, markingtest.Def{ID: stdIDs[t], TLP: t, Class: -1})
 	}
 	for i := range 8 {
-		d := refDef{id: fmt.Sprintf("marking-definition--5e0a7d6c-0000-4000-8000-%012d", i), class: -1}
+		d := markingtest.Def{ID: fmt.Sprintf("marking-definition--5e0a7d6c-0000-4000-8000-%012d", i), Class: -1}
 		if rng.IntN(2) == 0 {
-			d.class = rng.IntN(len(DefaultLevels))
+			d.Class = rng.IntN(len(DefaultLevels))
 		}
 		if rng.IntN(2) == 0 {
 			for _, a := range []string{"US", "USA", "GBR", "CA", "FR", "FVEY", "NATO"} {
 				if rng.IntN(3) == 0 {
-					d.relTo = append(d.relTo, a)
+					d.RelTo = append(d.RelTo, a)
 				}
 			}
 		}
-		d.orcon = rng.IntN(5) == 0
-		if d.class < 0 && len(d.relTo) == 0 && !d.orcon {
-			d.class = 1
+		d.ORCON = rng.IntN(5) == 0
+		if d.Class < 0 && len(d.RelTo) == 0 && !d.ORCON {
+			d.Class = 1
 		}
 		defs = append(defs, d)
 	}
 	return defs
 }
 
-func (d refDef) raw(t testing.TB) []byte {
+func defRaw(t testing.TB, d markingtest.Def) []byte {
 	ext := map[string]any{}
-	if d.class >= 0 {
-		ext["classification"] = DefaultLevels[d.class]
+	if d.Class >= 0 {
+		ext["classification"] = DefaultLevels[d.Class]
 	}
-	if len(d.relTo) > 0 {
-		ext["rel_to"] = d.relTo
+	if len(d.RelTo) > 0 {
+		ext["rel_to"] = d.RelTo
 	}
-	if d.orcon {
+	if d.ORCON {
 		ext["orcon"] = true
 	}
-	return markingDef(t, d.id, ext)
+	return markingDef(t, d.ID, ext)
 }
 
 var orgs = []string{"", orgA, orgB, "identity--0d6ae59c-8a4e-4c1f-9a53-5a1c1f0e0a03"}
@@ -148,7 +97,7 @@ func genRecipient(rng *rand.Rand) Recipient {
 
 // genObject returns an indicator whose every leaf value is unique, random
 // object and granular markings, and a random distribution list.
-func genObject(t testing.TB, rng *rand.Rand, defs []refDef) (map[string]any, []byte) {
+func genObject(t testing.TB, rng *rand.Rand, defs []markingtest.Def) (map[string]any, []byte) {
 	n := 0
 	uniq := func() string { n++; return fmt.Sprintf("v%03d", n) }
 	o := map[string]any{
@@ -166,7 +115,7 @@ func genObject(t testing.TB, rng *rand.Rand, defs []refDef) (map[string]any, []b
 	if len(refs) > 0 {
 		o["external_references"] = refs
 	}
-	pick := func() string { return defs[rng.IntN(len(defs))].id }
+	pick := func() string { return defs[rng.IntN(len(defs))].ID }
 	var om []string
 	for range rng.IntN(3) {
 		if id := pick(); !slices.Contains(om, id) {
@@ -269,14 +218,15 @@ func TestRandomized(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 0x5eed))
 			defs := genDefs(rng)
 			var raws [][]byte
-			byID := map[string]refDef{}
+			byID := map[string]markingtest.Def{}
 			for _, d := range defs {
-				if d.tlp == 0 {
-					raws = append(raws, d.raw(t))
+				if d.TLP == 0 {
+					raws = append(raws, defRaw(t, d))
 				}
-				byID[d.id] = d
+				byID[d.ID] = d
 			}
 			p := mustPolicy(t, raws...)
+			model := markingtest.NewModel(defs...)
 			var counts [3]int
 			for round := range rounds {
 				obj, raw := genObject(t, rng, defs)
@@ -294,15 +244,27 @@ func TestRandomized(t *testing.T) {
 						t.Helper()
 						t.Fatalf("seed %d round %d: recipient %+v\nobject %s\nresult %v (%s)\n%s\n%s", seed, round, r, raw, res.Decision, res.Reason, res.Raw, fmt.Sprintf(format, args...))
 					}
+					// The whole copy, granular markings included, as the
+					// model of package markingtest makes it.
+					switch out := model.Decide(readerOf(r), obj); {
+					case out.Withheld != (res.Decision == Withhold), out.Whole != (res.Decision == Whole):
+						fail("the model decides withheld=%v whole=%v (%s)", out.Withheld, out.Whole, out.Why)
+					case res.Decision == Redacted:
+						var got map[string]any
+						json.Unmarshal(res.Raw, &got)
+						if d := cmp.Diff(out.Copy, got); d != "" {
+							fail("redacted copy (-model +got):\n%s", d)
+						}
+					}
 					// Object level.
 					objOK, hasTLP := true, false
 					for _, id := range asStrings(obj["object_marking_refs"]) {
 						d := byID[id]
-						hasTLP = hasTLP || d.tlp > 0
+						hasTLP = hasTLP || d.TLP > 0
 						objOK = objOK && refPass(d, r, dist)
 					}
 					if !hasTLP {
-						objOK = objOK && refPass(refDef{tlp: 4, class: -1}, r, dist)
+						objOK = objOK && refPass(markingtest.Def{TLP: markingtest.AmberStrict, Class: -1}, r, dist)
 					}
 					if !objOK {
 						if res.Decision != Withhold {
