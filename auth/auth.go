@@ -16,9 +16,10 @@ type Authenticator struct {
 	Dir tearline.Directory
 }
 
-// Authenticate returns the principal of r, from (in order) a TLS client
-// certificate bound to an organization, an "Authorization: Bearer TOKEN"
-// header, or HTTP Basic with the token as password. It returns (nil, nil)
+// Authenticate returns the principal of r, from its Authorization header
+// when it has one ("Bearer TOKEN", "Token TOKEN", or HTTP Basic with the
+// token as password), else from a TLS client certificate bound to an
+// organization. It returns (nil, nil)
 // when the request carries no credentials, and an EUNAUTHORIZED error for
 // credentials that are wrong, unknown or revoked.
 func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (*tearline.Principal, error) {
