@@ -94,19 +94,27 @@ type server struct {
 	taxii  *taxii.Server
 	http   *http.Server
 	ln     net.Listener
-	tls    bool
+	tls    bool // set once; Serve changes http.TLSConfig while URL may read
 	log    *slog.Logger
 }
 
-// startServer opens the store and the disclosure ledger, starts the TAXII
-// server's background work and binds the listener; Serve then answers
-// requests.
+// startServer loads the TLS settings, opens the store and the disclosure
+// ledger, binds the listener and starts the TAXII server's background work;
+// Serve then answers requests.
 func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *server, err error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", cfg.LogLevel)
 	}
 	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
+	// Settings that can be wrong are checked before the store is opened
+	// and the TAXII server starts resuming submissions.
+	var tlsCfg *tls.Config
+	if cfg.TLSCert != "" {
+		if tlsCfg, err = serverTLS(cfg); err != nil {
+			return nil, err
+		}
+	}
 	db, err := sqlite.Open(ctx, cfg.Data)
 	if err != nil {
 		return nil, fmt.Errorf("open data directory %s: %w", cfg.Data, err)
@@ -149,10 +157,19 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 	if err != nil {
 		return nil, err
 	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	defer func() {
+		if err != nil {
+			ln.Close()
+		}
+	}()
 	if err := ts.Start(ctx); err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, db: db, ledger: lg, taxii: ts, log: logger}
+	s := &server{cfg: cfg, db: db, ledger: lg, taxii: ts, ln: ln, tls: tlsCfg != nil, log: logger}
 	s.http = &http.Server{
 		Handler:           ts.Handler(),
 		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
@@ -161,20 +178,7 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	if cfg.TLSCert != "" {
-		tlsCfg, err := serverTLS(cfg)
-		if err != nil {
-			ts.Shutdown(ctx)
-			return nil, err
-		}
-		s.http.TLSConfig = tlsCfg
-		s.tls = true
-	}
-	s.ln, err = net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		ts.Shutdown(ctx)
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		TLSConfig:         tlsCfg,
 	}
 	return s, nil
 }

@@ -414,3 +414,18 @@ func TestServeCutsOffSlowClients(t *testing.T) {
 		t.Fatalf("slow client still connected after 10s (read %q)", b)
 	}
 }
+
+// TestServeBadTLSTouchesNothing checks that settings that cannot work fail
+// before the data directory is opened (and submissions resumed).
+func TestServeBadTLSTouchesNothing(t *testing.T) {
+	t.Parallel()
+	cfg := defaultServeConfig()
+	cfg.Data, cfg.Listen = filepath.Join(t.TempDir(), "data"), "127.0.0.1:0"
+	cfg.TLSCert, cfg.TLSKey = filepath.Join(t.TempDir(), "none.pem"), filepath.Join(t.TempDir(), "none.key")
+	if _, err := startServer(context.Background(), cfg, io.Discard); err == nil || !strings.Contains(err.Error(), "TLS") {
+		t.Fatalf("missing TLS certificate: %v", err)
+	}
+	if _, err := os.Stat(cfg.Data); !os.IsNotExist(err) {
+		t.Errorf("the data directory was created: %v", err)
+	}
+}
