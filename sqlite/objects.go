@@ -14,9 +14,10 @@ import (
 //
 // A version (id and version key) already stored, in any collection, with
 // other content is a Conflict and is not stored; the other objects are.
-// Content is the JSON text but for the whitespace between tokens: the same
-// version reformatted is the same version, and its bytes as first stored are
-// kept. A version the collection already holds is a Duplicate with its
+// Content is compared by Object.Digest when it is set (the canonical form,
+// so whitespace, member order and number spelling do not count), else by
+// the bytes but for the whitespace between tokens: the same version
+// reformatted is the same version, and its bytes as first stored are kept. A version the collection already holds is a Duplicate with its
 // existing DateAdded. Every other version is Added with a new DateAdded, unique and
 // strictly increasing within the collection: max(now, last assigned + 1µs).
 // Because writers are serialized, commit order is date_added order.
