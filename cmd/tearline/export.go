@@ -52,9 +52,9 @@ stop a server running on the same data directory first.`,
 				return err
 			}
 			defer store.Close()
-			col, err := findOrCreateCollection(ctx, store, collection, false)
+			col, err := store.FindCollection(ctx, collection)
 			if err != nil {
-				return err
+				return fmt.Errorf("export: %w", err)
 			}
 			var release *exportRelease
 			if as != "" {

@@ -99,6 +99,9 @@ func TestExportAs(t *testing.T) {
 			}
 		}
 	}
+	if code, _, errOut := run(t, "", "export", "--data", data, "-c", "nope"); code == 0 || !strings.Contains(errOut, `no collection "nope"`) || strings.Contains(errOut, "--create") {
+		t.Errorf("export of an unknown collection: exit %d, %s", code, errOut)
+	}
 	if code, _, errOut := run(t, "", "export", "--data", data, "-c", "intel", "--as", "outsider"); code == 0 || !strings.Contains(errOut, "no read grant") {
 		t.Errorf("export --as an organization without a read grant: exit %d, %s", code, errOut)
 	}
