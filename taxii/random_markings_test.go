@@ -45,8 +45,15 @@ func (s randomSize) String() string {
 // Excluded objects must not show on any path, not even their id;
 // redacted copies must hold exactly what the model keeps, every untouched
 // property byte for byte; whole objects must be the posted bytes; nothing
-// the rules allow may be missing. Run with -markings.long (or
-// TEARLINE_LONG=1) for many more seeds and larger sizes.
+// the rules allow may be missing. The long run reads every id one by one
+// and many more seeds and sizes:
+//
+//	go test ./taxii/ -run TestRandomMarkings -markings.long
+//	TEARLINE_LONG=1 go test ./taxii/ -run TestRandomMarkings
+//
+// (the flag goes after the package: go test takes what follows an unknown
+// flag for arguments of the test binary). A failing run is repeated alone
+// with -run 'TestRandomMarkings/<its subtest name>'.
 func TestRandomMarkings(t *testing.T) {
 	// Every request costs some milliseconds under -race, so the default
 	// run reads a sample of the ids one by one; the long run reads all.
