@@ -232,14 +232,21 @@ func TestTamperDetection(t *testing.T) {
 			edit(t, seg(dir), func(l [][]byte) [][]byte { l[5] = []byte("hello\n"); return l })
 		}, 6, "hash", false},
 		{"tail truncated mid-line: torn, not broken", func(t *testing.T, dir string) {
-			st, _ := os.Stat(seg(dir))
-			os.Truncate(seg(dir), st.Size()-20)
+			st, err := os.Stat(seg(dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(seg(dir), st.Size()-20); err != nil {
+				t.Fatal(err)
+			}
 		}, 0, "", false},
 		{"tail cut at a line boundary: found with the anchor", func(t *testing.T, dir string) {
 			edit(t, seg(dir), func(l [][]byte) [][]byte { return l[:len(l)-3] })
 		}, 0, "anchor", true},
 		{"segment deleted", func(t *testing.T, dir string) {
-			os.Remove(seg(dir))
+			if err := os.Remove(seg(dir)); err != nil {
+				t.Fatal(err)
+			}
 		}, 0, "segment is missing", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -328,9 +335,14 @@ func TestOpenRefusesCorruptLastRecord(t *testing.T) {
 	t.Parallel()
 	dir := newLedger(t, 10, Options{})
 	path := filepath.Join(dir, segmentName(1))
-	b, _ := os.ReadFile(path)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b = bytes.Replace(b, []byte(`"seq":10,`), []byte(`"seq":99,`), 1)
-	os.WriteFile(path, b, 0o600)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if l, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "does not verify") {
 		if l != nil {
 			l.Close()
@@ -355,7 +367,9 @@ func TestRotation(t *testing.T) {
 	// A crash right after rotation leaves an empty last segment; the chain
 	// goes on from the one before.
 	empty := filepath.Join(dir, segmentName(rep.Segments+1))
-	os.WriteFile(empty, nil, 0o600)
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	l := open(t, dir, Options{SegmentSize: 8 << 10})
 	fill(t, l, 200, 210)
 	if err := l.Close(); err != nil {

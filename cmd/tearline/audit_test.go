@@ -62,7 +62,12 @@ func TestAuditVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	tampered := bytes.Replace(b, []byte(`"withhold"`), []byte(`"whole"`), 1)
-	os.WriteFile(seg, tampered, 0o600)
+	if bytes.Equal(tampered, b) {
+		t.Fatal("no withheld decision to tamper with")
+	}
+	if err := os.WriteFile(seg, tampered, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	code, out, errOut = run(t, "", "audit", "verify", "--data", data)
 	if code != 1 || !strings.Contains(out, "disclosures-000001.log line 3") || !strings.Contains(out, "hash does not match") {
 		t.Errorf("tampered: exit %d, stdout %q, stderr %q", code, out, errOut)
@@ -70,7 +75,9 @@ func TestAuditVerify(t *testing.T) {
 
 	// Cut the last record off: only the anchor shows it.
 	lines := bytes.SplitAfter(b, []byte("\n"))
-	os.WriteFile(seg, bytes.Join(lines[:2], nil), 0o600)
+	if err := os.WriteFile(seg, bytes.Join(lines[:2], nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if code, out, _ := run(t, "", "audit", "verify", "--data", data); code != 0 {
 		t.Errorf("cut, no anchor: exit %d, stdout %q", code, out)
 	}
