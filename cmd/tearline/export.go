@@ -74,13 +74,21 @@ stop a server running on the same data directory first.`,
 					}
 				}()
 			}
-			w, file := s.out, (*os.File)(nil)
+			w, tmp := s.out, (*os.File)(nil)
 			if output != "" && output != "-" {
-				if file, err = os.Create(output); err != nil {
+				// The bundle is written beside FILE and renamed into place
+				// at the end, so a failed export leaves no partial bundle.
+				name := output + "." + uuid.NewString()[:8] + ".tmp"
+				if tmp, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666); err != nil {
 					return fmt.Errorf("export: %w", err)
 				}
-				defer file.Close() // on failure; closed below otherwise
-				w = file
+				defer func() {
+					if tmp != nil { // failed before the rename
+						tmp.Close()
+						os.Remove(tmp.Name())
+					}
+				}()
+				w = tmp
 			}
 			bw := bufio.NewWriterSize(w, 1<<20)
 			n, err := exportBundle(ctx, store, tearline.ObjectQuery{CollectionID: col.ID, Versions: versions, Types: types}, release, bw)
@@ -90,10 +98,20 @@ stop a server running on the same data directory first.`,
 			if err := bw.Flush(); err != nil {
 				return fmt.Errorf("export: write: %w", err)
 			}
-			if file != nil {
-				if err := file.Close(); err != nil {
+			if release != nil {
+				// The decisions are on disk before the file is in place.
+				if err := release.ledger.Flush(); err != nil {
+					return fmt.Errorf("export: the disclosure ledger: %w", err)
+				}
+			}
+			if tmp != nil {
+				if err := tmp.Close(); err != nil {
 					return fmt.Errorf("export: %w", err)
 				}
+				if err := os.Rename(tmp.Name(), output); err != nil {
+					return fmt.Errorf("export: %w", err)
+				}
+				tmp = nil
 			}
 			fmt.Fprintf(s.errOut, "exported %d objects from %s\n", n, col.Alias)
 			return nil
@@ -101,7 +119,7 @@ stop a server running on the same data directory first.`,
 	}
 	dataDirFlag(cmd.Flags(), &dir)
 	cmd.Flags().StringVarP(&collection, "collection", "c", "", "collection id or alias to export (required)")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE instead of standard output")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE instead of standard output (put in place only when the export succeeds)")
 	cmd.Flags().StringSliceVar(&versions, "versions", []string{tearline.VersionAll}, "versions to export: all, last, first, or timestamps")
 	cmd.Flags().StringSliceVar(&types, "type", nil, "export only objects of these types")
 	cmd.Flags().StringVar(&as, "as", "", "export only what this organization (name or id) may receive, redacted as for it")

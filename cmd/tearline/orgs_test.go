@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -211,5 +212,32 @@ func TestKeyRevokeAndCollectionDelete(t *testing.T) {
 	}
 	if code, body := do(t, http.DefaultClient, "GET", srv.URL()+"/taxii2/", token, nil); code != http.StatusUnauthorized {
 		t.Errorf("discovery with a revoked token: %d, want 401: %s", code, body)
+	}
+}
+
+// TestExportFailureLeavesNoFile checks that an export that fails after it
+// began writing leaves neither FILE nor a temporary file behind, and that a
+// successful one replaces FILE.
+func TestExportFailureLeavesNoFile(t *testing.T) {
+	t.Parallel()
+	data, dir := t.TempDir(), t.TempDir()
+	cli(t, "collection", "add", "--data", data, "--title", "intel", "--alias", "intel")
+	out := filepath.Join(dir, "out.json")
+	// The version filter is refused by the store when the first page is
+	// read, after the bundle's head is written.
+	if code, _, errOut := run(t, "", "export", "--data", data, "-c", "intel", "-o", out, "--versions", "bogus"); code == 0 {
+		t.Fatalf("export --versions bogus: exit 0, %s", errOut)
+	}
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
+		t.Errorf("a failed export left %v (%v)", ents, err)
+	}
+	writeFile(t, out, "old")
+	cli(t, "export", "--data", data, "-c", "intel", "-o", out)
+	b, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(b), `"type": "bundle"`) {
+		t.Errorf("export -o: %q, %v", b, err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("export -o left %d files, want 1", len(ents))
 	}
 }
