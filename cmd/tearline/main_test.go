@@ -36,7 +36,9 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 
 func TestHelpOnEverySubcommand(t *testing.T) {
 	t.Parallel()
-	for _, sub := range [][]string{{}, {"version"}, {"validate"}, {"import"}, {"export"}, {"serve"}, {"collections"}, {"collections", "list"}, {"collections", "add"}, {"org", "add"}, {"key", "create"}} {
+	for _, sub := range [][]string{{}, {"version"}, {"validate"}, {"import"}, {"export"}, {"serve"}, {"collections"}, {"collections", "list"}, {"collections", "add"}, {"collections", "delete"},
+		{"org"}, {"org", "add"}, {"org", "update"}, {"org", "list"}, {"org", "cert"},
+		{"key"}, {"key", "create"}, {"key", "list"}, {"key", "revoke"}, {"audit"}, {"audit", "verify"}, {"audit", "who"}} {
 		code, out, errOut := run(t, "", append(sub, "--help")...)
 		if code != 0 || !strings.Contains(out, "Usage:") {
 			t.Errorf("tearline %v --help: exit %d, stdout %q, stderr %q", sub, code, out, errOut)
