@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/tearline/tearline/stix"
 )
 
@@ -36,9 +38,22 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 
 func TestHelpOnEverySubcommand(t *testing.T) {
 	t.Parallel()
-	for _, sub := range [][]string{{}, {"version"}, {"validate"}, {"import"}, {"export"}, {"serve"}, {"collections"}, {"collections", "list"}, {"collections", "add"}, {"collections", "delete"},
-		{"org"}, {"org", "add"}, {"org", "update"}, {"org", "list"}, {"org", "cert"},
-		{"key"}, {"key", "create"}, {"key", "list"}, {"key", "revoke"}, {"audit"}, {"audit", "verify"}, {"audit", "who"}} {
+	// Every command of the tree, so that a new one is covered too.
+	var paths [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		paths = append(paths, path)
+		for _, sub := range c.Commands() {
+			if sub.Name() != "help" && sub.Name() != "completion" {
+				walk(sub, append(slices.Clone(path), sub.Name()))
+			}
+		}
+	}
+	walk(newRootCmd(strings.NewReader(""), io.Discard, io.Discard), nil)
+	if len(paths) < 20 {
+		t.Fatalf("found only %d commands: %v", len(paths), paths)
+	}
+	for _, sub := range paths {
 		code, out, errOut := run(t, "", append(sub, "--help")...)
 		if code != 0 || !strings.Contains(out, "Usage:") {
 			t.Errorf("tearline %v --help: exit %d, stdout %q, stderr %q", sub, code, out, errOut)
