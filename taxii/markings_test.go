@@ -371,3 +371,20 @@ func TestProfileChangesDecision(t *testing.T) {
 	expect(t, e.get("reader", path), http.StatusOK)
 	expect(t, e.admin("admin", "PATCH", "/api/v1/organizations/"+e.orgs["Reader Org"].ID, map[string]any{"clearance": "COSMIC"}), http.StatusBadRequest)
 }
+
+// TestDeleteOnlyWhatCallerMaySee checks that DELETE goes through the access
+// decision: a version the caller may not receive is neither deleted nor
+// acknowledged (404, as for an object that does not exist).
+func TestDeleteOnlyWhatCallerMaySee(t *testing.T) {
+	e := newMarkingEnv(t)
+	e.tokens["de-analyst"] = e.newKey(e.orgs["de"], tearline.RoleAnalyst)
+	del := func(name string) *response {
+		return e.do(req{method: http.MethodDelete, path: colPath(e.intel, "objects/"+e.objs[name]+"/"), token: e.tokens["de-analyst"]})
+	}
+	// "de" (DE) is outside SECRET//REL TO USA, FVEY.
+	expect(t, del("secret-rel"), http.StatusNotFound)
+	expect(t, e.get("fvey", colPath(e.intel, "objects/"+e.objs["secret-rel"]+"/")), http.StatusOK)
+	// AMBER goes to every reader of the collection, "de" included.
+	expect(t, del("amber"), http.StatusOK)
+	expect(t, e.get("fvey", colPath(e.intel, "objects/"+e.objs["amber"]+"/")), http.StatusNotFound)
+}

@@ -337,9 +337,20 @@ func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request, p *tearlin
 	if err != nil {
 		return err
 	}
-	n, err := s.b.DeleteObject(r.Context(), c.ID, id, f.versions, f.specVersions)
+	// Only versions the caller may receive can be deleted: the others are
+	// left alone, and when none is visible the answer is the same 404 as for
+	// an object that does not exist, so DELETE cannot probe for them.
+	versions, err := s.visibleVersions(r.Context(), p, c, id, f)
+	if err != nil {
+		return err
+	}
+	notFound := tearline.Errorf(tearline.ENOTFOUND, "collection %s holds no object %s matching the version filters", c.ID, id)
+	if len(versions) == 0 {
+		return notFound
+	}
+	n, err := s.b.DeleteObject(r.Context(), c.ID, id, versions, nil)
 	if tearline.ErrorCode(err) == tearline.ENOTFOUND {
-		return tearline.Errorf(tearline.ENOTFOUND, "collection %s holds no object %s matching the version filters", c.ID, id)
+		return notFound
 	} else if err != nil {
 		return err
 	}
@@ -348,4 +359,25 @@ func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request, p *tearlin
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// visibleVersions returns, as exact timestamps, the versions of object id in
+// collection c that match filter f and that p may receive.
+func (s *Server) visibleVersions(ctx context.Context, p *tearline.Principal, c *collection, id string, f *filter) ([]string, error) {
+	q := tearline.ObjectQuery{CollectionID: c.ID, IDs: []string{id}, Versions: f.versions, SpecVersions: f.specVersions}
+	if len(q.Versions) == 0 {
+		q.Versions = []string{tearline.VersionAll} // DELETE without a filter removes every version
+	}
+	page, err := s.b.QueryObjects(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rec := s.recipient(p, c)
+	var versions []string
+	for _, e := range page.Entries {
+		if s.release(rec, c, e).Decision != marking.Withhold {
+			versions = append(versions, e.Version.UTC().Format(time.RFC3339Nano))
+		}
+	}
+	return versions, nil
 }
