@@ -33,7 +33,6 @@ type serveConfig struct {
 	LogLevel         string        `toml:"log_level"`
 	// ClassificationLevels orders the classification levels, lowest first.
 	ClassificationLevels []string `toml:"classification_levels"`
-	AnonymousRead        bool     `toml:"anonymous_read"`
 	// Ledger records every disclosure in DATA/ledger; LedgerSkipWithheld
 	// leaves withheld decisions out of it.
 	Ledger             bool            `toml:"ledger"`
@@ -89,7 +88,6 @@ func (c *serveConfig) options() []option {
 		{"shutdown-timeout", "time in-flight requests get to finish on SIGINT/SIGTERM", &c.ShutdownTimeout},
 		{"log-level", "debug, info, warn or error", &c.LogLevel},
 		{"classification-levels", "classification levels that markings and clearances name, lowest first, comma-separated", &c.ClassificationLevels},
-		{"anonymous-read", "let readers without credentials receive what TLP CLEAR (and ACS anonymous access) allows", &c.AnonymousRead},
 		{"ledger", "record every disclosure in the hash-chained ledger DATA/ledger (see tearline audit); reads fail with 503 when it cannot record", &c.Ledger},
 		{"ledger-skip-withheld", "leave withheld decisions out of the ledger (by default they are recorded)", &c.LedgerSkipWithheld},
 	}

@@ -44,9 +44,8 @@ roots:
 
 Markings: --classification-levels orders the classification levels that
 marking definitions and organization clearances name, lowest first (in TOML
-a list: classification_levels = ["UNCLASSIFIED", "SECRET"]); --anonymous-read
-lets readers without credentials receive what TLP CLEAR allows (passed to
-the access decision; the TAXII routes still ask for credentials).
+a list: classification_levels = ["UNCLASSIFIED", "SECRET"]). Every TAXII
+route asks for credentials; anonymous readers are not served.
 
 Disclosure ledger: every object sent, redacted or withheld on a TAXII read
 path is recorded in the hash-chained ledger DATA/ledger (--ledger, on by
@@ -143,7 +142,6 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 		PublicDiscovery:      cfg.PublicDiscovery,
 		MaxContentLength:     cfg.MaxContentLength,
 		ClassificationLevels: cfg.ClassificationLevels,
-		AnonymousRead:        cfg.AnonymousRead,
 		Ledger:               lg,
 		Logger:               logger,
 	}

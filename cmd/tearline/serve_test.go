@@ -326,13 +326,12 @@ func TestServeLedger(t *testing.T) {
 func TestServeMarkingSettings(t *testing.T) {
 	// Not parallel: it sets environment variables.
 	def := defaultServeConfig()
-	if !slices.Equal(def.ClassificationLevels, marking.DefaultLevels) || !def.Ledger || def.AnonymousRead || def.LedgerSkipWithheld {
+	if !slices.Equal(def.ClassificationLevels, marking.DefaultLevels) || !def.Ledger || def.LedgerSkipWithheld {
 		t.Errorf("defaults: %+v", def)
 	}
 	file := filepath.Join(t.TempDir(), "tearline.toml")
 	writeFile(t, file, `
 classification_levels = ["PUBLIC", "RESTRICTED"]
-anonymous_read = true
 ledger = false
 `)
 	tests := []struct {
@@ -341,14 +340,14 @@ ledger = false
 		want  func(c serveConfig) bool
 	}{
 		{nil, nil, func(c serveConfig) bool {
-			return slices.Equal(c.ClassificationLevels, []string{"PUBLIC", "RESTRICTED"}) && c.AnonymousRead && !c.Ledger
+			return slices.Equal(c.ClassificationLevels, []string{"PUBLIC", "RESTRICTED"}) && !c.Ledger
 		}},
 		{map[string]string{"TEARLINE_CLASSIFICATION_LEVELS": "LOW, HIGH", "TEARLINE_LEDGER_SKIP_WITHHELD": "true"}, nil, func(c serveConfig) bool {
 			return slices.Equal(c.ClassificationLevels, []string{"LOW", "HIGH"}) && c.LedgerSkipWithheld && !c.Ledger
 		}},
-		{map[string]string{"TEARLINE_CLASSIFICATION_LEVELS": "LOW,HIGH"}, []string{"--classification-levels", "U,S,TOP SECRET", "--ledger=true", "--anonymous-read=false"},
+		{map[string]string{"TEARLINE_CLASSIFICATION_LEVELS": "LOW,HIGH"}, []string{"--classification-levels", "U,S,TOP SECRET", "--ledger=true"},
 			func(c serveConfig) bool {
-				return slices.Equal(c.ClassificationLevels, []string{"U", "S", "TOP SECRET"}) && c.Ledger && !c.AnonymousRead
+				return slices.Equal(c.ClassificationLevels, []string{"U", "S", "TOP SECRET"}) && c.Ledger
 			}},
 	}
 	for i, tt := range tests {
