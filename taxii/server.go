@@ -25,13 +25,11 @@ import (
 )
 
 // Backend is what the server stores and looks up: objects and collections,
-// organizations with their credentials and grants, submission statuses and
-// tear-line products.
+// organizations with their credentials and grants, and submission statuses.
 type Backend interface {
 	tearline.Store
 	tearline.Directory
 	tearline.StatusStore
-	tearline.Products
 }
 
 // APIRoot configures one TAXII API root, served at /taxii2/{Name}/.
