@@ -25,11 +25,13 @@ import (
 )
 
 // Backend is what the server stores and looks up: objects and collections,
-// organizations with their credentials and grants, and submission statuses.
+// organizations with their credentials and grants, submission statuses and
+// tear-line products.
 type Backend interface {
 	tearline.Store
 	tearline.Directory
 	tearline.StatusStore
+	tearline.Products
 }
 
 // APIRoot configures one TAXII API root, served at /taxii2/{Name}/.
@@ -265,6 +267,11 @@ func (s *Server) routes() *http.ServeMux {
 	handle("GET", "/api/v1/collections/", s.admin(s.listCollections))
 	handle("POST", "/api/v1/collections/", s.admin(s.createCollection))
 	handle("PUT", "/api/v1/collections/{collection}/grants/{org}/", s.admin(s.setGrant))
+	handle("GET", "/api/v1/products/", s.analyst(s.listProducts))
+	handle("POST", "/api/v1/products/", s.analyst(s.createProduct))
+	handle("GET", "/api/v1/products/{product}/", s.analyst(s.getProduct))
+	handle("POST", "/api/v1/products/{product}/approve/", s.analyst(s.approveProduct))
+	handle("POST", "/api/v1/products/{product}/reject/", s.analyst(s.rejectProduct))
 
 	handle("GET", "/healthz/", http.HandlerFunc(s.healthz))
 	mux.Handle("/", http.HandlerFunc(s.notFound))

@@ -232,7 +232,12 @@ func (s *Server) process(ctx context.Context, st *tearline.Status, body []byte, 
 // classification it may assert. An organization deleted since it submitted
 // keeps only its id (and the lowest clearance).
 func (s *Server) submitter(ctx context.Context, orgID string) (*marking.Recipient, error) {
-	o, err := s.b.FindOrganization(ctx, orgID)
+	return recipientOf(ctx, s.b, orgID)
+}
+
+// recipientOf is Server.submitter over a directory.
+func recipientOf(ctx context.Context, dir tearline.Directory, orgID string) (*marking.Recipient, error) {
+	o, err := dir.FindOrganization(ctx, orgID)
 	if tearline.ErrorCode(err) == tearline.ENOTFOUND {
 		return &marking.Recipient{OrgID: orgID}, nil
 	} else if err != nil {
