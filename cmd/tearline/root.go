@@ -43,6 +43,7 @@ TEARLINE_DATA (default ./tearline-data).`,
 		newKeyCmd(s),
 		newServeCmd(s),
 		newAuditCmd(s),
+		newProductCmd(s),
 	)
 	return root
 }
