@@ -125,7 +125,7 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request, p *tearli
 	if obj.ID == req.SourceID {
 		return tearline.Errorf(tearline.EINVALID, "the derived object has the source's id %s: a tear-line product is a new object with its own id", obj.ID)
 	}
-	version, err := s.readableSource(ctx, p, req.SourceID)
+	version, source, err := s.readableSource(ctx, p, req.SourceID)
 	if err != nil {
 		return err
 	}
@@ -135,6 +135,9 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request, p *tearli
 	}
 	if err := s.policy.Check(author, raw); err != nil {
 		return tearline.Errorf(tearline.ErrorCode(err), "the derived object's markings are refused: %s", tearline.ErrorMessage(err))
+	}
+	if err := s.policy.CheckDerived(raw, source); err != nil {
+		return err
 	}
 	pr := &tearline.Product{
 		SourceID: req.SourceID, SourceVersion: version, CollectionID: c.ID, Raw: raw,
@@ -153,13 +156,14 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request, p *tearli
 	return nil
 }
 
-// readableSource returns the version key of the latest version of object
-// id that p's organization may read in some collection, as the access
-// decision allows it. ENOTFOUND when there is none.
-func (s *Server) readableSource(ctx context.Context, p *tearline.Principal, id string) (string, error) {
+// readableSource returns the version key and the stored bytes of the
+// latest version of object id that p's organization may read in some
+// collection, as the access decision allows it. ENOTFOUND when there is
+// none.
+func (s *Server) readableSource(ctx context.Context, p *tearline.Principal, id string) (string, []byte, error) {
 	grants, err := s.b.OrgGrants(ctx, p.Org.ID)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	for colID, g := range grants {
 		if !g.Read {
@@ -169,16 +173,16 @@ func (s *Server) readableSource(ctx context.Context, p *tearline.Principal, id s
 		if tearline.ErrorCode(err) == tearline.ENOTFOUND {
 			continue // collection deleted meanwhile
 		} else if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		v := &collection{canRead: true}
 		for _, e := range page.Entries {
 			if s.release(s.recipient(p, v), v, e).Decision != marking.Withhold {
-				return e.VersionKey(), nil
+				return e.VersionKey(), e.Raw, nil
 			}
 		}
 	}
-	return "", tearline.Errorf(tearline.ENOTFOUND, "no object %q in a collection your organization may read", id)
+	return "", nil, tearline.Errorf(tearline.ENOTFOUND, "no object %q in a collection your organization may read", id)
 }
 
 func (s *Server) listProducts(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
@@ -340,10 +344,13 @@ func release(ctx context.Context, b Backend, policy *marking.Policy, pr *tearlin
 		return "", err
 	}
 	var derived struct {
-		ID                string   `json:"id"`
-		ObjectMarkingRefs []string `json:"object_marking_refs,omitempty"`
+		ID string `json:"id"`
 	}
 	if err := json.Unmarshal(pr.Raw, &derived); err != nil {
+		return "", fmt.Errorf("product %s: read derived object: %w", pr.ID, err)
+	}
+	markings, err := marking.ObjectMarkings(pr.Raw)
+	if err != nil {
 		return "", fmt.Errorf("product %s: read derived object: %w", pr.ID, err)
 	}
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
@@ -359,7 +366,7 @@ func release(ctx context.Context, b Backend, policy *marking.Policy, pr *tearlin
 		SourceRef         string   `json:"source_ref"`
 		TargetRef         string   `json:"target_ref"`
 		ObjectMarkingRefs []string `json:"object_marking_refs,omitempty"`
-	}{"relationship", "2.1", relID, now, now, pr.AuthorOrg, "derived-from", derived.ID, pr.SourceID, derived.ObjectMarkingRefs})
+	}{"relationship", "2.1", relID, now, now, pr.AuthorOrg, "derived-from", derived.ID, pr.SourceID, markings})
 	if err != nil {
 		return "", err
 	}

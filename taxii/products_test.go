@@ -209,6 +209,7 @@ func TestProductChecks(t *testing.T) {
 		{"the source itself", "analyst", "/api/v1/products", map[string]any{"source_id": e.sourceID, "collection": "public", "object": json.RawMessage(e.sourceRaw)}, http.StatusBadRequest, "own id"},
 		{"unknown marking", "analyst", "/api/v1/products", map[string]any{"source_id": e.sourceID, "collection": "public", "object": json.RawMessage(marked(6, 0, refs("marking-definition--0b6b1f5c-3c6e-4c52-8d3a-6f0f0d6b5aff")))}, http.StatusBadRequest, "markings are refused"},
 		{"no object", "analyst", "/api/v1/products", map[string]any{"source_id": e.sourceID, "collection": "public"}, http.StatusBadRequest, "object is missing"},
+		{"marked above the source", "analyst", "/api/v1/products", map[string]any{"source_id": e.sourceID, "collection": "public", "object": json.RawMessage(marked(6, 0, refs(marking.TLP2Red)))}, http.StatusForbidden, "above its source"},
 		{"contributor approves", "reviewer-contrib", "/api/v1/products/" + p.ID + "/approve", nil, http.StatusForbidden, "role"},
 		{"approver without write grant", "reviewer", "/api/v1/products/" + ip.ID + "/approve", nil, http.StatusForbidden, "may not write"},
 		{"unknown product", "reviewer", "/api/v1/products/nothing/approve", nil, http.StatusNotFound, "no product"},
