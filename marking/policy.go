@@ -2,6 +2,7 @@ package marking
 
 import (
 	"fmt"
+	"github.com/tearline/tearline"
 	"slices"
 	"strings"
 )
@@ -250,4 +251,12 @@ func (s *subject) inOrgs(list []string) bool {
 		}
 	}
 	return false
+}
+
+// MemberRecipient returns organization o of this server as a recipient: the
+// identity fields from its profile, and Member set (every organization of
+// the server is in its community). Callers set the relation fields of the
+// path the object is read through, such as CollectionReader.
+func MemberRecipient(o *tearline.Organization) *Recipient {
+	return &Recipient{OrgID: o.ID, Country: o.Country, Communities: o.Communities, Clearance: o.Clearance, Member: true}
 }

@@ -22,15 +22,9 @@ func (s *Server) recipient(p *tearline.Principal, c *collection) *marking.Recipi
 	if p == nil || p.Org == nil {
 		return &marking.Recipient{} // anonymous: every route asks for credentials today
 	}
-	o := p.Org
-	return &marking.Recipient{
-		OrgID:            o.ID,
-		Country:          o.Country,
-		Communities:      o.Communities,
-		Clearance:        o.Clearance,
-		Member:           true,
-		CollectionReader: c != nil && c.canRead,
-	}
+	r := marking.MemberRecipient(p.Org)
+	r.CollectionReader = c != nil && c.canRead
+	return r
 }
 
 // release decides whether entry e of collection c may go to recipient r:

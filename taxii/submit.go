@@ -243,7 +243,7 @@ func recipientOf(ctx context.Context, dir tearline.Directory, orgID string) (*ma
 	} else if err != nil {
 		return nil, err
 	}
-	return &marking.Recipient{OrgID: o.ID, Country: o.Country, Communities: o.Communities, Clearance: o.Clearance, Member: true}, nil
+	return marking.MemberRecipient(o), nil
 }
 
 // worker processes queued submissions until Shutdown.

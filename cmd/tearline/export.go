@@ -190,10 +190,8 @@ func releaseFor(ctx context.Context, store tearline.Store, col *tearline.Collect
 	}
 	// The same recipient the TAXII server builds for a reader of the
 	// collection.
-	r := &marking.Recipient{
-		OrgID: o.ID, Country: o.Country, Communities: o.Communities, Clearance: o.Clearance,
-		Member: true, CollectionReader: true,
-	}
+	r := marking.MemberRecipient(o)
+	r.CollectionReader = true
 	return &exportRelease{policy: policy, recipient: r, col: col.ID}, nil
 }
 
