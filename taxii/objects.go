@@ -191,32 +191,50 @@ func objectID(r *http.Request) (string, error) {
 }
 
 func (s *Server) getObject(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
-	c, err := s.readable(r, p)
+	rel, err := s.objectPage(r, p, objectParams, ledger.PathObject, nil)
 	if err != nil {
 		return err
+	}
+	return writeEnvelope(w, rel)
+}
+
+// objectPage reads one page of the versions of the object named in the
+// request path, with the endpoint's filters (versions, when set, overrides
+// match[version]), passed through the access decision. ENOTFOUND when the
+// first page holds nothing the caller may receive, as for an object that
+// does not exist.
+func (s *Server) objectPage(r *http.Request, p *tearline.Principal, allowed param, path string, versions []string) (*released, error) {
+	c, err := s.readable(r, p)
+	if err != nil {
+		return nil, err
 	}
 	id, err := objectID(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	f, err := s.parseFilter(r, objectParams, c.ID)
+	f, err := s.parseFilter(r, allowed, c.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	q := f.query(c.ID)
 	q.IDs = []string{id}
+	if versions != nil {
+		q.Versions = versions
+	}
+	// The bytes are read so that the access decision applies to each
+	// version: a recipient must not learn that a withheld version exists.
 	page, err := s.b.QueryObjects(r.Context(), q)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rel, err := s.releasePage(r.Context(), ledger.PathObject, p, c, page)
+	rel, err := s.releasePage(r.Context(), path, p, c, page)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(rel.entries) == 0 && !rel.more && !f.positioned() {
-		return tearline.Errorf(tearline.ENOTFOUND, "collection %s holds no object %s matching the version filters", c.ID, id)
+		return nil, tearline.Errorf(tearline.ENOTFOUND, "collection %s holds no object %s matching the filters", c.ID, id)
 	}
-	return writeEnvelope(w, rel)
+	return rel, nil
 }
 
 // versionsResource is the TAXII versions resource (section 5.8.1), with
@@ -228,33 +246,9 @@ type versionsResource struct {
 }
 
 func (s *Server) getVersions(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
-	c, err := s.readable(r, p)
+	rel, err := s.objectPage(r, p, versionsParams, ledger.PathVersions, []string{tearline.VersionAll})
 	if err != nil {
 		return err
-	}
-	id, err := objectID(r)
-	if err != nil {
-		return err
-	}
-	f, err := s.parseFilter(r, versionsParams, c.ID)
-	if err != nil {
-		return err
-	}
-	q := f.query(c.ID)
-	q.IDs = []string{id}
-	q.Versions = []string{tearline.VersionAll}
-	// The bytes are read so that the access decision applies to each
-	// version: a recipient must not learn that a withheld version exists.
-	page, err := s.b.QueryObjects(r.Context(), q)
-	if err != nil {
-		return err
-	}
-	rel, err := s.releasePage(r.Context(), ledger.PathVersions, p, c, page)
-	if err != nil {
-		return err
-	}
-	if len(rel.entries) == 0 && !rel.more && !f.positioned() {
-		return tearline.Errorf(tearline.ENOTFOUND, "collection %s holds no object %s matching the filters", c.ID, id)
 	}
 	res := versionsResource{More: rel.more, Next: rel.next}
 	for _, e := range rel.entries {
