@@ -4,7 +4,8 @@
 //
 // # Markings
 //
-// With Options.Policy set (every TAXII submission), each valid object goes
+// With Options.Policy set (every TAXII submission and "tearline import"),
+// each valid object goes
 // through marking.Policy.Check for Options.Submitter before it is stored:
 // an object that references a marking definition the server does not know
 // (definitions must come before, or earlier in the same submission, than
@@ -15,13 +16,13 @@
 // stored. A marking definition that passes is made known to the policy at
 // once, so later objects of the same submission may reference it.
 //
-// Without a Policy (the operator's "tearline import" of files such as the
-// ATT&CK bundles, which place their marking definition after the objects
-// it marks) markings are not checked at ingest. Nothing leaks by it: the
-// read side (marking.Policy.Decide) withholds from everyone but the
-// originator any object whose markings reference an unknown definition,
-// and the server learns the imported definitions when it starts
-// (LoadDefinitions).
+// "tearline import" first reads each file for its marking definitions,
+// since files such as the ATT&CK bundles place their marking definition
+// after the objects it marks. Without a Policy markings are not checked at
+// ingest (benchmarks do this); nothing leaks by it: the read side
+// (marking.Policy.Decide) withholds from everyone but the originator any
+// object whose markings reference an unknown definition, and the server
+// learns stored definitions when it starts (LoadDefinitions).
 package ingest
 
 import (

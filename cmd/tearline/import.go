@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/tearline/tearline/ingest"
+	"github.com/tearline/tearline/marking"
 	"github.com/tearline/tearline/stix"
 	"golang.org/x/term"
 )
@@ -17,6 +19,7 @@ func newImportCmd(s *streams) *cobra.Command {
 	var (
 		dir, collection  string
 		create, warnings bool
+		levels           []string
 	)
 	cmd := &cobra.Command{
 		Use:   "import --collection NAME FILE...",
@@ -26,7 +29,13 @@ func newImportCmd(s *streams) *cobra.Command {
 Every object is validated; valid objects are stored, invalid ones are reported
 as FILE: JSON-PATH: message [rule] and skipped. Importing the same file again
 changes nothing (objects are identified by id and modified). Use "-" to read
-standard input. The exit status is 1 when any object was rejected.`,
+standard input. The exit status is 1 when any object was rejected.
+
+Markings are checked as for a TAXII submission by a submitter cleared to the
+highest level: an object that references a marking definition neither stored
+nor in the same file, or carries contradictory markings, is rejected. A file
+may define its markings after the objects that use them (ATT&CK does): each
+file is read once for its marking definitions first.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			ctx := cmd.Context()
@@ -39,9 +48,31 @@ standard input. The exit status is 1 when any object was rejected.`,
 			if err != nil {
 				return err
 			}
+			policy, err := newPolicy(levels)
+			if err != nil {
+				return err
+			}
+			if _, _, err := ingest.LoadDefinitions(ctx, store, policy.Definitions()); err != nil {
+				return err
+			}
+			all := policy.Levels()
+			operator := &marking.Recipient{Clearance: all[len(all)-1]}
 			var rejected int
 			for _, name := range files {
+				if name == "-" {
+					// Standard input is read twice, so it is held in memory.
+					data, err := io.ReadAll(s.in)
+					if err != nil {
+						return fmt.Errorf("read standard input: %w", err)
+					}
+					s.in = bytes.NewReader(data)
+					preloadDefinitions(bytes.NewReader(data), policy.Definitions())
+					s.in = bytes.NewReader(data)
+				} else if err := preloadFile(name, policy.Definitions()); err != nil {
+					return err
+				}
 				rep, err := importFile(s, name, func(r io.Reader, opts ingest.Options) (*ingest.Report, error) {
+					opts.Policy, opts.Submitter = policy, operator
 					return ingest.Bundle(ctx, store, col.ID, r, opts)
 				}, warnings)
 				if rep != nil {
@@ -65,8 +96,42 @@ standard input. The exit status is 1 when any object was rejected.`,
 	cmd.Flags().StringVarP(&collection, "collection", "c", "", "collection id or alias to import into (required)")
 	cmd.Flags().BoolVar(&create, "create", false, "create the collection (alias NAME) if it does not exist")
 	cmd.Flags().BoolVar(&warnings, "warnings", false, "print warnings (SHOULD-rule findings), not only their count")
+	levelsFlag(cmd.Flags(), &levels)
 	cmd.MarkFlagRequired("collection")
 	return cmd
+}
+
+// preloadFile adds the valid marking definitions of the bundle file name to
+// defs, so that objects before their definition in the file pass the
+// marking check.
+func preloadFile(name string, defs *marking.Definitions) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	preloadDefinitions(f, defs)
+	return nil
+}
+
+// preloadDefinitions adds the valid marking definitions of the bundle in r
+// to defs. It only frames the other objects; problems of any kind are left
+// for the import itself to report.
+func preloadDefinitions(r io.Reader, defs *marking.Definitions) {
+	br := stix.NewBundleReader(r)
+	typ := []byte(`"marking-definition"`)
+	for {
+		raw, _, err := br.Next()
+		if err != nil {
+			return
+		}
+		if raw == nil || !bytes.Contains(raw, typ) {
+			continue
+		}
+		if obj, _ := stix.ValidateObject(raw, ""); obj != nil && obj.Type == "marking-definition" {
+			defs.Add(raw) // a changed definition is reported when its turn comes
+		}
+	}
 }
 
 // importFile ingests one file with a progress bar on a terminal and plain

@@ -133,7 +133,21 @@ func objectsOf(t *testing.T, r io.Reader) map[string][]byte {
 func TestImportExportByteIdentical(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
-	files, _ := filepath.Glob(filepath.Join(needData(t, "oasis-examples"), "*.json"))
+	all, _ := filepath.Glob(filepath.Join(needData(t, "oasis-examples"), "*.json"))
+	// interop-objectmarking-test.json marks its object with
+	// marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ec, one digit off
+	// the TLP 1.0 RED id and defined nowhere: import refuses it.
+	var files []string
+	for _, f := range all {
+		if filepath.Base(f) == "interop-objectmarking-test.json" {
+			code, out, _ := run(t, "", "import", "--data", data, "-c", "shared", "--create", f)
+			if code != 1 || !strings.Contains(out, "which this server does not know") {
+				t.Errorf("import %s: exit %d, want 1 and an unknown-marking error:\n%s", f, code, out)
+			}
+			continue
+		}
+		files = append(files, f)
+	}
 	files = append(files, filepath.Join(needData(t, "attack"), "ics-attack-18.1.json"))
 	code, out, errOut := run(t, "", append([]string{"import", "--data", data, "-c", "shared", "--create"}, files...)...)
 	if code != 0 {

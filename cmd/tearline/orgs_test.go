@@ -156,7 +156,12 @@ func TestCustomClassificationLevels(t *testing.T) {
 		`"valid_from":"2024-01-01T00:00:00Z","object_marking_refs":["` + restricted + `"]}]}`
 	file := filepath.Join(t.TempDir(), "b.json")
 	writeFile(t, file, bundle)
-	cli(t, "import", "--data", data, "-c", "intel", file)
+	// Import checks markings against the levels too: RESTRICTED is unknown
+	// to the defaults.
+	if code, out, _ := run(t, "", "import", "--data", data, "-c", "intel", file); code != 1 || !strings.Contains(out, "not a configured classification level") {
+		t.Errorf("import without --classification-levels: exit %d\n%s", code, out)
+	}
+	cli(t, "import", "--data", data, "-c", "intel", "--classification-levels", levels, file)
 	for _, tt := range []struct {
 		as     string
 		levels []string

@@ -103,6 +103,7 @@ func randomExport(t *testing.T, seed uint64, nOrgs, nCols, nObjects int) {
 		cli(t, args...)
 		held[alias] = map[string]version{}
 		var objs []string
+		refused := 0
 		for _, d := range defs {
 			objs = append(objs, string(d.JSON()))
 			var v map[string]any
@@ -121,12 +122,21 @@ func randomExport(t *testing.T, seed uint64, nOrgs, nCols, nObjects int) {
 					Type: typ, ID: id, Version: v, CreatedBy: createdBy, Orgs: ids, Markings: defs, Base: base,
 				})
 				objs = append(objs, string(o.Raw))
-				held[alias][id+" "+o.Modified] = version{o.Raw, o.Value}
+				// import checks markings as for a submitter cleared to the
+				// top level; what the model refuses is not stored.
+				if model.Accept("TOP SECRET", o.Value) {
+					held[alias][id+" "+o.Modified] = version{o.Raw, o.Value}
+				} else {
+					refused++
+				}
 			}
 		}
 		file := filepath.Join(t.TempDir(), alias+".json")
 		writeFile(t, file, `{"type":"bundle","id":"bundle--`+markingtest.NewID(rng, "x")[3:]+`","objects":[`+strings.Join(objs, ",\n")+`]}`)
-		cli(t, "import", "--data", data, "-c", alias, file)
+		code, out, errOut := run(t, "", "import", "--data", data, "-c", alias, file)
+		if want := min(refused, 1); code != want || !strings.Contains(out, fmt.Sprintf("%d invalid", refused)) {
+			t.Fatalf("import %s: exit %d with %d objects the model refuses\n%s\n%s", alias, code, refused, out, errOut)
+		}
 	}
 	imported := time.Now()
 
