@@ -10,31 +10,8 @@ import (
 )
 
 // This file holds what the cyber-observable (SCO) definitions in
-// sco_*.go share: the SCO vocabularies, the rules that demand at least one
+// sco_*.go share: the rules that demand at least one
 // of several properties, and the format checks of observable values.
-
-// Vocabularies and enumerations of the SCO part of STIX 2.1 (section 10).
-var (
-	scoAccountTypeOV = []string{"facebook", "ldap", "nis", "openid", "radius", "skype",
-		"tacacs", "twitter", "unix", "windows-local", "windows-domain"}
-	scoEncryptionAlgorithmEnum = []string{"AES-256-GCM", "ChaCha20-Poly1305", "mime-type-indicated"}
-	scoSocketAddressFamilyEnum = []string{"AF_UNSPEC", "AF_INET", "AF_IPX", "AF_APPLETALK",
-		"AF_NETBIOS", "AF_INET6", "AF_IRDA", "AF_BTH"}
-	scoSocketTypeEnum          = []string{"SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW", "SOCK_RDM", "SOCK_SEQPACKET"}
-	scoWindowsIntegrityLevel   = []string{"low", "medium", "high", "system"}
-	scoWindowsPEBinaryTypeOV   = []string{"dll", "exe", "sys"}
-	scoWindowsRegistryDatatype = []string{"REG_NONE", "REG_SZ", "REG_EXPAND_SZ", "REG_BINARY",
-		"REG_DWORD", "REG_DWORD_BIG_ENDIAN", "REG_DWORD_LITTLE_ENDIAN", "REG_LINK", "REG_MULTI_SZ",
-		"REG_RESOURCE_LIST", "REG_FULL_RESOURCE_DESCRIPTION", "REG_RESOURCE_REQUIREMENTS_LIST",
-		"REG_QWORD", "REG_INVALID_TYPE"}
-	scoWindowsServiceStartType = []string{"SERVICE_AUTO_START", "SERVICE_BOOT_START",
-		"SERVICE_DEMAND_START", "SERVICE_DISABLED", "SERVICE_SYSTEM_ALERT"}
-	scoWindowsServiceType = []string{"SERVICE_KERNEL_DRIVER", "SERVICE_FILE_SYSTEM_DRIVER",
-		"SERVICE_WIN32_OWN_PROCESS", "SERVICE_WIN32_SHARE_PROCESS"}
-	scoWindowsServiceStatus = []string{"SERVICE_CONTINUE_PENDING", "SERVICE_PAUSE_PENDING",
-		"SERVICE_PAUSED", "SERVICE_RUNNING", "SERVICE_START_PENDING", "SERVICE_STOP_PENDING",
-		"SERVICE_STOPPED"}
-)
 
 // Reference targets shared by several SCO properties.
 var (

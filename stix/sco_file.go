@@ -81,7 +81,7 @@ var (
 		{name: "exif_tags", kind: kDict, check: dictValues("a string or an integer", isStrOrInt)},
 	}
 	windowsPEBinaryExt = []prop{
-		{name: "pe_type", kind: kVocab, required: true, vocab: scoWindowsPEBinaryTypeOV},
+		{name: "pe_type", kind: kVocab, required: true, vocab: windowsPEBinaryTypeOV},
 		{name: "imphash", kind: kString},
 		{name: "machine_hex", kind: kHex},
 		{name: "number_of_sections", kind: kInteger, hasRange: true, min: 0, max: maxSafeInt},
@@ -106,7 +106,7 @@ func init() {
 			{name: "payload_bin", kind: kBinary},
 			{name: "url", kind: kString},
 			{name: "hashes", kind: kHashes},
-			{name: "encryption_algorithm", kind: kEnum, vocab: scoEncryptionAlgorithmEnum},
+			{name: "encryption_algorithm", kind: kEnum, vocab: encryptionAlgorithmEnum},
 			{name: "decryption_key", kind: kString},
 		},
 		idContrib: []string{"hashes", "payload_bin"},

@@ -18,17 +18,17 @@ var (
 		{name: "owner_sid", kind: kString},
 		{name: "window_title", kind: kString},
 		{name: "startup_info", kind: kDict, check: startupInfo},
-		{name: "integrity_level", kind: kEnum, vocab: scoWindowsIntegrityLevel},
+		{name: "integrity_level", kind: kEnum, vocab: windowsIntegrityLevelEnum},
 	}
 	windowsServiceExt = []prop{
 		{name: "service_name", kind: kString},
 		{name: "descriptions", kind: kStringList},
 		{name: "display_name", kind: kString},
 		{name: "group_name", kind: kString},
-		{name: "start_type", kind: kEnum, vocab: scoWindowsServiceStartType},
+		{name: "start_type", kind: kEnum, vocab: windowsServiceStartTypeEnum},
 		{name: "service_dll_refs", kind: kRefList, refs: refsFile},
-		{name: "service_type", kind: kEnum, vocab: scoWindowsServiceType},
-		{name: "service_status", kind: kEnum, vocab: scoWindowsServiceStatus},
+		{name: "service_type", kind: kEnum, vocab: windowsServiceTypeEnum},
+		{name: "service_status", kind: kEnum, vocab: windowsServiceStatusEnum},
 	}
 	unixAccountExt = []prop{
 		{name: "gid", kind: kInteger},
@@ -42,7 +42,7 @@ var (
 var windowsRegistryValue = []prop{
 	{name: "name", kind: kString},
 	{name: "data", kind: kString},
-	{name: "data_type", kind: kEnum, vocab: scoWindowsRegistryDatatype},
+	{name: "data_type", kind: kEnum, vocab: windowsRegistryDatatypeEnum},
 }
 
 // x509V3Extensions is x509-v3-extensions-type.
@@ -125,7 +125,7 @@ func init() {
 		{name: "user_id", kind: kString},
 		{name: "credential", kind: kString},
 		{name: "account_login", kind: kString},
-		{name: "account_type", kind: kVocab, vocab: scoAccountTypeOV},
+		{name: "account_type", kind: kVocab, vocab: accountTypeOV},
 		{name: "display_name", kind: kString},
 		{name: "is_service_account", kind: kBool},
 		{name: "is_privileged", kind: kBool},

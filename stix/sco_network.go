@@ -31,11 +31,11 @@ var (
 		{name: "icmp_code_hex", kind: kHex, required: true},
 	}
 	socketExt = []prop{
-		{name: "address_family", kind: kEnum, required: true, vocab: scoSocketAddressFamilyEnum},
+		{name: "address_family", kind: kEnum, required: true, vocab: networkSocketAddressFamilyEnum},
 		{name: "is_blocking", kind: kBool},
 		{name: "is_listening", kind: kBool},
 		{name: "options", kind: kDict, check: socketOptions},
-		{name: "socket_type", kind: kEnum, vocab: scoSocketTypeEnum},
+		{name: "socket_type", kind: kEnum, vocab: networkSocketTypeEnum},
 		{name: "socket_descriptor", kind: kInteger, hasRange: true, min: 0, max: maxSafeInt},
 		{name: "socket_handle", kind: kInteger},
 	}
