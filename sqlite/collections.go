@@ -159,7 +159,7 @@ func (db *DB) DeleteCollection(ctx context.Context, id string) (err error) {
 		if err != nil {
 			return err
 		}
-		objects, err := scanInt64s(rows)
+		objects, err := scanColumn[int64](rows)
 		if err != nil {
 			return err
 		}
@@ -184,18 +184,18 @@ func collectionPK(tx *sql.Tx, id string) (pk, lastAdded int64, err error) {
 	return pk, lastAdded, err
 }
 
-// scanInt64s reads and closes rows of one integer column.
-func scanInt64s(rows *sql.Rows) ([]int64, error) {
+// scanColumn reads and closes rows of one column.
+func scanColumn[T any](rows *sql.Rows) ([]T, error) {
 	defer rows.Close()
-	var ns []int64
+	var vs []T
 	for rows.Next() {
-		var n int64
-		if err := rows.Scan(&n); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		ns = append(ns, n)
+		vs = append(vs, v)
 	}
-	return ns, rows.Err()
+	return vs, rows.Err()
 }
 
 // deleteOrphans deletes those of the given object rows that are no longer in

@@ -92,7 +92,7 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, id string, version
 		if err != nil {
 			return err
 		}
-		objects, err := scanInt64s(rows)
+		objects, err := scanColumn[int64](rows)
 		if err != nil {
 			return err
 		}

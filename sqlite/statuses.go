@@ -110,16 +110,7 @@ func (db *DB) PendingSubmissions(ctx context.Context) (_ []string, err error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return scanColumn[string](rows)
 }
 
 // SubmissionBody returns the stored body of a pending submission. ENOTFOUND
