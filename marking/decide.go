@@ -124,9 +124,15 @@ func (p *Policy) Decide(r *Recipient, raw []byte) Result {
 // Errors are *tearline.Error: EINVALID for malformed JSON or markings,
 // unknown marking definitions, definitions the server cannot interpret,
 // contradictory object markings (two TLP levels or two classifications),
-// granular selectors that do not resolve; EFORBIDDEN for content classified
-// above the submitter's clearance; ECONFLICT for a marking definition that
+// granular selectors that do not resolve, originator-controlled content
+// without created_by_ref; EFORBIDDEN for content classified above the
+// submitter's clearance, and for originator-controlled content that an
+// organization other than its originator submits (it may only ask the
+// originator for a wider release); ECONFLICT for a marking definition that
 // changes a known one (definitions are immutable).
+//
+// A submitter without OrgID is the operator (tearline import), trusted to
+// load originator-controlled content on the originator's behalf.
 func (p *Policy) Check(submitter *Recipient, raw []byte) error {
 	t, err := skim(raw)
 	if err != nil {
@@ -159,6 +165,7 @@ func (p *Policy) Check(submitter *Recipient, raw []byte) error {
 		var tlpSeen TLP
 		var classSeen string
 		var ferr error
+		orcon := false
 		i := 0
 		err := eachString(raw, t.markingRefs, func(id []byte) bool {
 			path := "object_marking_refs[" + itoa(i) + "]"
@@ -171,6 +178,7 @@ func (p *Policy) Check(submitter *Recipient, raw []byte) error {
 			if ferr = p.usable(d, path); ferr != nil {
 				return false
 			}
+			orcon = orcon || d.ORCON
 			if d.TLP != NoTLP {
 				if tlpSeen != NoTLP && tlpSeen != d.TLP {
 					ferr = tearline.Errorf(tearline.EINVALID, "contradictory markings: object_marking_refs holds both %s and %s; give one TLP level", tlpSeen, d.TLP)
@@ -197,9 +205,34 @@ func (p *Policy) Check(submitter *Recipient, raw []byte) error {
 		if ferr != nil {
 			return ferr
 		}
+		if orcon {
+			if err := checkOriginator(submitter, raw, &t, "object_marking_refs"); err != nil {
+				return err
+			}
+		}
 	}
 	if t.granular.present() {
-		return p.checkGranular(raw, clearance)
+		return p.checkGranular(submitter, raw, &t, clearance)
+	}
+	return nil
+}
+
+// checkOriginator refuses originator-controlled content (marked so by the
+// marking at where) unless the submitter is its originator: the
+// organization that created_by_ref names. The operator (no OrgID) passes.
+func checkOriginator(submitter *Recipient, raw []byte, t *top, where string) error {
+	if !t.createdBy.present() {
+		return tearline.Errorf(tearline.EINVALID, "%s marks the object originator-controlled, but it has no created_by_ref naming its originator", where)
+	}
+	if submitter == nil || submitter.OrgID == "" {
+		return nil
+	}
+	cb, err := stringAt(raw, t.createdBy)
+	if err != nil {
+		return tearline.Errorf(tearline.EINVALID, "created_by_ref must be an identity identifier")
+	}
+	if cb != submitter.OrgID {
+		return tearline.Errorf(tearline.EFORBIDDEN, "%s marks the object originator-controlled and its originator is %s: only the originator may share it; ask the originator for a wider release (POST /api/v1/releases)", where, cb)
 	}
 	return nil
 }

@@ -357,3 +357,38 @@ func validCopy(t testing.TB, raw []byte) {
 		t.Fatalf("redacted copy is not valid STIX: %v\n%s", issues.Errors(), raw)
 	}
 }
+
+func TestCheckOriginatorControl(t *testing.T) {
+	t.Parallel()
+	p := classPolicy(t)
+	granular := []any{map[string]any{"marking_ref": mdORCON, "selectors": []string{"description"}}}
+	tests := []struct {
+		name      string
+		submitter *Recipient
+		extra     map[string]any
+		code      string
+		msg       string
+	}{
+		{"originator", &Recipient{OrgID: orgA}, map[string]any{"object_marking_refs": []string{mdORCON}}, "", ""},
+		{"other-org", &Recipient{OrgID: orgB}, map[string]any{"object_marking_refs": []string{mdORCON}}, tearline.EFORBIDDEN, "only the originator"},
+		{"other-org-granular", &Recipient{OrgID: orgB}, map[string]any{"granular_markings": granular}, tearline.EFORBIDDEN, "granular_markings[0].marking_ref"},
+		{"originator-granular", &Recipient{OrgID: orgA}, map[string]any{"granular_markings": granular}, "", ""},
+		{"no-creator", &Recipient{OrgID: orgA}, map[string]any{"object_marking_refs": []string{mdORCON}, "created_by_ref": nil}, tearline.EINVALID, "no created_by_ref"},
+		{"operator", &Recipient{}, map[string]any{"object_marking_refs": []string{mdORCON}}, "", ""},
+		{"operator-no-creator", nil, map[string]any{"object_marking_refs": []string{mdORCON}, "created_by_ref": nil}, tearline.EINVALID, "no created_by_ref"},
+		{"not-orcon", &Recipient{OrgID: orgB}, map[string]any{"object_marking_refs": []string{TLP2Amber}}, "", ""},
+	}
+	for _, tt := range tests {
+		raw := indicator(t, tt.extra)
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := p.Check(tt.submitter, raw)
+			if got := tearline.ErrorCode(err); got != tt.code {
+				t.Fatalf("Check = %v, want code %q", err, tt.code)
+			}
+			if err != nil && !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("Check = %v, want a message containing %q", err, tt.msg)
+			}
+		})
+	}
+}

@@ -299,7 +299,7 @@ func renumber(sel string, st []step) string {
 }
 
 // checkGranular is Check for the granular markings.
-func (p *Policy) checkGranular(raw []byte, clearance int) error {
+func (p *Policy) checkGranular(submitter *Recipient, raw []byte, t *top, clearance int) error {
 	root, err := parseTree(raw)
 	if err != nil || root.kind != '{' {
 		return tearline.Errorf(tearline.EINVALID, "the object is not a well-formed JSON object")
@@ -325,6 +325,11 @@ func (p *Policy) checkGranular(raw []byte, clearance int) error {
 			}
 			if d.Classification != "" && p.level(d.Classification) > clearance {
 				return tearline.Errorf(tearline.EFORBIDDEN, "%s classifies part of the object %s, above the submitter's clearance", path, d.Classification)
+			}
+			if d.ORCON {
+				if err := checkOriginator(submitter, raw, t, path+".marking_ref"); err != nil {
+					return err
+				}
 			}
 		}
 		for j, sel := range e.selectors.elems {

@@ -227,7 +227,7 @@ func runRandomMarkings(t *testing.T, seed uint64, sz randomSize) {
 				obj = markingtest.RandomObject(rng, markingtest.ObjectSpec{
 					Type: typ, ID: id, Version: v, CreatedBy: createdBy, Orgs: orgIDs, Markings: defs, Base: base,
 				})
-				accept = model.Accept(poster.prof.Clearance, obj.Value)
+				accept = model.Accept(poster.org.ID, poster.prof.Clearance, obj.Value)
 			}
 			posts = append(posts, pendingPost{col: c, poster: poster, obj: obj, accept: accept})
 		}

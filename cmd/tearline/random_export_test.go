@@ -124,7 +124,7 @@ func randomExport(t *testing.T, seed uint64, nOrgs, nCols, nObjects int) {
 				objs = append(objs, string(o.Raw))
 				// import checks markings as for a submitter cleared to the
 				// top level; what the model refuses is not stored.
-				if model.Accept("TOP SECRET", o.Value) {
+				if model.Accept("", "TOP SECRET", o.Value) {
 					held[alias][id+" "+o.Modified] = version{o.Raw, o.Value}
 				} else {
 					refused++

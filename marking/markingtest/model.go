@@ -159,16 +159,22 @@ func NewModel(defs ...Def) *Model {
 	return m
 }
 
-// Accept reports whether an object submitted by an organization with the
-// given clearance is accepted: its markings are known, its object markings
-// hold at most one TLP level and one classification, and nothing in it is
-// classified above the clearance.
-func (m *Model) Accept(clearance string, obj map[string]any) bool {
+// Accept reports whether an object submitted by organization submitter
+// ("" for the operator) with the given clearance is accepted: its markings
+// are known, its object markings hold at most one TLP level and one
+// classification, nothing in it is classified above the clearance, and when
+// any marking is originator controlled the object names its originator in
+// created_by_ref and the submitter (unless the operator) is that originator.
+func (m *Model) Accept(submitter, clearance string, obj map[string]any) bool {
 	cl := Reader{Clearance: clearance}.ClearanceLevel()
+	creator, _ := obj["created_by_ref"].(string)
+	orconOK := func(d Def) bool {
+		return !d.ORCON || (creator != "" && (submitter == "" || submitter == creator))
+	}
 	tlp, class := -1, -1
 	for _, id := range Strings(obj["object_marking_refs"]) {
 		d, ok := m.Defs[id]
-		if !ok {
+		if !ok || !orconOK(d) {
 			return false
 		}
 		if d.TLP > 0 {
@@ -190,7 +196,7 @@ func (m *Model) Accept(clearance string, obj map[string]any) bool {
 	for _, e := range Maps(obj["granular_markings"]) {
 		if ref, ok := e["marking_ref"].(string); ok {
 			d, known := m.Defs[ref]
-			if !known || d.Class > cl {
+			if !known || d.Class > cl || !orconOK(d) {
 				return false
 			}
 		}
