@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -276,33 +275,37 @@ func (s *Server) decideProduct(w http.ResponseWriter, r *http.Request, p *tearli
 	return nil
 }
 
-// decideMu serializes the decisions of this process, so that two
-// approvals of one draft do not both release it.
-var decideMu sync.Mutex
-
 // DecideProduct approves (approve) or rejects the draft product id on
 // behalf of approver, who must be a second analyst: another key than the
 // author's, with role analyst or higher, of an organization that may write
 // the product's collection. Approval releases, in one ingest into that
-// collection, the derived object and a new relationship "derived-from"
-// from it to its source (created by the author's organization, with the
-// derived object's object markings), both checked by policy for the
-// author's organization as any submission is. It returns the decided
-// product. ENOTFOUND for an unknown product or collection; ECONFLICT when
-// the product was decided already or the collection holds a different
-// object with the derived object's id and version; EFORBIDDEN when the
-// approver may not decide; EINVALID or EFORBIDDEN when the objects no
-// longer pass the ingest check.
+// collection, the derived object and a relationship "derived-from" from it
+// to its source (created by the author's organization, with the derived
+// object's object markings), both checked by policy for the author's
+// organization as any submission is. It returns the decided product.
+//
+// The decision is taken in the store before anything is released, so that
+// of two deciders racing (two server nodes, or the server and the CLI)
+// exactly one wins and a rejected product is never released. The released
+// objects are the same whoever releases them (the relationship's id comes
+// from the product's, its timestamps from the decision), so approving an
+// approved product again finishes a release that was interrupted, and
+// changes nothing otherwise.
+//
+// ENOTFOUND for an unknown product or collection; ECONFLICT when the product
+// was decided already (rejected, or approved when approve is false) or the
+// collection holds a different object with the derived object's id and
+// version; EFORBIDDEN when the approver may not decide; EINVALID or
+// EFORBIDDEN when the objects no longer pass the ingest check.
 func DecideProduct(ctx context.Context, b Backend, policy *marking.Policy, id string, approver *tearline.Principal, approve bool) (*tearline.Product, error) {
-	decideMu.Lock()
-	defer decideMu.Unlock()
 	pr, err := b.FindProduct(ctx, id)
 	if tearline.ErrorCode(err) == tearline.ENOTFOUND {
 		return nil, tearline.Errorf(tearline.ENOTFOUND, "no product %q", id)
 	} else if err != nil {
 		return nil, err
 	}
-	if pr.Status != tearline.ProductDraft {
+	resume := approve && pr.Status == tearline.ProductApproved
+	if pr.Status != tearline.ProductDraft && !resume {
 		return nil, tearline.Errorf(tearline.ECONFLICT, "product %s was %s already", pr.ID, pr.Status)
 	}
 	if approver == nil || approver.Org == nil {
@@ -321,40 +324,73 @@ func DecideProduct(ctx context.Context, b Backend, policy *marking.Policy, id st
 	if !grants[pr.CollectionID].Write {
 		return nil, tearline.Errorf(tearline.EFORBIDDEN, "organization %s may not write collection %s, where product %s would be released", approver.Org.ID, pr.CollectionID, pr.ID)
 	}
-	pr.ApproverKey = approver.KeyID
-	pr.Status = tearline.ProductRejected
-	if approve {
-		pr.Status = tearline.ProductApproved
-		if pr.RelationshipID, err = release(ctx, b, policy, pr); err != nil {
+	if !approve {
+		pr.ApproverKey, pr.Status = approver.KeyID, tearline.ProductRejected
+		if err := b.DecideProduct(ctx, pr); err != nil {
+			return nil, err
+		}
+		return pr, nil
+	}
+	if !resume {
+		// Check what would be released before deciding, with the
+		// decision's time, so that a product that cannot be released stays
+		// a draft.
+		pr.ApproverKey, pr.Status = approver.KeyID, tearline.ProductApproved
+		pr.RelationshipID = derivedRelationshipID(pr.ID)
+		pr.Decided = time.Now().UTC().Truncate(time.Millisecond)
+		if _, err := productRelease(ctx, b, policy, pr); err != nil {
+			return nil, err
+		}
+		if err := b.DecideProduct(ctx, pr); err != nil {
 			return nil, err
 		}
 	}
-	if err := b.DecideProduct(ctx, pr); err != nil {
-		return nil, err
+	rel, err := productRelease(ctx, b, policy, pr)
+	if err == nil {
+		err = rel.store(ctx, b, policy)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("product %s is approved but was not released (approve it again to finish): %w", pr.ID, err)
 	}
 	return pr, nil
 }
 
-// release ingests the derived object of pr and a new derived-from
-// relationship into pr's collection and returns the relationship's id.
-func release(ctx context.Context, b Backend, policy *marking.Policy, pr *tearline.Product) (string, error) {
+// derivedRelationshipID is the id of the derived-from relationship
+// released with the product whose id is productID: the same on every node.
+func derivedRelationshipID(productID string) string {
+	return "relationship--" + uuid.NewSHA1(productNamespace, []byte(productID)).String()
+}
+
+// productNamespace is the UUIDv5 namespace of derived-from relationship ids.
+var productNamespace = uuid.MustParse("6f1e2c3a-8d0b-5e8f-9a41-3c2b7d5e9f10")
+
+// releaseSet is what approving a product ingests: the derived object and
+// its derived-from relationship, by the author's organization.
+type releaseSet struct {
+	pr     *tearline.Product
+	rel    []byte
+	author *marking.Recipient
+}
+
+// productRelease builds and checks the release of approved product pr:
+// the relationship has its id and takes its timestamps from pr.Decided.
+func productRelease(ctx context.Context, b Backend, policy *marking.Policy, pr *tearline.Product) (*releaseSet, error) {
 	if _, err := b.FindCollection(ctx, pr.CollectionID); tearline.ErrorCode(err) == tearline.ENOTFOUND {
-		return "", tearline.Errorf(tearline.ENOTFOUND, "collection %s of product %s no longer exists", pr.CollectionID, pr.ID)
+		return nil, tearline.Errorf(tearline.ENOTFOUND, "collection %s of product %s no longer exists", pr.CollectionID, pr.ID)
 	} else if err != nil {
-		return "", err
+		return nil, err
 	}
 	var derived struct {
 		ID string `json:"id"`
 	}
 	if err := json.Unmarshal(pr.Raw, &derived); err != nil {
-		return "", fmt.Errorf("product %s: read derived object: %w", pr.ID, err)
+		return nil, fmt.Errorf("product %s: read derived object: %w", pr.ID, err)
 	}
 	markings, err := marking.ObjectMarkings(pr.Raw)
 	if err != nil {
-		return "", fmt.Errorf("product %s: read derived object: %w", pr.ID, err)
+		return nil, fmt.Errorf("product %s: read derived object: %w", pr.ID, err)
 	}
-	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
-	relID := "relationship--" + uuid.NewString()
+	at := pr.Decided.UTC().Format("2006-01-02T15:04:05.000Z")
 	rel, err := json.Marshal(struct {
 		Type              string   `json:"type"`
 		SpecVersion       string   `json:"spec_version"`
@@ -366,27 +402,34 @@ func release(ctx context.Context, b Backend, policy *marking.Policy, pr *tearlin
 		SourceRef         string   `json:"source_ref"`
 		TargetRef         string   `json:"target_ref"`
 		ObjectMarkingRefs []string `json:"object_marking_refs,omitempty"`
-	}{"relationship", "2.1", relID, now, now, pr.AuthorOrg, "derived-from", derived.ID, pr.SourceID, markings})
+	}{"relationship", "2.1", pr.RelationshipID, at, at, pr.AuthorOrg, "derived-from", derived.ID, pr.SourceID, markings})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	author, err := recipientOf(ctx, b, pr.AuthorOrg)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	// Check both before storing either, so that a release is whole or
 	// nothing.
 	for _, raw := range [][]byte{pr.Raw, rel} {
 		if obj, issues := stix.ValidateObject(raw, ""); obj == nil {
-			return "", tearline.Errorf(tearline.EINVALID, "product %s cannot be released: %s", pr.ID, issuesText(issues.Errors(), 2000))
+			return nil, tearline.Errorf(tearline.EINVALID, "product %s cannot be released: %s", pr.ID, issuesText(issues.Errors(), 2000))
 		}
 		if err := policy.Check(author, raw); err != nil {
-			return "", tearline.Errorf(tearline.ErrorCode(err), "product %s cannot be released: %s", pr.ID, tearline.ErrorMessage(err))
+			return nil, tearline.Errorf(tearline.ErrorCode(err), "product %s cannot be released: %s", pr.ID, tearline.ErrorMessage(err))
 		}
 	}
+	return &releaseSet{pr: pr, rel: rel, author: author}, nil
+}
+
+// store ingests the release into the product's collection; storing it again
+// changes nothing.
+func (rs *releaseSet) store(ctx context.Context, b Backend, policy *marking.Policy) error {
+	pr, rel, author := rs.pr, rs.rel, rs.author
 	env, err := json.Marshal(map[string][]json.RawMessage{"objects": {pr.Raw, rel}})
 	if err != nil {
-		return "", err
+		return err
 	}
 	var failed error
 	_, err = ingest.Envelope(ctx, b, pr.CollectionID, bytes.NewReader(env), ingest.Options{
@@ -404,10 +447,7 @@ func release(ctx context.Context, b Backend, policy *marking.Policy, pr *tearlin
 		},
 	})
 	if err != nil {
-		return "", err
+		return err
 	}
-	if failed != nil {
-		return "", failed
-	}
-	return relID, nil
+	return failed
 }

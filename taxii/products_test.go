@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tearline/tearline"
@@ -123,7 +124,16 @@ func TestProductRelease(t *testing.T) {
 	if got.Status != tearline.ProductApproved || got.RelationshipID == "" || got.Decided == nil || got.ApproverKey == "" {
 		t.Fatalf("approved product %+v", got)
 	}
-	expect(t, e.admin("reviewer", "POST", "/api/v1/products/"+p.ID+"/approve", nil), http.StatusConflict)
+	// Approving again finishes an interrupted release and otherwise changes
+	// nothing; rejecting an approved product is refused.
+	r = e.admin("reviewer", "POST", "/api/v1/products/"+p.ID+"/approve", nil)
+	expect(t, r, http.StatusOK)
+	var again productJSON
+	r.decode(t, &again)
+	if again.RelationshipID != got.RelationshipID || !again.Decided.Equal(*got.Decided) {
+		t.Fatalf("approved again: %+v, first %+v", again, got)
+	}
+	expect(t, e.admin("reviewer", "POST", "/api/v1/products/"+p.ID+"/reject", nil), http.StatusConflict)
 
 	objs := e.objectsOf("partner", e.public)
 	derivedID := objID("indicator", 2)
@@ -237,5 +247,43 @@ func TestProductChecks(t *testing.T) {
 	}
 	if !slices.Equal(ids, []string{p.ID, ip.ID}) {
 		t.Errorf("drafts %v, want %v", ids, []string{p.ID, ip.ID})
+	}
+}
+
+// TestProductDecisionRace races an approval against a rejection of the same
+// draft, as two server nodes or the server and the CLI would: exactly one
+// wins, and a rejected product is never released.
+func TestProductDecisionRace(t *testing.T) {
+	e := newProductEnv(t)
+	ctx := context.Background()
+	approver := &tearline.Principal{Org: e.orgs["Reviewer Org"], KeyID: "race-approver", Role: tearline.RoleAnalyst}
+	rejecter := &tearline.Principal{Org: e.orgs["Contributor Org"], KeyID: "race-rejecter", Role: tearline.RoleAnalyst}
+	for i := range 12 {
+		p := e.drafted(20 + i)
+		var errs [2]error
+		var wg sync.WaitGroup
+		wg.Go(func() { _, errs[0] = DecideProduct(ctx, e.db, e.srv.policy, p.ID, approver, true) })
+		wg.Go(func() { _, errs[1] = DecideProduct(ctx, e.db, e.srv.policy, p.ID, rejecter, false) })
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) {
+			t.Fatalf("round %d: approve %v, reject %v; want exactly one to win", i, errs[0], errs[1])
+		}
+		for _, err := range errs {
+			if err != nil && tearline.ErrorCode(err) != tearline.ECONFLICT {
+				t.Fatalf("round %d: loser's error %v, want a conflict", i, err)
+			}
+		}
+		got, err := e.db.FindProduct(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := e.db.QueryObjects(ctx, tearline.ObjectQuery{CollectionID: e.public.ID, IDs: []string{objID("indicator", 20+i)}, Versions: []string{tearline.VersionAll}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		released := len(page.Entries) > 0
+		if approved := got.Status == tearline.ProductApproved; approved != released || approved != (errs[0] == nil) {
+			t.Fatalf("round %d: product %s, released %v, approve error %v", i, got.Status, released, errs[0])
+		}
 	}
 }
