@@ -1,0 +1,359 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/normalize"
+)
+
+// AddObjects adds the object versions to the collection in one transaction
+// and returns one result per object, in order.
+//
+// A version (id and version key) already stored, in any collection, with
+// other content is a Conflict and is not stored; the other objects are.
+// Content is compared by Object.Digest when it is set, else by the bytes
+// but for the whitespace between tokens; the bytes first stored are kept.
+// A version the collection already holds is a Duplicate with its existing
+// DateAdded. Every other version is Added with a new DateAdded, unique and
+// strictly increasing within the collection: max(now, last assigned + 1µs),
+// now being the database server's clock, shared by all nodes.
+//
+// It works in two steps. First, without holding any lock, it looks up the
+// stored versions of the batch's ids, decides which versions are new to the
+// store and copies them into objects (COPY, sorted by key so that
+// concurrent writers of the same versions cannot deadlock). Then it locks
+// the collection's row, reads which of the versions the collection holds,
+// assigns date_added and the first/last flags, copies the memberships in
+// and commits. Only the second, short step is serialized among writers of
+// one collection. A transaction that meets a concurrent one on the same
+// versions (unique or foreign key violation, deadlock) is retried whole.
+//
+// ENOTFOUND for an unknown collection; EINVALID for a nil object or one
+// without id, type or bytes. On any error nothing is written.
+func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*tearline.Object) (_ []tearline.AddResult, err error) {
+	defer wrap(&err, "add objects to %s", collectionID)
+	for i, o := range objs {
+		switch {
+		case o == nil:
+			return nil, tearline.Errorf(tearline.EINVALID, "object %d is nil", i)
+		case o.ID == "" || o.Type == "":
+			return nil, tearline.Errorf(tearline.EINVALID, "object %d has no id or type", i)
+		case len(o.Raw) == 0:
+			return nil, tearline.Errorf(tearline.EINVALID, "object %s has no content", o.ID)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(objs) == 0 {
+		if _, err := collectionPK(ctx, db.pool, collectionID); err != nil {
+			return nil, err
+		}
+		return []tearline.AddResult{}, nil
+	}
+	hashes := normalize.ContentHashes(objs)
+	var results []tearline.AddResult
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		a := newAdder(tx, collectionID, objs, hashes)
+		var err error
+		results, err = a.run(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// versionRef identifies an object version.
+type versionRef struct{ id, version string }
+
+// version is what the adder knows of an object version of the batch.
+type version struct {
+	hash  [sha256.Size]byte
+	raw   []byte // of a version new in this batch; nil for a stored one
+	added time.Time
+}
+
+// span is the earliest and latest version of an id in the collection, now
+// and as they were stored before the batch.
+type span struct{ first, last, storedFirst, storedLast string }
+
+// adder decides and writes one AddObjects batch within one transaction
+// attempt.
+type adder struct {
+	tx           pgx.Tx
+	collectionID string
+	objs         []*tearline.Object
+	hashes       [][sha256.Size]byte
+	refs         []versionRef // of objs
+
+	ids      []string                // distinct ids of the batch
+	versions map[versionRef]*version // stored and new versions of the batch's ids
+	fresh    []int                   // indexes in objs of the versions new to the store
+	results  []tearline.AddResult
+}
+
+func newAdder(tx pgx.Tx, collectionID string, objs []*tearline.Object, hashes [][sha256.Size]byte) *adder {
+	a := &adder{
+		tx:           tx,
+		collectionID: collectionID,
+		objs:         objs,
+		hashes:       hashes,
+		refs:         make([]versionRef, len(objs)),
+		versions:     make(map[versionRef]*version, len(objs)),
+		results:      make([]tearline.AddResult, len(objs)),
+	}
+	seen := make(map[string]bool, len(objs))
+	for i, o := range objs {
+		a.refs[i] = versionRef{o.ID, versionKey(o.Version)}
+		if !seen[o.ID] {
+			seen[o.ID] = true
+			a.ids = append(a.ids, o.ID)
+		}
+	}
+	return a
+}
+
+// run does the whole batch and returns the results.
+func (a *adder) run(ctx context.Context) ([]tearline.AddResult, error) {
+	if err := a.storeObjects(ctx); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := a.addMembers(ctx); err != nil {
+		return nil, err
+	}
+	return a.results, ctx.Err()
+}
+
+// storeObjects looks up the stored versions of the batch's ids, marks the
+// conflicts, and copies the versions new to the store into objects.
+func (a *adder) storeObjects(ctx context.Context) error {
+	rows, err := a.tx.Query(ctx, `SELECT id, version, hash FROM objects WHERE id = ANY($1)`, a.ids)
+	if err != nil {
+		return err
+	}
+	var (
+		ref  versionRef
+		hash []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{&ref.id, &ref.version, &hash}, func() error {
+		v := &version{}
+		copy(v.hash[:], hash)
+		a.versions[ref] = v
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("look up stored versions: %w", err)
+	}
+	for i, o := range a.objs {
+		v := a.versions[a.refs[i]]
+		switch {
+		case v == nil:
+			a.versions[a.refs[i]] = &version{hash: a.hashes[i], raw: o.Raw}
+			a.fresh = append(a.fresh, i)
+		case v.hash != a.hashes[i]:
+			same, err := a.sameContent(ctx, a.refs[i], v, o.Raw)
+			if err != nil {
+				return err
+			}
+			if !same {
+				a.results[i] = tearline.AddResult{Status: tearline.Conflict}
+			}
+		}
+	}
+	if len(a.fresh) == 0 {
+		return nil
+	}
+	// One order for every writer, so two that insert the same new versions
+	// wait for each other instead of deadlocking.
+	slices.SortFunc(a.fresh, func(i, j int) int {
+		return cmp.Or(cmp.Compare(a.refs[i].id, a.refs[j].id), cmp.Compare(a.refs[i].version, a.refs[j].version))
+	})
+	_, err = a.tx.CopyFrom(ctx, pgx.Identifier{"objects"},
+		[]string{"id", "version", "type", "spec_version", "created", "revoked", "hash", "raw"},
+		pgx.CopyFromSlice(len(a.fresh), func(k int) ([]any, error) {
+			i := a.fresh[k]
+			o := a.objs[i]
+			var created *string
+			if !o.Created.IsZero() {
+				s := versionKey(o.Created)
+				created = &s
+			}
+			return []any{o.ID, a.refs[i].version, o.Type, o.SpecVersion, created, o.Revoked, a.hashes[i][:], o.Raw}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("copy objects: %w", err)
+	}
+	return nil
+}
+
+// sameContent reports whether raw is the content of version v of ref,
+// whose hash differs: the same JSON text but for the whitespace between
+// tokens.
+func (a *adder) sameContent(ctx context.Context, ref versionRef, v *version, raw []byte) (bool, error) {
+	stored := v.raw
+	if stored == nil {
+		err := a.tx.QueryRow(ctx, `SELECT raw FROM objects WHERE id = $1 AND version = $2`, ref.id, ref.version).Scan(&stored)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Deleted since the lookup: a new attempt stores raw.
+			return false, errVersionGone
+		} else if err != nil {
+			return false, err
+		}
+		v.raw = stored
+	}
+	return normalize.EqualIgnoringSpace(stored, raw), nil
+}
+
+// errVersionGone is returned when a version found stored was deleted by a
+// concurrent transaction before the adder read it.
+var errVersionGone = errors.New("an object version was deleted concurrently")
+
+// addMembers locks the collection, assigns date_added to the versions the
+// collection lacks, sets the first/last flags, and writes the memberships
+// and the collection's last date_added.
+func (a *adder) addMembers(ctx context.Context) error {
+	// The lock, the clock and the collection's versions of the batch's ids,
+	// in one round trip; the statements run in order, so the clock is read
+	// and the versions are looked up once the lock is held.
+	b := &pgx.Batch{}
+	var (
+		pk        int64
+		last      *time.Time
+		clock     time.Time
+		lockErr   error
+		held      = map[versionRef]time.Time{}
+		spans     = map[string]*span{}
+		ref       versionRef
+		dateAdded time.Time
+	)
+	b.Queue(`SELECT pk, last_added FROM collections WHERE id = $1 FOR UPDATE`, a.collectionID).QueryRow(func(row pgx.Row) error {
+		lockErr = row.Scan(&pk, &last)
+		if errors.Is(lockErr, pgx.ErrNoRows) {
+			lockErr = tearline.Errorf(tearline.ENOTFOUND, "no collection %q", a.collectionID)
+		}
+		return nil // the other statements then find nothing
+	})
+	b.Queue(`SELECT clock_timestamp()`).QueryRow(func(row pgx.Row) error { return row.Scan(&clock) })
+	b.Queue(`SELECT co.id, co.version, co.date_added FROM collection_objects co
+		WHERE co.id = ANY($2) AND co.collection = (SELECT pk FROM collections WHERE id = $1)`,
+		a.collectionID, a.ids).Query(func(rows pgx.Rows) error {
+		_, err := pgx.ForEachRow(rows, []any{&ref.id, &ref.version, &dateAdded}, func() error {
+			held[ref] = dateAdded.UTC()
+			extend(spans, ref)
+			return nil
+		})
+		return err
+	})
+	if err := a.tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if lockErr != nil {
+		return lockErr
+	}
+	for _, sp := range spans {
+		sp.storedFirst, sp.storedLast = sp.first, sp.last
+	}
+
+	lastAdded := fromNull(last)
+	base := stored(clock)
+	var added []int
+	for i := range a.objs {
+		if a.results[i].Status == tearline.Conflict {
+			continue
+		}
+		ref := a.refs[i]
+		if d, ok := held[ref]; ok {
+			a.results[i] = tearline.AddResult{Status: tearline.Duplicate, DateAdded: d}
+			continue
+		}
+		if lastAdded.Before(base) {
+			lastAdded = base
+		} else {
+			lastAdded = lastAdded.Add(time.Microsecond)
+		}
+		held[ref] = lastAdded
+		extend(spans, ref)
+		added = append(added, i)
+		a.results[i] = tearline.AddResult{Status: tearline.Added, DateAdded: lastAdded}
+	}
+	if len(added) == 0 {
+		return nil
+	}
+
+	_, err := a.tx.CopyFrom(ctx, pgx.Identifier{"collection_objects"},
+		[]string{"collection", "date_added", "id", "version", "type", "spec_version", "is_first", "is_last"},
+		pgx.CopyFromSlice(len(added), func(k int) ([]any, error) {
+			i := added[k]
+			o, ref := a.objs[i], a.refs[i]
+			sp := spans[ref.id]
+			return []any{pk, a.results[i].DateAdded, ref.id, ref.version, o.Type, o.SpecVersion,
+				ref.version == sp.first, ref.version == sp.last}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("copy memberships: %w", err)
+	}
+
+	// Stored versions that are no longer the first or the last of their id.
+	type clear struct{ first, last bool }
+	clears := map[versionRef]*clear{}
+	for id, sp := range spans {
+		if sp.storedFirst != "" && sp.storedFirst != sp.first {
+			r := versionRef{id, sp.storedFirst}
+			if clears[r] == nil {
+				clears[r] = &clear{}
+			}
+			clears[r].first = true
+		}
+		if sp.storedLast != "" && sp.storedLast != sp.last {
+			r := versionRef{id, sp.storedLast}
+			if clears[r] == nil {
+				clears[r] = &clear{}
+			}
+			clears[r].last = true
+		}
+	}
+	b = &pgx.Batch{}
+	if len(clears) > 0 {
+		var (
+			ids, versions []string
+			firsts, lasts []bool
+		)
+		for r, c := range clears {
+			ids, versions = append(ids, r.id), append(versions, r.version)
+			firsts, lasts = append(firsts, c.first), append(lasts, c.last)
+		}
+		b.Queue(`UPDATE collection_objects co SET
+				is_first = co.is_first AND NOT u.first, is_last = co.is_last AND NOT u.last
+			FROM unnest($2::text[], $3::text[], $4::boolean[], $5::boolean[]) AS u (id, version, first, last)
+			WHERE co.id = u.id AND co.version = u.version AND co.collection = $1`,
+			pk, ids, versions, firsts, lasts)
+	}
+	b.Queue(`UPDATE collections SET last_added = $2 WHERE pk = $1`, pk, lastAdded)
+	return a.tx.SendBatch(ctx, b).Close()
+}
+
+// extend records in spans that the collection holds version ref.
+func extend(spans map[string]*span, ref versionRef) {
+	sp := spans[ref.id]
+	switch {
+	case sp == nil:
+		spans[ref.id] = &span{first: ref.version, last: ref.version}
+	case ref.version < sp.first:
+		sp.first = ref.version
+	case ref.version > sp.last:
+		sp.last = ref.version
+	}
+}
