@@ -10,3 +10,7 @@ import (
 func TestProducts(t *testing.T) {
 	storetest.RunProducts(t, func(t *testing.T) tearline.Products { return openTest(t) })
 }
+
+func TestReleases(t *testing.T) {
+	storetest.RunReleases(t, func(t *testing.T) tearline.Releases { return openTest(t) })
+}

@@ -74,7 +74,7 @@ func (e *productEnv) drafted(n int) productJSON {
 }
 
 // objectsOf returns the objects of collection c that who receives, by id.
-func (e *productEnv) objectsOf(who string, c *tearline.Collection) map[string]map[string]any {
+func (e *env) objectsOf(who string, c *tearline.Collection) map[string]map[string]any {
 	e.t.Helper()
 	r := e.get(who, colPath(c, "objects/"))
 	expect(e.t, r, http.StatusOK)

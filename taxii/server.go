@@ -32,6 +32,7 @@ type Backend interface {
 	tearline.Directory
 	tearline.StatusStore
 	tearline.Products
+	tearline.Releases
 }
 
 // APIRoot configures one TAXII API root, served at /taxii2/{Name}/.
@@ -272,6 +273,11 @@ func (s *Server) routes() *http.ServeMux {
 	handle("GET", "/api/v1/products/{product}/", s.analyst(s.getProduct))
 	handle("POST", "/api/v1/products/{product}/approve/", s.analyst(s.approveProduct))
 	handle("POST", "/api/v1/products/{product}/reject/", s.analyst(s.rejectProduct))
+	handle("GET", "/api/v1/releases/", s.withRole(tearline.RoleContributor, "release requests", s.listReleases))
+	handle("POST", "/api/v1/releases/", s.withRole(tearline.RoleContributor, "asking for a release", s.requestRelease))
+	handle("GET", "/api/v1/releases/{release}/", s.withRole(tearline.RoleContributor, "release requests", s.getRelease))
+	handle("POST", "/api/v1/releases/{release}/approve/", s.withRole(tearline.RoleAnalyst, "deciding a release request", s.approveRelease))
+	handle("POST", "/api/v1/releases/{release}/deny/", s.withRole(tearline.RoleAnalyst, "deciding a release request", s.denyRelease))
 
 	handle("GET", "/healthz/", http.HandlerFunc(s.healthz))
 	mux.Handle("/", http.HandlerFunc(s.notFound))

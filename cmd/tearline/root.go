@@ -44,6 +44,7 @@ TEARLINE_DATA (default ./tearline-data).`,
 		newServeCmd(s),
 		newAuditCmd(s),
 		newProductCmd(s),
+		newReleaseCmd(s),
 	)
 	return root
 }
