@@ -1,6 +1,7 @@
 package marking
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -388,6 +389,50 @@ func TestCheckOriginatorControl(t *testing.T) {
 			}
 			if err != nil && !strings.Contains(err.Error(), tt.msg) {
 				t.Errorf("Check = %v, want a message containing %q", err, tt.msg)
+			}
+		})
+	}
+}
+
+func TestACSFurtherSharing(t *testing.T) {
+	t.Parallel()
+	const (
+		usg     = "marking-definition--75ad3822-3fbe-4de8-ac94-f02f01bf7011"
+		allButG = "marking-definition--75ad3822-3fbe-4de8-ac94-f02f01bf7012"
+	)
+	denyGB := bytes.Replace(acsDef(allButG, "U", nil, nil, false),
+		[]byte(`"further_sharing":[{"sharing_scope":["USA.USG"],"rule_effect":"permit"}]`),
+		[]byte(`"further_sharing":[{"sharing_scope":["ALL"],"rule_effect":"permit"},{"sharing_scope":["GBR"],"rule_effect":"deny"}]`), 1)
+	p := mustPolicy(t, acsDef(usg, "U", nil, nil, false), denyGB)
+	if d := p.Definitions().Lookup(allButG); d == nil || len(d.ACS.FurtherSharing) != 2 {
+		t.Fatalf("deny rule not parsed: %+v", d)
+	}
+	tests := []struct {
+		name string
+		mark string
+		r    Recipient
+		want Decision
+	}{
+		{"reader/not-onward", usg, Recipient{OrgID: orgB, CollectionReader: true}, Whole},
+		{"peer/in-scope", usg, Recipient{OrgID: orgB, Peer: true, Ceiling: Red, Communities: []string{"USA.USG.DHS"}}, Whole},
+		{"peer/out-of-scope", usg, Recipient{OrgID: orgB, Peer: true, Ceiling: Red, Country: "GB", Communities: []string{"GBR.NCSC"}}, Withhold},
+		{"client/in-scope", usg, Recipient{OrgID: orgB, ClientOf: true, Communities: []string{"usa.usg"}}, Whole},
+		{"client/out-of-scope", usg, Recipient{OrgID: orgB, ClientOf: true}, Withhold},
+		{"client-and-reader", usg, Recipient{OrgID: orgB, ClientOf: true, CollectionReader: true}, Whole},
+		{"originator-peer", usg, Recipient{OrgID: orgA, Peer: true, Ceiling: Red}, Whole},
+		{"deny/country", allButG, Recipient{OrgID: orgB, Peer: true, Ceiling: Red, Country: "GBR"}, Withhold},
+		{"deny/other", allButG, Recipient{OrgID: orgB, Peer: true, Ceiling: Red, Country: "FR"}, Whole},
+	}
+	for _, tt := range tests {
+		raw := indicator(t, map[string]any{"object_marking_refs": []string{tt.mark, TLP2Clear}})
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := p.Decide(&tt.r, raw)
+			if got.Decision != tt.want {
+				t.Fatalf("Decide = %v (%s), want %v", got.Decision, got.Reason, tt.want)
+			}
+			if got.Decision == Withhold && !strings.Contains(got.Reason, "further_sharing") {
+				t.Errorf("reason %q does not name further_sharing", got.Reason)
 			}
 		})
 	}

@@ -72,19 +72,23 @@ type ACS struct {
 	// Anonymous is true when an access_privilege entry permits
 	// ANONYMOUSACCESS; otherwise anonymous readers are refused.
 	Anonymous bool
+	// FurtherSharing restricts peers and clients of readers (see
+	// FurtherSharing).
+	FurtherSharing []FurtherSharing
 	// Carried only, not enforced:
 	FormalDetermination []string // control_set.formal_determination, e.g. FOUO, AIS, PUBREL
 	Caveats             []string // control_set.caveat
 	Sensitivity         []string // control_set.sensitivity
 	Shareability        []string // control_set.shareability
-	FurtherSharing      []FurtherSharing
-	Originator          string // responsible_entity_originator
-	Custodian           string // responsible_entity_custodian
+	Originator          string   // responsible_entity_originator
+	Custodian           string   // responsible_entity_custodian
 	PolicyReference     string
 }
 
-// FurtherSharing is one ACS further_sharing rule: what a recipient may do
-// with the content, which is the recipient's obligation, not this server's.
+// FurtherSharing is one ACS further_sharing rule: with whom content may be
+// shared onward. The server enforces it where it shares onward itself (to
+// peers, and to clients of readers); what readers do afterwards is their
+// obligation.
 type FurtherSharing struct {
 	Scope  []string
 	Effect string // "permit" or "deny"

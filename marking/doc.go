@@ -48,13 +48,17 @@
 //	| ACS 3.0 control_set.permitted_nationalities | the recipient's country is listed (or ALL) |
 //	| ACS 3.0 control_set.permitted_organizations | a community of the recipient equals a listed token or lies under it (USA.DHS admits USA.DHS.US-CERT), or ALL |
 //	| ACS 3.0 access_privilege ANONYMOUSACCESS  | anonymous readers only with a permit entry |
-//	| ACS 3.0 other fields                      | carried in Definition.ACS, not enforced (further_sharing, formal_determination, caveat, sensitivity, shareability, entity, responsible entities, public_release) |
+//	| ACS 3.0 further_sharing                   | onward recipients (peers, clients of readers) must match a permit rule's sharing_scope and no deny rule's: ALL, their country, or a community at or under the token |
+//	| ACS 3.0 other fields                      | carried in Definition.ACS, not enforced (formal_determination, caveat, sensitivity, shareability, entity, responsible entities, public_release, privilege actions other than ANONYMOUSACCESS) |
 //	| any other definition_type or extension    | nobody but the originator (withheld; refused at ingest) |
 //	| a marking-definition id not known         | nobody (withheld; refused at ingest) |
 //
 // Several object markings combine: every one must pass, so the strictest
 // wins. At ingest, two different TLP levels or two different classifications
-// in object_marking_refs are contradictory and refused.
+// in object_marking_refs are contradictory and refused, and content marked
+// originator-controlled (object or granular marking) is accepted only from
+// the organization its created_by_ref names (which it must have); others
+// ask the originator for a wider release.
 //
 // # Granular markings and redaction
 //

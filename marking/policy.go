@@ -223,8 +223,57 @@ func (p *Policy) pass(s *subject, d *Definition) string {
 		if len(a.Organizations) > 0 && a.Organizations[0] != "ALL" && !s.inOrgs(a.Organizations) {
 			return "ACS permitted_organizations excludes the recipient"
 		}
+		if len(a.FurtherSharing) > 0 && s.onward() && !s.furtherSharing(a.FurtherSharing) {
+			return "ACS further_sharing does not permit sharing with this recipient"
+		}
 	}
 	return ""
+}
+
+// onward reports whether giving the object to the recipient is further
+// sharing: to a peer server, or to a client of the collection's readers,
+// rather than to the readers the producer shared with.
+func (s *subject) onward() bool {
+	return s.r.Peer || (s.r.ClientOf && !s.r.CollectionReader)
+}
+
+// furtherSharing applies ACS further_sharing rules: the recipient must match
+// the scope of a permit rule and of no deny rule. A scope token matches
+// "ALL", the recipient's country (alpha-2 or alpha-3), or a community that
+// equals it or lies under it (USA.USG admits USA.USG.DHS).
+func (s *subject) furtherSharing(rules []FurtherSharing) bool {
+	permitted := false
+	for _, rule := range rules {
+		if !s.inScope(rule.Scope) {
+			continue
+		}
+		switch strings.ToLower(rule.Effect) {
+		case "deny":
+			return false
+		case "permit":
+			permitted = true
+		}
+	}
+	return permitted
+}
+
+func (s *subject) inScope(scope []string) bool {
+	for _, tok := range scope {
+		tok = strings.ToUpper(tok)
+		if tok == "ALL" {
+			return true
+		}
+		if c, ok := CanonicalCountry(tok); ok && c == s.country {
+			return true
+		}
+		for _, c := range s.r.Communities {
+			c = strings.ToUpper(c)
+			if c == tok || strings.HasPrefix(c, tok+".") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (s *subject) inRelTo(list []string) bool {
