@@ -72,7 +72,10 @@ check that the ledger still contains it.`,
 			fmt.Fprintln(tw, "TIME\tORG\tDECISION\tPATH\tVERSION\tTLP\tKEY\tREASON")
 			for _, e := range entries {
 				org := e.Org
-				if org == "" {
+				switch {
+				case org == "" && e.Key == "operator":
+					org = "(operator)"
+				case org == "":
 					org = "(anonymous)"
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339Nano), org,

@@ -30,7 +30,9 @@ were added. By default every version of every object is written (--versions
 all); use --versions last for only the latest version of each object.
 
 Without --as this is an operator export: every object, whatever its
-markings, each written byte for byte as it was submitted. Handle the file
+markings, each written byte for byte as it was submitted, and each recorded
+in the disclosure ledger as sent whole to the operator (no organization,
+key "operator", with the object's TLP and classification). Handle the file
 as the most restrictive marking it holds.
 
 With --as ORG the export holds what that organization may receive from the
@@ -56,24 +58,22 @@ stop a server running on the same data directory first.`,
 			if err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
-			var release *exportRelease
-			if as != "" {
-				if release, err = releaseFor(ctx, store, col, as, levels); err != nil {
-					return err
-				}
-				var lg *ledger.Ledger
-				if lg, err = ledger.Open(filepath.Join(dir, ledger.DirName), ledger.Options{}); err != nil {
-					return err
-				}
-				release.ledger = lg
-				defer func() {
-					// What was recorded must reach the disk, or the export
-					// fails.
-					if cerr := lg.Close(); cerr != nil && err == nil {
-						err = fmt.Errorf("export: the disclosure ledger: %w", cerr)
-					}
-				}()
+			release, err := releaseFor(ctx, store, col, as, levels)
+			if err != nil {
+				return err
 			}
+			lg, err := ledger.Open(filepath.Join(dir, ledger.DirName), ledger.Options{})
+			if err != nil {
+				return err
+			}
+			release.ledger = lg
+			defer func() {
+				// What was recorded must reach the disk, or the export
+				// fails.
+				if cerr := lg.Close(); cerr != nil && err == nil {
+					err = fmt.Errorf("export: the disclosure ledger: %w", cerr)
+				}
+			}()
 			w, tmp := s.out, (*os.File)(nil)
 			if output != "" && output != "-" {
 				// The bundle is written beside FILE and renamed into place
@@ -98,11 +98,9 @@ stop a server running on the same data directory first.`,
 			if err := bw.Flush(); err != nil {
 				return fmt.Errorf("export: write: %w", err)
 			}
-			if release != nil {
-				// The decisions are on disk before the file is in place.
-				if err := release.ledger.Flush(); err != nil {
-					return fmt.Errorf("export: the disclosure ledger: %w", err)
-				}
+			// The decisions are on disk before the file is in place.
+			if err := release.ledger.Flush(); err != nil {
+				return fmt.Errorf("export: the disclosure ledger: %w", err)
 			}
 			if tmp != nil {
 				if err := tmp.Close(); err != nil {
@@ -129,9 +127,11 @@ stop a server running on the same data directory first.`,
 }
 
 // exportRelease is the access decision of export --as for one
-// organization reading one collection, and the ledger that records it.
+// organization reading one collection, or the operator's export of
+// everything, and the ledger that records it.
 type exportRelease struct {
-	policy     *marking.Policy
+	policy *marking.Policy
+	// recipient is the organization exported for; nil for the operator.
 	recipient  *marking.Recipient
 	col        string
 	ledger     *ledger.Ledger
@@ -146,26 +146,41 @@ func (x *exportRelease) releasePage(entries []*tearline.Entry, bundleID string) 
 	raws := make([][]byte, len(entries))
 	x.disclosure = x.disclosure[:0]
 	for i, e := range entries {
-		res := x.policy.Decide(x.recipient, e.Raw)
-		raws[i] = res.Raw
-		x.disclosure = append(x.disclosure, ledger.Disclosure{
-			Org: x.recipient.OrgID, Collection: x.col, Path: ledger.PathExport, Request: bundleID,
-			Object: e.ID, Version: taxii.EntryVersion(e),
-			Decision: res.Decision, TLP: res.TLP, Classification: res.Classification, Reason: res.Reason,
-		})
-	}
-	if x.ledger != nil {
-		if err := x.ledger.RecordBatch(x.disclosure); err != nil {
-			return nil, fmt.Errorf("export: the disclosure ledger cannot record; nothing more is written: %w", err)
+		d := ledger.Disclosure{Collection: x.col, Path: ledger.PathExport, Request: bundleID, Object: e.ID, Version: taxii.EntryVersion(e)}
+		if x.recipient == nil {
+			// The operator receives everything as stored; the record
+			// says what the file holds.
+			raws[i] = e.Raw
+			d.Key, d.Decision, d.Reason = "operator", marking.Whole, "operator export"
+			d.TLP, d.Classification, _, _ = x.policy.Level(e.Raw)
+		} else {
+			res := x.policy.Decide(x.recipient, e.Raw)
+			raws[i] = res.Raw
+			d.Org, d.Decision, d.TLP, d.Classification, d.Reason = x.recipient.OrgID, res.Decision, res.TLP, res.Classification, res.Reason
 		}
+		x.disclosure = append(x.disclosure, d)
+	}
+	if err := x.ledger.RecordBatch(x.disclosure); err != nil {
+		return nil, fmt.Errorf("export: the disclosure ledger cannot record; nothing more is written: %w", err)
 	}
 	return raws, nil
 }
 
-// releaseFor returns the access decision for organization key reading
-// collection col over the classification levels given, without a ledger.
-// The marking definitions stored in every collection are loaded first.
+// releaseFor returns the access decision for organization key ("" for the
+// operator) reading collection col over the classification levels given,
+// without a ledger. The marking definitions stored in every collection are
+// loaded first.
 func releaseFor(ctx context.Context, store tearline.Store, col *tearline.Collection, key string, levels []string) (*exportRelease, error) {
+	policy, err := newPolicy(levels)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := ingest.LoadDefinitions(ctx, store, policy.Definitions()); err != nil {
+		return nil, err
+	}
+	if key == "" {
+		return &exportRelease{policy: policy, col: col.ID}, nil
+	}
 	dir, ok := store.(tearline.Directory)
 	if !ok {
 		return nil, fmt.Errorf("--as: the store keeps no organizations")
@@ -181,13 +196,6 @@ func releaseFor(ctx context.Context, store tearline.Store, col *tearline.Collect
 	if !grants[col.ID].Read {
 		return nil, fmt.Errorf("--as %q: the organization has no read grant on collection %s, so it receives nothing from it", key, col.Alias)
 	}
-	policy, err := newPolicy(levels)
-	if err != nil {
-		return nil, err
-	}
-	if _, _, err := ingest.LoadDefinitions(ctx, store, policy.Definitions()); err != nil {
-		return nil, err
-	}
 	// The same recipient the TAXII server builds for a reader of the
 	// collection.
 	r := marking.MemberRecipient(o)
@@ -196,8 +204,8 @@ func releaseFor(ctx context.Context, store tearline.Store, col *tearline.Collect
 }
 
 // exportBundle streams the entries matching q as a bundle, page by page, and
-// returns how many objects it wrote. release, when set, decides what of
-// each object goes out and records it.
+// returns how many objects it wrote. release decides what of each object
+// goes out and records it.
 func exportBundle(ctx context.Context, store tearline.Store, q tearline.ObjectQuery, release *exportRelease, w io.Writer) (int, error) {
 	const pageSize = 2000
 	q.Limit = pageSize
@@ -211,18 +219,13 @@ func exportBundle(ctx context.Context, store tearline.Store, q tearline.ObjectQu
 		if err != nil {
 			return n, fmt.Errorf("export: %w", err)
 		}
-		var raws [][]byte
-		if release != nil {
-			if raws, err = release.releasePage(page.Entries, bundleID); err != nil {
-				return n, err
-			}
+		raws, err := release.releasePage(page.Entries, bundleID)
+		if err != nil {
+			return n, err
 		}
-		for i, e := range page.Entries {
-			raw := e.Raw
-			if raws != nil {
-				if raw = raws[i]; raw == nil {
-					continue
-				}
+		for _, raw := range raws {
+			if raw == nil {
+				continue
 			}
 			sep := ",\n"
 			if n == 0 {

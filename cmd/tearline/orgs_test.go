@@ -107,9 +107,9 @@ func TestExportAs(t *testing.T) {
 		t.Errorf("export --as an organization without a read grant: exit %d, %s", code, errOut)
 	}
 
-	// Each export --as recorded its decisions, one record per page; the
-	// operator export recorded nothing.
-	if out := cli(t, "audit", "verify", "--data", data); !strings.Contains(out, "ledger verified: 3 records") || !strings.Contains(out, "10 disclosures") {
+	// Each export recorded its decisions, one record per page, the
+	// operator's too.
+	if out := cli(t, "audit", "verify", "--data", data); !strings.Contains(out, "ledger verified: 4 records") || !strings.Contains(out, "15 disclosures") {
 		t.Errorf("audit verify: %s", out)
 	}
 	for _, tt := range []struct{ id, cleared, plain string }{
@@ -124,8 +124,11 @@ func TestExportAs(t *testing.T) {
 				t.Errorf("audit who --object %s lacks %s %s:\n%s", tt.id, org, d, out)
 			}
 		}
-		if n := strings.Count(out, "\n"); n != 2 {
-			t.Errorf("audit who --object %s: %d lines, want a header and 2:\n%s", tt.id, n, out)
+		if !regexp.MustCompile(`\(operator\)\s+whole\s+export\s.*\soperator\s+operator export`).MatchString(out) {
+			t.Errorf("audit who --object %s lacks the operator export:\n%s", tt.id, out)
+		}
+		if n := strings.Count(out, "\n"); n != 3 {
+			t.Errorf("audit who --object %s: %d lines, want a header and 3:\n%s", tt.id, n, out)
 		}
 	}
 }
