@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,7 +43,8 @@ var migrations embed.FS
 // tearline.Store, Directory, StatusStore and Products and is safe for
 // concurrent use, by several DB values in several processes too.
 type DB struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	retries atomic.Int64 // transactions run again (see inTx)
 }
 
 var (
@@ -119,6 +121,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		if err == nil || attempt == maxAttempts || !retryable(err) || ctx.Err() != nil {
 			return err
 		}
+		db.retries.Add(1)
 	}
 }
 

@@ -36,19 +36,20 @@ func URL(t testing.TB) string {
 	schema := "tearline_test_" + hex.EncodeToString(b[:])
 	exec(t, base, `CREATE SCHEMA `+schema)
 	t.Cleanup(func() { exec(t, base, `DROP SCHEMA `+schema+` CASCADE`) })
-	return WithSearchPath(base, schema)
+	return WithParam(base, "search_path", schema)
 }
 
-// WithSearchPath returns the database URL or key=value connection string
-// conn with its search_path runtime parameter set to schema.
-func WithSearchPath(conn, schema string) string {
+// WithParam returns the database URL or key=value connection string conn
+// with the parameter key (such as search_path or application_name) set to
+// value, which must not need quoting.
+func WithParam(conn, key, value string) string {
 	if u, err := url.Parse(conn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
 		q := u.Query()
-		q.Set("search_path", schema)
+		q.Set(key, value)
 		u.RawQuery = q.Encode()
 		return u.String()
 	}
-	return strings.TrimSpace(conn) + " search_path=" + schema
+	return strings.TrimSpace(conn) + " " + key + "=" + value
 }
 
 // exec runs one statement on a connection of its own.
