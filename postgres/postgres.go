@@ -1,5 +1,6 @@
 // Package postgres implements the Tearline stores (tearline.Store,
-// Directory, StatusStore and Products) on PostgreSQL with pgx, so that
+// Directory, StatusStore, Products and Releases: all that a TAXII server
+// needs) on PostgreSQL with pgx, so that
 // several `tearline serve` nodes can share one database.
 //
 // Several processes may write to the same collection at once. AddObjects
@@ -40,7 +41,7 @@ import (
 var migrations embed.FS
 
 // DB is a Tearline store in a PostgreSQL database. It implements
-// tearline.Store, Directory, StatusStore and Products and is safe for
+// tearline.Store, Directory, StatusStore, Products and Releases and is safe for
 // concurrent use, by several DB values in several processes too.
 type DB struct {
 	pool    *pgxpool.Pool

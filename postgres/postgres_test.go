@@ -56,6 +56,10 @@ func TestProducts(t *testing.T) {
 	storetest.RunProducts(t, func(t *testing.T) tearline.Products { return openTest(t) })
 }
 
+func TestReleases(t *testing.T) {
+	storetest.RunReleases(t, func(t *testing.T) tearline.Releases { return openTest(t) })
+}
+
 func testObject(id, modified, raw string) *tearline.Object {
 	v, err := time.Parse(time.RFC3339Nano, modified)
 	if err != nil {

@@ -102,21 +102,14 @@ func (db *DB) DecideProduct(ctx context.Context, p *tearline.Product) (err error
 		return tearline.Errorf(tearline.EINVALID, "product %s: the approver is empty", p.ID)
 	}
 	decided := now()
-	// The row lock of the UPDATE makes a concurrent decision wait and then
-	// find the product decided.
-	var was string
-	err = db.pool.QueryRow(ctx, `WITH p AS (SELECT id, status FROM products WHERE id = $1),
-		u AS (UPDATE products SET status = $2, approver_key = $3, relationship_id = $4, decided = $5
-			WHERE id = $1 AND status = $6 RETURNING id)
-		SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN '' ELSE p.status END FROM p`,
-		p.ID, p.Status, p.ApproverKey, p.RelationshipID, decided, tearline.ProductDraft).Scan(&was)
+	was, err := decideOnce(ctx, db.pool, `UPDATE products SET status = $2, approver_key = $3, relationship_id = $4,
+		decided = $5 WHERE id = $1 AND status = $6 RETURNING id`, `SELECT status FROM products WHERE id = $1`,
+		p.ID, p.Status, p.ApproverKey, p.RelationshipID, decided, tearline.ProductDraft)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return tearline.Errorf(tearline.ENOTFOUND, "no product %q", p.ID)
 	case err != nil:
 		return err
-	case was == tearline.ProductDraft:
-		return tearline.Errorf(tearline.ECONFLICT, "product %s was decided concurrently", p.ID)
 	case was != "":
 		return tearline.Errorf(tearline.ECONFLICT, "product %s was %s already", p.ID, was)
 	}
