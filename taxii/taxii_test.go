@@ -17,11 +17,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/auth"
-	"github.com/tearline/tearline/sqlite"
 )
 
-// env is a running server on 127.0.0.1 over a real SQLite store in a
-// temporary directory, with organizations of different standing:
+// env is a running server on 127.0.0.1 over a real store (SQLite in a
+// temporary directory, or PostgreSQL: see openTestStore), with organizations of different standing:
 //
 //	admin       admin key, no grants
 //	reader      reader key; read grant on "intel" and "other"
@@ -35,7 +34,7 @@ import (
 type env struct {
 	t      testing.TB
 	dir    string
-	db     *sqlite.DB
+	db     Backend
 	srv    *Server
 	ts     *httptest.Server
 	tokens map[string]string
@@ -89,7 +88,7 @@ func newEnv(t testing.TB, cfg *Config, noStart bool) *env {
 func (e *env) open(cfg Config, noStart bool) {
 	t := e.t
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, e.dir)
+	db, err := openTestStore(t, e.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
