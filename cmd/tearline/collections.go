@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tearline/tearline"
-	"github.com/tearline/tearline/sqlite"
+	"github.com/tearline/tearline/taxii"
 )
 
 func newCollectionsCmd(s *streams) *cobra.Command {
@@ -18,6 +18,7 @@ func newCollectionsCmd(s *streams) *cobra.Command {
 		Short:   "List, add and delete collections",
 	}
 	dataDirFlag(cmd.PersistentFlags(), &dir)
+	storeFlag(cmd.PersistentFlags())
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -25,7 +26,7 @@ func newCollectionsCmd(s *streams) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			store, err := openStore(ctx, dir)
+			store, err := openStore(cmd, dir)
 			if err != nil {
 				return err
 			}
@@ -62,7 +63,7 @@ hyphens.`,
 			if alias == "" {
 				alias = slug(title)
 			}
-			return withDB(cmd, dir, func(db *sqlite.DB) error {
+			return withDB(cmd, dir, func(db taxii.Backend) error {
 				ctx := cmd.Context()
 				grants := map[string]*tearline.Grant{}
 				var order []string
@@ -114,7 +115,7 @@ hyphens.`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			store, err := openStore(ctx, dir)
+			store, err := openStore(cmd, dir)
 			if err != nil {
 				return err
 			}

@@ -18,6 +18,7 @@ import (
 // the TOML file given by --config, or the default.
 type serveConfig struct {
 	Data             string        `toml:"data"`
+	Store            string        `toml:"store"`
 	Listen           string        `toml:"listen"`
 	TLSCert          string        `toml:"tls_cert"`
 	TLSKey           string        `toml:"tls_key"`
@@ -73,7 +74,8 @@ type option struct {
 
 func (c *serveConfig) options() []option {
 	return []option{
-		{"data", "data directory of the embedded store", &c.Data},
+		{"data", "data directory of the embedded store and the ledger", &c.Data},
+		{"store", storeUsage, &c.Store},
 		{"listen", "address to listen on (host:port)", &c.Listen},
 		{"tls-cert", "TLS certificate file (PEM); enables HTTPS", &c.TLSCert},
 		{"tls-key", "TLS private key file (PEM)", &c.TLSKey},

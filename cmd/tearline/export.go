@@ -49,7 +49,7 @@ stop a server running on the same data directory first.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
-			store, err := openStore(ctx, dir)
+			store, err := openStore(cmd, dir)
 			if err != nil {
 				return err
 			}
@@ -116,6 +116,7 @@ stop a server running on the same data directory first.`,
 		},
 	}
 	dataDirFlag(cmd.Flags(), &dir)
+	storeFlag(cmd.Flags())
 	cmd.Flags().StringVarP(&collection, "collection", "c", "", "collection id or alias to export (required)")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE instead of standard output (put in place only when the export succeeds)")
 	cmd.Flags().StringSliceVar(&versions, "versions", []string{tearline.VersionAll}, "versions to export: all, last, first, or timestamps")

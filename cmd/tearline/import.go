@@ -39,7 +39,7 @@ file is read once for its marking definitions first.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			ctx := cmd.Context()
-			store, err := openStore(ctx, dir)
+			store, err := openStore(cmd, dir)
 			if err != nil {
 				return err
 			}
@@ -93,6 +93,7 @@ file is read once for its marking definitions first.`,
 		},
 	}
 	dataDirFlag(cmd.Flags(), &dir)
+	storeFlag(cmd.Flags())
 	cmd.Flags().StringVarP(&collection, "collection", "c", "", "collection id or alias to import into (required)")
 	cmd.Flags().BoolVar(&create, "create", false, "create the collection (alias NAME) if it does not exist")
 	cmd.Flags().BoolVar(&warnings, "warnings", false, "print warnings (SHOULD-rule findings), not only their count")

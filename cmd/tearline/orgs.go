@@ -11,14 +11,14 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/auth"
-	"github.com/tearline/tearline/sqlite"
+	"github.com/tearline/tearline/taxii"
 )
 
 // withDB opens the store for a command that needs the directory too.
-func withDB(cmd *cobra.Command, dir string, fn func(db *sqlite.DB) error) error {
-	db, err := sqlite.Open(cmd.Context(), dir)
+func withDB(cmd *cobra.Command, dir string, fn func(db taxii.Backend) error) error {
+	db, err := openStore(cmd, dir)
 	if err != nil {
-		return fmt.Errorf("open data directory %s: %w", dir, err)
+		return err
 	}
 	defer db.Close()
 	return fn(db)
@@ -32,6 +32,7 @@ func newOrgCmd(s *streams) *cobra.Command {
 		Short:   "Manage organizations (participants)",
 	}
 	dataDirFlag(cmd.PersistentFlags(), &dir)
+	storeFlag(cmd.PersistentFlags())
 	var levels []string
 
 	var o tearline.Organization
@@ -43,7 +44,7 @@ func newOrgCmd(s *streams) *cobra.Command {
 			if err := checkClearance(o.Clearance, levels); err != nil {
 				return err
 			}
-			return withDB(cmd, dir, func(db *sqlite.DB) error {
+			return withDB(cmd, dir, func(db taxii.Backend) error {
 				if err := db.CreateOrganization(cmd.Context(), &o); err != nil {
 					return err
 				}
@@ -72,7 +73,7 @@ clearance, country or community on their next request.`,
 			if err := checkClearance(u.Clearance, levels); err != nil {
 				return err
 			}
-			return withDB(cmd, dir, func(db *sqlite.DB) error {
+			return withDB(cmd, dir, func(db taxii.Backend) error {
 				o, err := db.FindOrganization(cmd.Context(), args[0])
 				if err != nil {
 					return err
@@ -107,7 +108,7 @@ clearance, country or community on their next request.`,
 		Short: "List organizations",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDB(cmd, dir, func(db *sqlite.DB) error {
+			return withDB(cmd, dir, func(db taxii.Backend) error {
 				orgs, err := db.Organizations(cmd.Context())
 				if err != nil {
 					return err
@@ -136,7 +137,7 @@ clearance, country or community on their next request.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			return withDB(cmd, dir, func(db *sqlite.DB) error {
+			return withDB(cmd, dir, func(db taxii.Backend) error {
 				org, err := db.FindOrganization(cmd.Context(), certOrg)
 				if err != nil {
 					return err
@@ -213,6 +214,7 @@ func newKeyCmd(s *streams) *cobra.Command {
 		Short:   "Manage API keys",
 	}
 	dataDirFlag(cmd.PersistentFlags(), &dir)
+	storeFlag(cmd.PersistentFlags())
 
 	var org, role, desc string
 	create := &cobra.Command{
@@ -224,7 +226,7 @@ func newKeyCmd(s *streams) *cobra.Command {
 			if !r.Valid() {
 				return fmt.Errorf("--role %q: want reader, contributor, analyst or admin", role)
 			}
-			return withDB(cmd, dir, func(db *sqlite.DB) error {
+			return withDB(cmd, dir, func(db taxii.Backend) error {
 				o, err := db.FindOrganization(cmd.Context(), org)
 				if err != nil {
 					return err
@@ -253,7 +255,7 @@ func newKeyCmd(s *streams) *cobra.Command {
 		Short: "List an organization's API keys (ids only; secrets are never stored)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDB(cmd, dir, func(db *sqlite.DB) error {
+			return withDB(cmd, dir, func(db taxii.Backend) error {
 				o, err := db.FindOrganization(cmd.Context(), org)
 				if err != nil {
 					return err
@@ -283,7 +285,7 @@ func newKeyCmd(s *streams) *cobra.Command {
 		Short: "Revoke an API key",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDB(cmd, dir, func(db *sqlite.DB) error {
+			return withDB(cmd, dir, func(db taxii.Backend) error {
 				id := args[0]
 				if t, err := auth.ParseToken(id); err == nil {
 					id = t.KeyID

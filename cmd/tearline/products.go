@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/ingest"
-	"github.com/tearline/tearline/sqlite"
 	"github.com/tearline/tearline/taxii"
 )
 
@@ -23,6 +22,7 @@ collection, with a derived-from relationship to its source, only when a
 second analyst approves it.`,
 	}
 	dataDirFlag(cmd.PersistentFlags(), &dir)
+	storeFlag(cmd.PersistentFlags())
 
 	var status, collection string
 	list := &cobra.Command{
@@ -35,7 +35,7 @@ second analyst approves it.`,
 			default:
 				return fmt.Errorf("--status %q: want draft, approved or rejected", status)
 			}
-			return withDB(cmd, dir, func(db *sqlite.DB) error {
+			return withDB(cmd, dir, func(db taxii.Backend) error {
 				colID := ""
 				if collection != "" {
 					c, err := db.FindCollection(cmd.Context(), collection)
@@ -91,7 +91,7 @@ relationship in that collection.`,
 			if err != nil {
 				return err
 			}
-			return withDB(cmd, *dir, func(db *sqlite.DB) error {
+			return withDB(cmd, *dir, func(db taxii.Backend) error {
 				ctx := cmd.Context()
 				k, _, err := db.FindAPIKey(ctx, keyID)
 				if tearline.ErrorCode(err) == tearline.ENOTFOUND {

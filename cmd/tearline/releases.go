@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tearline/tearline"
-	"github.com/tearline/tearline/sqlite"
 	"github.com/tearline/tearline/taxii"
 )
 
@@ -25,6 +24,7 @@ or denies; an approval adds the object version, exactly as stored, to the
 requested collection, and the request stays as the record.`,
 	}
 	dataDirFlag(cmd.PersistentFlags(), &dir)
+	storeFlag(cmd.PersistentFlags())
 
 	var status, org string
 	list := &cobra.Command{
@@ -37,7 +37,7 @@ requested collection, and the request stays as the record.`,
 			default:
 				return fmt.Errorf("--status %q: want requested, approved or denied", status)
 			}
-			return withDB(cmd, dir, func(db *sqlite.DB) error {
+			return withDB(cmd, dir, func(db taxii.Backend) error {
 				orgID := ""
 				if org != "" {
 					o, err := db.FindOrganization(cmd.Context(), org)
@@ -86,7 +86,7 @@ admin. A request is decided once; approving an approved request again only
 finishes an interrupted release.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDB(cmd, *dir, func(db *sqlite.DB) error {
+			return withDB(cmd, *dir, func(db taxii.Backend) error {
 				ctx := cmd.Context()
 				k, _, err := db.FindAPIKey(ctx, keyID)
 				if tearline.ErrorCode(err) == tearline.ENOTFOUND {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tearline/tearline/ledger"
-	"github.com/tearline/tearline/sqlite"
 	"github.com/tearline/tearline/taxii"
 )
 
@@ -28,9 +27,11 @@ func newServeCmd(s *streams) *cobra.Command {
 	var configFile string
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the TAXII 2.1 server on the embedded store",
+		Short: "Run the TAXII 2.1 server",
 		Long: `Run the Tearline TAXII 2.1 server (discovery at /taxii2/, admin API at
-/api/v1/) on the embedded store in the data directory.
+/api/v1/) on the embedded store in the data directory, or with --store
+postgres://... on a PostgreSQL database, which several servers may share
+(the data directory then holds only the ledger).
 
 Settings come from flags, then TEARLINE_* environment variables, then the TOML
 file named by --config (or TEARLINE_CONFIG), then defaults. The TOML file uses
@@ -64,7 +65,11 @@ accepted submissions are completed or kept to resume at the next start.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(s.out, "tearline serving TAXII 2.1 at %s/taxii2/ (data %s)\n", srv.URL(), cfg.Data)
+			where := "data " + cfg.Data
+			if cfg.Store != "" {
+				where = "store " + redact(cfg.Store) + ", " + where
+			}
+			fmt.Fprintf(s.out, "tearline serving TAXII 2.1 at %s/taxii2/ (%s)\n", srv.URL(), where)
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve() }()
 			select {
@@ -88,7 +93,7 @@ accepted submissions are completed or kept to resume at the next start.`,
 // HTTP listener. Tests start it in-process with startServer.
 type server struct {
 	cfg    serveConfig
-	db     *sqlite.DB
+	db     taxii.Backend
 	ledger *ledger.Ledger // nil when --ledger=false
 	taxii  *taxii.Server
 	http   *http.Server
@@ -114,9 +119,9 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 			return nil, err
 		}
 	}
-	db, err := sqlite.Open(ctx, cfg.Data)
+	db, err := openBackend(ctx, cfg.Store, cfg.Data)
 	if err != nil {
-		return nil, fmt.Errorf("open data directory %s: %w", cfg.Data, err)
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
