@@ -76,6 +76,7 @@ func init() {
 		pKillChain,
 	}, check: func(c *checker, o *Value, path string) {
 		after(c, o, path, "valid_from", "valid_until", "valid-until-order")
+		indicatorPattern(c, o, path)
 	}})
 
 	registerSpec(&typeDef{name: "infrastructure", class: classSDO, props: []prop{
