@@ -262,3 +262,7 @@ func TestAddObjectsAtomic(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestObservables(t *testing.T) {
+	storetest.RunObservables(t, func(t *testing.T) storetest.ObservablesStore { return openTest(t) })
+}

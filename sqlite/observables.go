@@ -1,0 +1,361 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/observable"
+)
+
+var _ tearline.Observables = (*DB)(nil)
+
+// observableKey returns the storage key of a normalized value. EINVALID
+// for an unknown kind or a value not in normalized form.
+func observableKey(dst []byte, kind, value string) ([]byte, error) {
+	k, ok := observable.ParseKind(kind)
+	if !ok {
+		return nil, tearline.Errorf(tearline.EINVALID, "unknown observable kind %q", kind)
+	}
+	key, err := observable.AppendKey(dst, observable.Observable{Kind: k, Value: value})
+	if err != nil {
+		return nil, tearline.Errorf(tearline.EINVALID, "%s value %q is not in normalized form", kind, value)
+	}
+	return key, nil
+}
+
+// sourceSpan is a source's first and last submission of a value.
+type sourceSpan struct{ first, last int64 }
+
+// link is a value carried by an object version, from a source.
+type link struct{ object, observable, org int64 }
+
+// RecordObservables implements tearline.Observables. It works like
+// AddObjects: a few queries load what is stored of the batch (its values'
+// ids, its object versions' row keys, its sources), the batch is then
+// resolved in memory, and the new rows go in with multi-row statements.
+func (db *DB) RecordObservables(ctx context.Context, refs []tearline.ObservableRef) (err error) {
+	defer wrap(&err, "record %d observables", len(refs))
+	if len(refs) == 0 {
+		return nil
+	}
+	keys := make([]string, len(refs))
+	var buf []byte
+	for i, r := range refs {
+		if buf, err = observableKey(buf[:0], r.Kind, r.Value); err != nil {
+			return tearline.Errorf(tearline.EINVALID, "observable %d: %s", i, tearline.ErrorMessage(err))
+		}
+		keys[i] = string(buf)
+	}
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		orgs, err := internOrgs(tx, refs)
+		if err != nil {
+			return err
+		}
+		objects, err := objectPKs(tx, refs)
+		if err != nil {
+			return err
+		}
+		ids, err := observableIDs(tx, keys)
+		if err != nil {
+			return err
+		}
+		spans := map[[2]int64]*sourceSpan{}
+		var links []link
+		seen := map[link]bool{}
+		for i, r := range refs {
+			id, org := ids[keys[i]], orgs[r.Source]
+			t := r.Time.Unix()
+			if sp := spans[[2]int64{id, org}]; sp == nil {
+				spans[[2]int64{id, org}] = &sourceSpan{t, t}
+			} else {
+				sp.first, sp.last = min(sp.first, t), max(sp.last, t)
+			}
+			if r.ObjectID == "" {
+				continue
+			}
+			pk, ok := objects[versionRef{r.ObjectID, versionKey(r.Version)}]
+			if l := (link{pk, id, org}); ok && !seen[l] {
+				seen[l] = true
+				links = append(links, l)
+			}
+		}
+		type span struct {
+			key [2]int64
+			*sourceSpan
+		}
+		sorted := make([]span, 0, len(spans))
+		for k, sp := range spans {
+			sorted = append(sorted, span{k, sp})
+		}
+		slices.SortFunc(sorted, func(a, b span) int {
+			return cmp.Or(cmp.Compare(a.key[0], b.key[0]), cmp.Compare(a.key[1], b.key[1]))
+		})
+		err = execRows(tx, `INSERT INTO observable_sources (observable, org, first, last) VALUES `, `(?, ?, ?, ?)`,
+			` ON CONFLICT (observable, org) DO UPDATE SET first = min(first, excluded.first), last = max(last, excluded.last)`,
+			len(sorted), func(args []any, i int) []any {
+				s := sorted[i]
+				return append(args, s.key[0], s.key[1], s.first, s.last)
+			})
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(links, func(a, b link) int {
+			return cmp.Or(cmp.Compare(a.object, b.object), cmp.Compare(a.observable, b.observable), cmp.Compare(a.org, b.org))
+		})
+		return execRows(tx, `INSERT OR IGNORE INTO observable_objects (object, observable, org) VALUES `, `(?, ?, ?)`, ``,
+			len(links), func(args []any, i int) []any {
+				l := links[i]
+				return append(args, l.object, l.observable, l.org)
+			})
+	})
+}
+
+// internOrgs returns the interned row key of each source of refs, adding
+// the sources not yet interned.
+func internOrgs(tx *sql.Tx, refs []tearline.ObservableRef) (map[string]int64, error) {
+	orgs := map[string]int64{}
+	for _, r := range refs {
+		if _, ok := orgs[r.Source]; ok {
+			continue
+		}
+		var pk int64
+		err := tx.QueryRow(`INSERT INTO observable_orgs (id) VALUES (?) ON CONFLICT (id) DO UPDATE SET id = excluded.id RETURNING pk`,
+			r.Source).Scan(&pk)
+		if err != nil {
+			return nil, err
+		}
+		orgs[r.Source] = pk
+	}
+	return orgs, nil
+}
+
+// objectPKs returns the row keys of the stored object versions that refs
+// name.
+func objectPKs(tx *sql.Tx, refs []tearline.ObservableRef) (map[versionRef]int64, error) {
+	ids := map[string]bool{}
+	hashes := make([]int64, 0, len(refs))
+	for _, r := range refs {
+		if r.ObjectID != "" && !ids[r.ObjectID] {
+			ids[r.ObjectID] = true
+			hashes = append(hashes, idHash(r.ObjectID))
+		}
+	}
+	pks := map[versionRef]int64{}
+	if len(hashes) == 0 {
+		return pks, nil
+	}
+	hashesJSON, err := json.Marshal(hashes)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(`SELECT id, version, pk FROM objects WHERE idh IN (SELECT value FROM json_each(?))`, string(hashesJSON))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			ref versionRef
+			pk  int64
+		)
+		if err := rows.Scan(&ref.id, &ref.version, &pk); err != nil {
+			return nil, err
+		}
+		if ids[ref.id] {
+			pks[ref] = pk
+		}
+	}
+	return pks, rows.Err()
+}
+
+// observableIDs returns the id of each distinct key, giving new values the
+// next ids.
+func observableIDs(tx *sql.Tx, keys []string) (map[string]int64, error) {
+	ids := make(map[string]int64, len(keys))
+	var hexKeys []string
+	for _, k := range keys {
+		if _, ok := ids[k]; !ok {
+			ids[k] = 0
+			hexKeys = append(hexKeys, hex.EncodeToString([]byte(k)))
+		}
+	}
+	keysJSON, err := json.Marshal(hexKeys)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(`SELECT key, id FROM observables WHERE key IN (SELECT unhex(value) FROM json_each(?))`, string(keysJSON))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			key []byte
+			id  int64
+		)
+		if err := rows.Scan(&key, &id); err != nil {
+			return nil, err
+		}
+		ids[string(key)] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var fresh []string
+	for k, id := range ids {
+		if id == 0 {
+			fresh = append(fresh, k)
+		}
+	}
+	if len(fresh) == 0 {
+		return ids, nil
+	}
+	// Sorted keys insert in key order, touching each leaf page once.
+	slices.Sort(fresh)
+	var next int64
+	if err := tx.QueryRow(`UPDATE observable_next SET next = next + ? RETURNING next - ?`, len(fresh), len(fresh)).Scan(&next); err != nil {
+		return nil, err
+	}
+	for i, k := range fresh {
+		ids[k] = next + int64(i)
+	}
+	err = execRows(tx, `INSERT INTO observables (key, id) VALUES `, `(?, ?)`, ``, len(fresh), func(args []any, i int) []any {
+		return append(args, []byte(fresh[i]), ids[fresh[i]])
+	})
+	return ids, err
+}
+
+// execRows is insertRows with a suffix after the rows (an ON CONFLICT
+// clause).
+func execRows(tx *sql.Tx, prefix, params, suffix string, n int, appendRow func(args []any, i int) []any) error {
+	var full *sql.Stmt
+	args := make([]any, 0, rowsPerInsert*strings.Count(params, "?"))
+	for i := 0; i < n; {
+		rows := min(rowsPerInsert, n-i)
+		args = args[:0]
+		for j := range rows {
+			args = appendRow(args, i+j)
+		}
+		var err error
+		if rows == rowsPerInsert {
+			if full == nil {
+				if full, err = tx.Prepare(multiRow(prefix, params, rows) + suffix); err != nil {
+					return err
+				}
+				defer full.Close()
+			}
+			_, err = full.Exec(args...)
+		} else {
+			_, err = tx.Exec(multiRow(prefix, params, rows)+suffix, args...)
+		}
+		if err != nil {
+			return err
+		}
+		i += rows
+	}
+	return nil
+}
+
+// LookupObservable implements tearline.Observables.
+func (db *DB) LookupObservable(ctx context.Context, kind, value string, maxObjects int) (_ *tearline.ObservableEntry, err error) {
+	defer wrap(&err, "look up %s %q", kind, value)
+	key, err := observableKey(nil, kind, value)
+	if err != nil {
+		return nil, err
+	}
+	e := &tearline.ObservableEntry{Kind: kind, Value: value}
+	err = db.readTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM observables WHERE key = ?`, key).Scan(&id)
+		if err == sql.ErrNoRows {
+			return tearline.Errorf(tearline.ENOTFOUND, "no %s %q in the observable index", kind, value)
+		} else if err != nil {
+			return err
+		}
+		if err := lookupSources(ctx, tx, id, e); err != nil {
+			return err
+		}
+		return lookupObjects(ctx, tx, id, maxObjects, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// lookupSources fills the sources and first/last times of the value with
+// id.
+func lookupSources(ctx context.Context, tx *sql.Tx, id int64, e *tearline.ObservableEntry) error {
+	rows, err := tx.QueryContext(ctx, `SELECT o.id, s.first, s.last FROM observable_sources s
+		JOIN observable_orgs o ON o.pk = s.org WHERE s.observable = ? ORDER BY s.first, o.id`, id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			s           tearline.ObservableSource
+			first, last int64
+		)
+		if err := rows.Scan(&s.Org, &first, &last); err != nil {
+			return err
+		}
+		s.First, s.Last = time.Unix(first, 0).UTC(), time.Unix(last, 0).UTC()
+		if e.First.IsZero() || s.First.Before(e.First) {
+			e.First = s.First
+		}
+		if s.Last.After(e.Last) {
+			e.Last = s.Last
+		}
+		e.Sources = append(e.Sources, s)
+	}
+	return rows.Err()
+}
+
+// lookupObjects fills the object versions carrying the value with id, the
+// most recently stored first, at most max (all when max <= 0).
+func lookupObjects(ctx context.Context, tx *sql.Tx, id int64, max int, e *tearline.ObservableEntry) error {
+	rows, err := tx.QueryContext(ctx, `SELECT l.object, ob.id, ob.version, o.id FROM observable_objects l
+		JOIN objects ob ON ob.pk = l.object JOIN observable_orgs o ON o.pk = l.org
+		WHERE l.observable = ? ORDER BY l.object DESC`, id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	last := int64(-1)
+	for rows.Next() {
+		var (
+			pk             int64
+			objID, version string
+			org            string
+		)
+		if err := rows.Scan(&pk, &objID, &version, &org); err != nil {
+			return err
+		}
+		if pk != last {
+			if max > 0 && len(e.Objects) == max {
+				e.MoreObjects = true
+				break
+			}
+			v, err := parseVersionKey(version)
+			if err != nil {
+				return err
+			}
+			e.Objects = append(e.Objects, tearline.ObservableObject{ID: objID, Version: v})
+			last = pk
+		}
+		o := &e.Objects[len(e.Objects)-1]
+		o.Sources = append(o.Sources, org)
+	}
+	for i := range e.Objects {
+		slices.Sort(e.Objects[i].Sources)
+	}
+	return rows.Err()
+}
