@@ -130,6 +130,8 @@ var malformed = []struct{ in, err string }{
 		"pattern: column 8: invalid timestamp t'2016-01-01T12:00:60Z': second out of range (a leap second is 23:59:60)"},
 	{"[a:b = t'2016-01-01T00:00:00.Z']",
 		"pattern: column 8: invalid timestamp t'2016-01-01T00:00:00.Z': expected digits after the decimal point"},
+	{"[a:b = t'9999-12-31T23:59:60Z']",
+		"pattern: column 8: invalid timestamp t'9999-12-31T23:59:60Z': a leap second at the end of 9999 is past the last timestamp"},
 	{"[a:b = TRUE]",
 		"pattern: column 8: expected a constant after =, found \"TRUE\" (true and false are lower case)"},
 	{"[a:b-c = 1]",

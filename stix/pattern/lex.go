@@ -421,6 +421,9 @@ func (l *lexer) timestamp(tok token) *Error {
 		return bad("second out of range (a leap second is 23:59:60)")
 	}
 	l.tm = time.Date(year, time.Month(month), day, hour, minute, sec, nanos, time.UTC)
+	if l.tm.Year() > 9999 {
+		return bad("a leap second at the end of 9999 is past the last timestamp")
+	}
 	return nil
 }
 

@@ -101,6 +101,7 @@ func TestTrees(t *testing.T) {
 			qual(b1, repeats(2), within(1.5), startStop("2016-06-01T00:00:00Z", "2016-07-01T00:00:00Z"))},
 		{"qualified group qualified again", "([a:b = 1] WITHIN 5 SECONDS) WITHIN 6 SECONDS", qual(qual(b1, within(5)), within(6))},
 		{"WITHIN with a plus", "[a:b = 1] WITHIN +5 SECONDS", qual(b1, within(5))},
+		{"WITHIN beyond integers", "[a:b = 1] WITHIN 100000000000000000000.0 SECONDS", qual(b1, within(1e20))},
 		{"paths", "[file:extensions.'windows-pebinary-ext'.sections[*].entropy > 7.0]",
 			obs(cmpr("file", pattern.OpGreater, flt(7), key("extensions"), key("windows-pebinary-ext"), key("sections"), anyIdx(), key("entropy")))},
 		{"index forms", "[a:'b c'[0].d[-1][+2] = 'x']", obs(cmpr("a", pattern.OpEqual, str("x"), key("b c"), idx(0), key("d"), idx(-1), idx(2)))},

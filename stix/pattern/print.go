@@ -125,7 +125,12 @@ func appendQualifier(b []byte, q Qualifier) []byte {
 	switch q.Kind {
 	case QualWithin:
 		b = append(b, "WITHIN "...)
-		b = strconv.AppendFloat(b, q.Seconds, 'f', -1, 64)
+		if q.Seconds >= 1e18 {
+			// Too large for an integer constant: write it as a float.
+			b = appendLiteral(b, Literal{Kind: FloatLit, Float: q.Seconds})
+		} else {
+			b = strconv.AppendFloat(b, q.Seconds, 'f', -1, 64)
+		}
 		return append(b, " SECONDS"...)
 	case QualRepeats:
 		b = append(b, "REPEATS "...)
