@@ -140,7 +140,8 @@ func (a *adder) run(ctx context.Context) ([]tearline.AddResult, error) {
 // storeObjects looks up the stored versions of the batch's ids, marks the
 // conflicts, and copies the versions new to the store into objects.
 func (a *adder) storeObjects(ctx context.Context) error {
-	rows, err := a.tx.Query(ctx, `SELECT id, version, hash FROM objects WHERE id = ANY($1)`, a.ids)
+	rows, err := a.tx.Query(ctx, `SELECT o.id, o.version, o.hash FROM unnest($1::text[]) AS b (id)
+		JOIN objects o ON o.id = b.id`, a.ids)
 	if err != nil {
 		return err
 	}
@@ -247,8 +248,9 @@ func (a *adder) addMembers(ctx context.Context) error {
 		return nil // the other statements then find nothing
 	})
 	b.Queue(`SELECT clock_timestamp()`).QueryRow(func(row pgx.Row) error { return row.Scan(&clock) })
-	b.Queue(`SELECT co.id, co.version, co.date_added FROM collection_objects co
-		WHERE co.id = ANY($2) AND co.collection = (SELECT pk FROM collections WHERE id = $1)`,
+	b.Queue(`SELECT co.id, co.version, co.date_added FROM unnest($2::text[]) AS b (id)
+		JOIN collection_objects co ON co.id = b.id
+		WHERE co.collection = (SELECT pk FROM collections WHERE id = $1)`,
 		a.collectionID, a.ids).Query(func(rows pgx.Rows) error {
 		_, err := pgx.ForEachRow(rows, []any{&ref.id, &ref.version, &dateAdded}, func() error {
 			held[ref] = dateAdded.UTC()

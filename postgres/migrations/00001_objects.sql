@@ -48,9 +48,12 @@ CREATE TABLE objects (
 -- collection. The foreign key to objects has no cascade: an object version
 -- is deleted only once no membership names it, and a writer that adds a
 -- membership to a version another transaction is deleting fails (and
--- retries) rather than losing it.
+-- retries) rather than losing it. collection has no foreign key, whose
+-- check would cost each inserted row a lookup: memberships are added and
+-- removed only under the row lock of their collection, which
+-- DeleteCollection takes too.
 CREATE TABLE collection_objects (
-	collection   bigint NOT NULL REFERENCES collections (pk),
+	collection   bigint NOT NULL,
 	date_added   timestamptz NOT NULL,
 	id           text COLLATE "C" NOT NULL,
 	version      text COLLATE "C" NOT NULL,
