@@ -99,3 +99,19 @@ func TestIndicatorPattern(t *testing.T) {
 		}
 	}
 }
+
+// TestPatternSchemaTypes checks that the 18 cyber-observable types of STIX
+// 2.1 section 6 are known, with their common properties.
+func TestPatternSchemaTypes(t *testing.T) {
+	t.Parallel()
+	for _, typ := range []string{"artifact", "autonomous-system", "directory", "domain-name", "email-addr",
+		"email-message", "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process",
+		"software", "url", "user-account", "windows-registry-key", "x509-certificate"} {
+		for _, prop := range []string{"type", "id", "spec_version", "defanged"} {
+			r := stix.PatternSchema.Resolve(typ, []pattern.Step{{Kind: pattern.StepKey, Key: prop}})
+			if r.Problem != "" || len(r.Types) != 1 || r.Types[0] != typ {
+				t.Errorf("%s:%s resolves to %+v", typ, prop, r)
+			}
+		}
+	}
+}
