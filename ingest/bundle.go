@@ -34,6 +34,7 @@ import (
 
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/marking"
+	"github.com/tearline/tearline/observable"
 	"github.com/tearline/tearline/stix"
 )
 
@@ -57,6 +58,15 @@ type Options struct {
 	// pass are added to Policy.Definitions.
 	Policy    *marking.Policy
 	Submitter *marking.Recipient
+	// Observables, when set, receives the observables (package
+	// observable) of every object version stored by the submission or
+	// found stored already (Added or Duplicate: the same value from
+	// another organization corroborates it), attributed to Source, after
+	// each batch is stored.
+	Observables tearline.Observables
+	// Source is the submitting organization's identity id recorded with
+	// the observables; "" when the submission is unattributed.
+	Source string
 	// OnObject, when set, is called once for each object with what became
 	// of it: invalid objects as they are read, the others after their batch
 	// is stored, so calls are in input order within each kind only. An
@@ -146,6 +156,11 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		if err != nil {
 			return fmt.Errorf("ingest: store %d objects: %w", len(batch), err)
 		}
+		if opts.Observables != nil {
+			if err := recordObservables(ctx, opts.Observables, opts.Source, batch, added); err != nil {
+				return err
+			}
+		}
 		for i, res := range added {
 			var is stix.Issues
 			switch res.Status {
@@ -213,6 +228,31 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		}
 	}
 	return rep, err
+}
+
+// recordObservables adds the observables of the stored objects of a batch
+// to the index. An object whose pattern does not parse has none: the
+// validator checked it before it was stored.
+func recordObservables(ctx context.Context, idx tearline.Observables, source string, batch []*tearline.Object, added []tearline.AddResult) error {
+	now := time.Now()
+	var refs []tearline.ObservableRef
+	for i, o := range batch {
+		if s := added[i].Status; s != tearline.Added && s != tearline.Duplicate {
+			continue
+		}
+		obs, _ := observable.FromObject(o.Raw)
+		for _, v := range obs {
+			refs = append(refs, tearline.ObservableRef{Kind: v.Kind.String(), Value: v.Value,
+				ObjectID: o.ID, Version: o.Version, Source: source, Time: now})
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	if err := idx.RecordObservables(ctx, refs); err != nil {
+		return fmt.Errorf("ingest: index %d observables: %w", len(refs), err)
+	}
+	return nil
 }
 
 // checkMarkings runs the policy's ingest check on a valid object and, for a
