@@ -5,12 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/normalize"
 )
 
 // AddObjects works in three steps: one query loads what is stored of the
@@ -39,47 +38,6 @@ const (
 	// below SQLite's limit of 32766 parameters.
 	rowsPerInsert = 64
 )
-
-// hashAll returns the content hash of each object: its Digest, computed at
-// validation from the canonical form (so member order, whitespace and number
-// spelling do not count), or else the SHA-256 of its bytes, spread over the
-// CPUs when there is much to hash.
-func hashAll(objs []*tearline.Object) [][sha256.Size]byte {
-	hashes := make([][sha256.Size]byte, len(objs))
-	total, digested := 0, 0
-	for i, o := range objs {
-		if o.Digest != ([sha256.Size]byte{}) {
-			hashes[i] = o.Digest
-			digested++
-			continue
-		}
-		total += len(o.Raw)
-	}
-	if digested == len(objs) {
-		return hashes
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(objs))
-	if total < 1<<20 || workers < 2 {
-		for i, o := range objs {
-			if o.Digest == ([sha256.Size]byte{}) {
-				hashes[i] = sha256.Sum256(o.Raw)
-			}
-		}
-		return hashes
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(objs); i += workers {
-				if objs[i].Digest == ([sha256.Size]byte{}) {
-					hashes[i] = sha256.Sum256(objs[i].Raw)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return hashes
-}
 
 // idHash returns the 64-bit FNV-1a hash of an object id, the key of the
 // objects_idh index.
@@ -262,45 +220,8 @@ func (a *adder) sameContent(v *storedVersion, raw []byte) (bool, error) {
 	} else if err := a.tx.QueryRow(`SELECT raw FROM objects WHERE pk = ?`, v.pk).Scan(&stored); err != nil {
 		return false, err
 	}
-	return equalIgnoringSpace(stored, raw), nil
+	return normalize.EqualIgnoringSpace(stored, raw), nil
 }
-
-// equalIgnoringSpace reports whether the JSON texts a and b are equal but for
-// insignificant whitespace: spaces, tabs and line breaks outside strings.
-func equalIgnoringSpace(a, b []byte) bool {
-	inString, escaped := false, false
-	i, j := 0, 0
-	for {
-		if !inString {
-			for i < len(a) && isSpace(a[i]) {
-				i++
-			}
-			for j < len(b) && isSpace(b[j]) {
-				j++
-			}
-		}
-		if i == len(a) || j == len(b) {
-			return i == len(a) && j == len(b)
-		}
-		c := a[i]
-		if c != b[j] {
-			return false
-		}
-		i++
-		j++
-		switch {
-		case escaped:
-			escaped = false
-		case c == '\\':
-			escaped = inString
-		case c == '"':
-			inString = !inString
-		}
-	}
-}
-
-// isSpace reports whether c is JSON whitespace.
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // write writes the queued rows, clears the flags of stored versions that
 // are no longer the first or last of their id, and records the last

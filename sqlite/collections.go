@@ -10,32 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/normalize"
 )
-
-// maxAliasLen is the longest collection alias accepted.
-const maxAliasLen = 64
-
-// validAlias reports whether s is 1 to 64 lower-case ASCII letters, digits,
-// '-' and '_', and is not itself a UUID (which would make FindCollection
-// ambiguous between one collection's alias and another's id).
-func validAlias(s string) error {
-	if s == "" {
-		return tearline.Errorf(tearline.EINVALID, "collection alias is empty")
-	}
-	if len(s) > maxAliasLen {
-		return tearline.Errorf(tearline.EINVALID, "collection alias is longer than %d characters", maxAliasLen)
-	}
-	for _, c := range []byte(s) {
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return tearline.Errorf(tearline.EINVALID,
-				"collection alias %q may only hold lower-case letters, digits, '-' and '_'", s)
-		}
-	}
-	if _, err := uuid.Parse(s); err == nil {
-		return tearline.Errorf(tearline.EINVALID, "collection alias %q must not be a UUID", s)
-	}
-	return nil
-}
 
 // CreateCollection stores c. It fills c.ID with a new random (version 4) UUID
 // when it is empty, else normalizes it to the canonical lower-case form, and
@@ -44,7 +20,7 @@ func validAlias(s string) error {
 // not a UUID; ECONFLICT when the id or the alias is taken.
 func (db *DB) CreateCollection(ctx context.Context, c *tearline.Collection) (err error) {
 	defer wrap(&err, "create collection %q", c.Alias)
-	if err := validAlias(c.Alias); err != nil {
+	if err := normalize.CollectionAlias(c.Alias); err != nil {
 		return err
 	}
 	id := uuid.New()

@@ -3,12 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/normalize"
 )
 
 // CreateAPIKey stores k with the hash of its secret. It sets k.Created to the
@@ -151,7 +150,7 @@ func nullMicros(t time.Time) any {
 // unknown organization; ECONFLICT for a fingerprint already bound.
 func (db *DB) AddCertificate(ctx context.Context, c *tearline.Certificate) (err error) {
 	defer wrap(&err, "add certificate %q", c.Fingerprint)
-	fp, ok := normalizeFingerprint(c.Fingerprint)
+	fp, ok := normalize.Fingerprint(c.Fingerprint)
 	if !ok {
 		return tearline.Errorf(tearline.EINVALID, "certificate fingerprint %q is not a hex SHA-256", c.Fingerprint)
 	}
@@ -192,7 +191,7 @@ func (db *DB) AddCertificate(ctx context.Context, c *tearline.Certificate) (err 
 // AddCertificate accepts. ENOTFOUND when there is none.
 func (db *DB) FindCertificate(ctx context.Context, fingerprint string) (_ *tearline.Certificate, err error) {
 	defer wrap(&err, "find certificate %q", fingerprint)
-	fp, ok := normalizeFingerprint(fingerprint)
+	fp, ok := normalize.Fingerprint(fingerprint)
 	if !ok {
 		return nil, tearline.Errorf(tearline.ENOTFOUND, "no certificate %q", fingerprint)
 	}
@@ -211,17 +210,4 @@ func (db *DB) FindCertificate(ctx context.Context, fingerprint string) (_ *tearl
 	c.Role = tearline.Role(role)
 	c.Created = fromMicros(created)
 	return &c, nil
-}
-
-// normalizeFingerprint returns a SHA-256 fingerprint as 64 lower-case hex
-// digits, with any ':' separators removed, and whether s was one.
-func normalizeFingerprint(s string) (string, bool) {
-	s = strings.ToLower(strings.ReplaceAll(s, ":", ""))
-	if len(s) != 64 {
-		return "", false
-	}
-	if _, err := hex.DecodeString(s); err != nil {
-		return "", false
-	}
-	return s, true
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/normalize"
 )
 
 // AddObjects adds the object versions to the collection in one write
@@ -36,7 +37,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*tearl
 			return nil, tearline.Errorf(tearline.EINVALID, "object %s has no content", o.ID)
 		}
 	}
-	hashes := hashAll(objs)
+	hashes := normalize.ContentHashes(objs)
 	results := make([]tearline.AddResult, len(objs))
 	var written int64
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
@@ -73,7 +74,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*tearl
 // version filter.
 func (db *DB) DeleteObject(ctx context.Context, collectionID, id string, versions, specVersions []string) (n int, err error) {
 	defer wrap(&err, "delete object %s from %s", id, collectionID)
-	vf, err := parseVersions(versions, tearline.VersionAll)
+	vf, err := normalize.Versions(versions, tearline.VersionAll)
 	if err != nil {
 		return 0, err
 	}
@@ -85,7 +86,7 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, id string, version
 		var where strings.Builder
 		args := []any{pk, id, idHash(id)}
 		where.WriteString(`collection = ?1 AND object IN (SELECT pk FROM objects WHERE idh = ?3 AND id = ?2)`)
-		args = vf.where(&where, args, "")
+		args = versionWhere(vf, &where, args, "")
 		args = inList(&where, args, "spec_version", specVersions)
 		rows, err := tx.Query(`DELETE FROM collection_objects INDEXED BY collection_objects_object
 			WHERE `+where.String()+` RETURNING object`, args...)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/normalize"
 )
 
 // TestQueryPlans checks with EXPLAIN QUERY PLAN that the common queries
@@ -31,7 +32,7 @@ func TestQueryPlans(t *testing.T) {
 
 	after := time.Now().Add(-time.Hour)
 	query := func(q tearline.ObjectQuery) (string, []any) {
-		vf, err := parseVersions(q.Versions, tearline.VersionLast)
+		vf, err := normalize.Versions(q.Versions, tearline.VersionLast)
 		if err != nil {
 			t.Fatal(err)
 		}

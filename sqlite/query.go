@@ -6,65 +6,28 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/normalize"
 )
 
-// versionFilter is a parsed version filter (TAXII match[version]): the union
-// of the flagged keywords and the exact version keys.
-type versionFilter struct {
-	all, first, last bool
-	exact            []string // version keys (tearline.VersionLayout)
-}
-
-// parseVersions parses the values of a version filter, using def when there
-// are none. A value that is not a keyword must be an RFC 3339 timestamp,
-// with any number of fractional digits and any offset; it is compared in its
-// normalized form. EINVALID for any other value.
-func parseVersions(values []string, def string) (versionFilter, error) {
-	if len(values) == 0 {
-		values = []string{def}
-	}
-	var f versionFilter
-	for _, v := range values {
-		switch v {
-		case tearline.VersionAll:
-			f.all = true
-		case tearline.VersionFirst:
-			f.first = true
-		case tearline.VersionLast:
-			f.last = true
-		default:
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				return f, tearline.Errorf(tearline.EINVALID,
-					"version %q is neither %q, %q, %q nor an RFC 3339 timestamp",
-					v, tearline.VersionFirst, tearline.VersionLast, tearline.VersionAll)
-			}
-			f.exact = append(f.exact, versionKey(t))
-		}
-	}
-	return f, nil
-}
-
-// where appends to b the condition " AND (...)" that selects the filter's
-// versions in the columns of collection_objects with the given prefix ("" or
-// "co."), and returns args with its parameters appended.
-func (f versionFilter) where(b *strings.Builder, args []any, prefix string) []any {
-	if f.all {
+// versionWhere appends to b the condition " AND (...)" that selects the
+// versions of filter f in the columns of collection_objects with the given
+// prefix ("" or "co."), and returns args with its parameters appended.
+func versionWhere(f normalize.VersionFilter, b *strings.Builder, args []any, prefix string) []any {
+	if f.All {
 		return args
 	}
 	var terms []string
-	if f.last {
+	if f.Last {
 		terms = append(terms, prefix+"is_last = 1")
 	}
-	if f.first {
+	if f.First {
 		terms = append(terms, prefix+"is_first = 1")
 	}
-	if len(f.exact) > 0 {
+	if len(f.Exact) > 0 {
 		var in strings.Builder
-		args = inList(&in, args, prefix+"version", f.exact)
+		args = inList(&in, args, prefix+"version", f.Exact)
 		terms = append(terms, strings.TrimPrefix(in.String(), " AND "))
 	}
 	b.WriteString(" AND (")
@@ -100,7 +63,7 @@ func inList(b *strings.Builder, args []any, column string, values []string) []an
 // malformed version filter or a negative limit.
 func (db *DB) QueryObjects(ctx context.Context, q tearline.ObjectQuery) (_ *tearline.ObjectPage, err error) {
 	defer wrap(&err, "query objects in %s", q.CollectionID)
-	vf, err := parseVersions(q.Versions, tearline.VersionLast)
+	vf, err := normalize.Versions(q.Versions, tearline.VersionLast)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +112,7 @@ func (db *DB) QueryObjects(ctx context.Context, q tearline.ObjectQuery) (_ *tear
 // with objects reached by row key. SQLite's own choice, without statistics
 // (no ANALYZE is run), would scan the collection in date_added order
 // whatever the filters.
-func objectQuery(pk int64, q tearline.ObjectQuery, vf versionFilter) (string, []any) {
+func objectQuery(pk int64, q tearline.ObjectQuery, vf normalize.VersionFilter) (string, []any) {
 	var b strings.Builder
 	b.WriteString(`SELECT co.date_added, co.id, co.type, co.spec_version, co.version, o.created, o.revoked`)
 	if !q.NoRaw {
@@ -179,7 +142,7 @@ func objectQuery(pk int64, q tearline.ObjectQuery, vf versionFilter) (string, []
 	}
 	args = inList(&b, args, "co.type", q.Types)
 	args = inList(&b, args, "co.spec_version", q.SpecVersions)
-	args = vf.where(&b, args, "co.")
+	args = versionWhere(vf, &b, args, "co.")
 	b.WriteString(` ORDER BY co.date_added`)
 	if q.Limit > 0 {
 		b.WriteString(` LIMIT ?`)
@@ -191,14 +154,14 @@ func objectQuery(pk int64, q tearline.ObjectQuery, vf versionFilter) (string, []
 // objectIndex returns the index of collection_objects that serves q, one
 // without ids, or "" for the primary key, the collection in date_added
 // order.
-func objectIndex(q tearline.ObjectQuery, vf versionFilter) string {
+func objectIndex(q tearline.ObjectQuery, vf normalize.VersionFilter) string {
 	switch {
 	case len(q.Types) == 1:
 		// One type's entries in date_added order, however rare.
 		return "collection_objects_type"
-	case !vf.all && vf.last && !vf.first && len(vf.exact) == 0:
+	case vf.Only(tearline.VersionLast):
 		return "collection_objects_last"
-	case !vf.all && vf.first && !vf.last && len(vf.exact) == 0:
+	case vf.Only(tearline.VersionFirst):
 		return "collection_objects_first"
 	}
 	return ""
