@@ -53,6 +53,7 @@ type Ledger struct {
 	ch     chan item
 	done   chan struct{}
 	failed atomic.Pointer[error]
+	count  counters
 
 	// The writer goroutine's state.
 	f     *os.File
@@ -370,6 +371,7 @@ func (l *Ledger) add(ds []Disclosure) {
 		l.rotate()
 	}
 	l.buf = l.enc.appendRecord(l.buf, ds)
+	l.count.encoded(len(ds))
 }
 
 // rotate closes the current segment and starts the next one.
@@ -395,12 +397,14 @@ func (l *Ledger) rotate() {
 func (l *Ledger) writeOut() {
 	if len(l.buf) == 0 || l.failed.Load() != nil {
 		l.buf = l.buf[:0]
+		l.count.written(false)
 		return
 	}
 	n, err := l.f.Write(l.buf)
 	l.size += int64(n)
 	l.buf = l.buf[:0]
 	l.dirty = true
+	l.count.written(err == nil)
 	if err != nil {
 		l.fail(err)
 	}
