@@ -41,6 +41,8 @@ func errorStatus(code string) (int, string) {
 		return http.StatusUnsupportedMediaType, "Unsupported media type"
 	case eMethodNotAllowed:
 		return http.StatusMethodNotAllowed, "Method not allowed"
+	case eTooManyRequests:
+		return http.StatusTooManyRequests, "Too many requests"
 	}
 	return http.StatusInternalServerError, "Internal server error"
 }
@@ -80,6 +82,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		h.Add("WWW-Authenticate", `Basic realm="tearline", charset="UTF-8"`)
 	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", "30")
+	case http.StatusTooManyRequests:
+		h.Set("Retry-After", retryAfter(err))
 	case http.StatusMethodNotAllowed:
 		if allow := allowedMethods(err); allow != "" {
 			h.Set("Allow", allow)

@@ -99,7 +99,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		info := &requestInfo{id: requestID(r.Header.Get("X-Request-Id"))}
 		w.Header().Set("X-Request-Id", info.id)
+		securityHeaders(w, r)
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+		observed := s.observe(r)
 		rw := &responseWriter{ResponseWriter: w}
 		defer func() {
 			v := recover()
@@ -116,7 +118,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if v != nil {
 				status = 0 // aborted
 			}
-			s.logger(r.Context()).Info("request", "method", r.Method, "path", r.URL.Path,
+			route := observed(status)
+			s.logger(r.Context()).Info("request", "method", r.Method, "path", r.URL.Path, "route", route,
 				"status", status, "bytes", rw.bytes, "duration", time.Since(start))
 			if v != nil {
 				panic(v)
@@ -202,7 +205,14 @@ func (s *Server) admin(h handlerFunc) http.Handler {
 // after the response has started can only be logged; the connection is
 // cut so the client cannot take a truncated response for a whole one.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, h handlerFunc, public bool) {
+	if err := s.authBlocked(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	p, err := s.auth.Authenticate(r.Context(), r)
+	if tearline.ErrorCode(err) == tearline.EUNAUTHORIZED {
+		s.authFailed(r)
+	}
 	if err == nil && p == nil && !public {
 		err = tearline.Errorf(tearline.EUNAUTHORIZED, "authentication required: send \"Authorization: Bearer TOKEN\", HTTP Basic with the token as password, or a TLS client certificate")
 	}
@@ -211,6 +221,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, h handlerFunc, pu
 		return
 	}
 	requestInfoOf(r.Context()).p = p
+	release, err := s.admit(r, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer release()
 	if err := h(w, r, p); err != nil {
 		if wroteHeader(w) {
 			if r.Context().Err() != nil {

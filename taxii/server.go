@@ -21,7 +21,9 @@ import (
 	"github.com/tearline/tearline/auth"
 	"github.com/tearline/tearline/ingest"
 	"github.com/tearline/tearline/ledger"
+	"github.com/tearline/tearline/limit"
 	"github.com/tearline/tearline/marking"
+	"github.com/tearline/tearline/metrics"
 )
 
 // Backend is what the server stores and looks up: objects and collections,
@@ -89,6 +91,13 @@ type Config struct {
 	// refused with 503. The server never closes it. nil records nothing.
 	Ledger *ledger.Ledger
 	Logger *slog.Logger
+	// Metrics, when set, counts requests, ingested objects and refusals,
+	// and is served to admin keys at /metrics. nil measures nothing.
+	Metrics *metrics.Metrics
+	// Limiter, when set, applies per-key rate and concurrency limits and
+	// the per-address limit of failed authentications (429 with
+	// Retry-After). nil limits nothing.
+	Limiter *limit.Limiter
 }
 
 // Server is a TAXII 2.1 server over a Backend. It is safe for concurrent
@@ -209,6 +218,7 @@ func New(cfg Config, b Backend) (*Server, error) {
 		}
 	}
 	s.mux = s.routes()
+	s.registerMetrics()
 	return s, nil
 }
 
@@ -280,6 +290,8 @@ func (s *Server) routes() *http.ServeMux {
 	handle("POST", "/api/v1/releases/{release}/deny/", s.withRole(tearline.RoleAnalyst, "deciding a release request", s.denyRelease))
 
 	handle("GET", "/healthz/", http.HandlerFunc(s.healthz))
+	handle("GET", "/readyz/", http.HandlerFunc(s.readyz))
+	handle("GET", "/metrics/", s.admin(s.serveMetrics))
 	mux.Handle("/", http.HandlerFunc(s.notFound))
 	return mux
 }

@@ -198,6 +198,7 @@ func (s *Server) process(ctx context.Context, st *tearline.Status, body []byte, 
 			if o.Index < len(done) {
 				done[o.Index] = true
 			}
+			s.countObject(o.Status)
 			d := tearline.StatusDetail{ID: o.ID, Version: o.Version}
 			switch {
 			case o.Status == tearline.Added:
