@@ -3,6 +3,7 @@ package pii
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Options controls what ScanObject flags.
@@ -47,52 +48,47 @@ func (f Finding) String() string {
 // fault, when raw is not one well-formed JSON object; it does not otherwise
 // validate the object.
 func ScanObject(raw []byte, opts Options) ([]Finding, error) {
-	h, err := skimHead(raw)
-	if err != nil {
+	sc := scanPool.Get().(*objectScan)
+	defer sc.release()
+	sc.opts = opts
+	sc.w = walker{d: raw, path: sc.w.path[:0], h: sc}
+	sc.skim = true
+	if err := sc.w.walkObject(); err != nil && err != errHeadDone {
 		return nil, fmt.Errorf("pii: scan object: %w", err)
 	}
-	var out []Finding
-	var spans []Span
-	var buf []byte
-	w := walker{d: raw}
-	w.top = func(name []byte) mode { return topMode(h, string(name), opts) }
-	w.visit = func(start, end int, esc bool, m mode) error {
-		var text string
-		if esc {
-			b, _, err := unquote(raw[start:end], buf[:0], false)
-			if err != nil {
-				return w.fail(start, err.Error())
-			}
-			buf = b
-			text = string(b)
-		} else {
-			text = string(raw[start+1 : end-1])
-		}
-		spans = spans[:0]
-		switch m {
-		case modeText:
-			spans = appendSpans(spans, text)
-		case modeIdent:
-			if !systemAccount(text) {
-				spans = identifierSpan(spans, text, 0, len(text), false)
-			}
-		case modeEmailValue:
-			spans = identifierSpan(spans, text, 0, len(text), true)
-		case modePattern:
-			spans = patternIdentifiers(spans, text)
-		}
-		if len(spans) > 0 {
-			path := w.pathString()
-			for _, sp := range spans {
-				out = append(out, Finding{Path: path, Start: sp.Start, End: sp.End, Kind: sp.Kind})
-			}
-		}
-		return nil
-	}
-	if err := w.walkObject(); err != nil {
+	sc.skim = false
+	sc.w.path = sc.w.path[:0]
+	if err := sc.w.walkObject(); err != nil {
 		return nil, fmt.Errorf("pii: scan object: %w", err)
 	}
-	return out, nil
+	return sc.out, nil
+}
+
+// objectScan is the state of one ScanObject, recycled through scanPool.
+// It walks the object twice: a skim that stops as soon as it has read the
+// head, then the scan.
+type objectScan struct {
+	w     walker
+	opts  Options
+	head  head
+	skim  bool
+	seen  [3]bool // type, pattern_type, identity_class read by the skim
+	spans []Span
+	buf   []byte
+	out   []Finding
+}
+
+var scanPool = sync.Pool{New: func() any { return new(objectScan) }}
+
+// release returns sc to the pool, keeping its scratch buffers unless they
+// grew large, and dropping the references to the caller's data.
+func (sc *objectScan) release() {
+	const keep = 1 << 16
+	*sc = objectScan{w: walker{path: sc.w.path[:0]}, spans: sc.spans[:0], buf: sc.buf[:0]}
+	if cap(sc.spans) > keep/16 || cap(sc.buf) > keep {
+		sc.spans, sc.buf = nil, nil
+	}
+	scanPool.Put(sc)
 }
 
 // head is what the choice of properties depends on.
@@ -102,55 +98,85 @@ type head struct {
 	identityClass string
 }
 
-// skimHead reads the type, pattern_type and identity_class members of the
-// top-level object without walking anything else.
-func skimHead(d []byte) (head, error) {
-	var h head
-	var seen, seenPT, seenIC bool
-	w := walker{d: d}
-	w.top = func(name []byte) mode {
-		switch string(name) {
-		case "type", "pattern_type", "identity_class":
-			return modeAll
+// headProps are the top-level properties the skim reads.
+var headProps = [3]string{"type", "pattern_type", "identity_class"}
+
+// errHeadDone stops the skim once the head is known.
+const errHeadDone = syntaxMsg("head read")
+
+func (sc *objectScan) top(name []byte) mode {
+	if sc.skim {
+		for _, p := range headProps {
+			if string(name) == p {
+				return modeAll
+			}
 		}
 		return modeNone
 	}
-	w.visit = func(start, end int, esc bool, m mode) error {
-		if len(w.path) != 1 {
-			return nil
-		}
-		s := w.path[0]
-		v := string(d[start+1 : end-1])
-		if esc {
-			b, _, err := unquote(d[start:end], nil, false)
-			if err != nil {
-				return w.fail(start, err.Error())
-			}
-			v = string(b)
-		}
-		switch string(d[s.start:s.end]) {
-		case "type":
-			h.typ, seen = v, true
-		case "pattern_type":
-			h.patternType, seenPT = v, true
-		case "identity_class":
-			h.identityClass, seenIC = v, true
-		}
-		// Stop as soon as nothing more is needed; the main walk checks
-		// the rest of the object.
-		if seen && (h.typ != "indicator" || seenPT) && (h.typ != "identity" || seenIC) {
-			return errHeadDone
-		}
-		return nil
-	}
-	if err := w.walkObject(); err != nil && err != errHeadDone {
-		return h, err
-	}
-	return h, nil
+	return topMode(sc.head, string(name), sc.opts)
 }
 
-// errHeadDone stops skimHead's walk once the head is known.
-const errHeadDone = syntaxMsg("head read")
+func (sc *objectScan) visit(start, end int, esc bool, m mode) error {
+	raw := sc.w.d
+	var text string
+	if esc {
+		b, _, err := unquote(raw[start:end], sc.buf[:0], false)
+		if err != nil {
+			return sc.w.fail(start, err.Error())
+		}
+		sc.buf = b
+		text = view(b)
+	} else {
+		text = view(raw[start+1 : end-1])
+	}
+	if sc.skim {
+		return sc.skimmed(text)
+	}
+	spans := sc.spans[:0]
+	switch m {
+	case modeText:
+		spans = appendSpans(spans, text)
+	case modeIdent:
+		if !systemAccount(text) {
+			spans = identifierSpan(spans, text, 0, len(text), false)
+		}
+	case modeEmailValue:
+		spans = identifierSpan(spans, text, 0, len(text), true)
+	case modePattern:
+		spans = patternIdentifiers(spans, text)
+	}
+	sc.spans = spans
+	if len(spans) > 0 {
+		path := sc.w.pathString()
+		for _, sp := range spans {
+			sc.out = append(sc.out, Finding{Path: path, Start: sp.Start, End: sp.End, Kind: sp.Kind})
+		}
+	}
+	return nil
+}
+
+// skimmed records a head property read by the skim, and stops the skim as
+// soon as nothing more is needed.
+func (sc *objectScan) skimmed(v string) error {
+	if len(sc.w.path) != 1 {
+		return nil
+	}
+	s := sc.w.path[0]
+	name := sc.w.d[s.start:s.end]
+	h := &sc.head
+	switch string(name) {
+	case "type":
+		h.typ, sc.seen[0] = strings.Clone(v), true
+	case "pattern_type":
+		h.patternType, sc.seen[1] = strings.Clone(v), true
+	case "identity_class":
+		h.identityClass, sc.seen[2] = strings.Clone(v), true
+	}
+	if sc.seen[0] && (h.typ != "indicator" || sc.seen[1]) && (h.typ != "identity" || sc.seen[2]) {
+		return errHeadDone
+	}
+	return nil
+}
 
 // textProps are the free-text properties scanned on every object.
 var textProps = map[string]bool{

@@ -58,7 +58,7 @@ func Redact(raw []byte, findings []Finding) ([]byte, []Redaction, error) {
 	var typ string
 	found := 0
 	w := walker{d: raw}
-	w.visit = func(start, end int, esc bool, _ mode) error {
+	visit := func(start, end int, esc bool, _ mode) error {
 		if len(w.path) == 1 && string(raw[w.path[0].start:w.path[0].end]) == "type" {
 			typ = string(raw[start+1 : end-1])
 		}
@@ -107,7 +107,7 @@ func Redact(raw []byte, findings []Finding) ([]byte, []Redaction, error) {
 		}
 		return nil
 	}
-	w.top = func([]byte) mode { return modeAll }
+	w.h = funcs{func([]byte) mode { return modeAll }, visit}
 	if err := w.walkObject(); err != nil {
 		if tearline.ErrorCode(err) == tearline.EINVALID {
 			return nil, nil, err
