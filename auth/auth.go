@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -24,19 +25,11 @@ type Authenticator struct {
 // credentials that are wrong, unknown or revoked.
 func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (*tearline.Principal, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, cred, _ := strings.Cut(h, " ")
-		switch strings.ToLower(scheme) {
-		case "bearer", "token": // "Token" is what taxii2-client's TokenAuth sends
-			return a.token(ctx, strings.TrimSpace(cred))
-		case "basic":
-			_, pass, ok := r.BasicAuth()
-			if !ok {
-				return nil, tearline.Errorf(tearline.EUNAUTHORIZED, "malformed HTTP Basic credentials")
-			}
-			return a.token(ctx, pass)
-		default:
-			return nil, tearline.Errorf(tearline.EUNAUTHORIZED, "unsupported authorization scheme %q: use Bearer TOKEN or Basic with the token as password", scheme)
+		tok, err := parseAuthorization(h)
+		if err != nil {
+			return nil, err
 		}
+		return a.token(ctx, tok)
 	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		return a.certificate(ctx, CertificateFingerprint(r.TLS.PeerCertificates[0].Raw))
@@ -44,12 +37,42 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (*tea
 	return nil, nil
 }
 
+// parseAuthorization returns the token of an Authorization header value:
+// "Bearer TOKEN", "Token TOKEN" (the scheme in any case, the token trimmed
+// of spaces) or HTTP Basic with the token as password (any user name). It
+// returns an EUNAUTHORIZED error for other schemes and malformed Basic
+// credentials.
+func parseAuthorization(h string) (string, error) {
+	scheme, cred, _ := strings.Cut(h, " ")
+	switch strings.ToLower(scheme) {
+	case "bearer", "token": // "Token" is what taxii2-client's TokenAuth sends
+		return strings.TrimSpace(cred), nil
+	case "basic":
+		// As net/http's Request.BasicAuth reads it.
+		dec, err := base64.StdEncoding.DecodeString(cred)
+		_, pass, ok := strings.Cut(string(dec), ":")
+		if err != nil || !ok {
+			return "", tearline.Errorf(tearline.EUNAUTHORIZED, "malformed HTTP Basic credentials")
+		}
+		return pass, nil
+	default:
+		return "", tearline.Errorf(tearline.EUNAUTHORIZED, "unsupported authorization scheme %q: use Bearer TOKEN or Basic with the token as password", scheme)
+	}
+}
+
+// absentHash is compared with the secret of a token whose key id is
+// unknown, so that the answer takes as long as for a wrong secret.
+var absentHash = HashSecret("")
+
 func (a *Authenticator) token(ctx context.Context, s string) (*tearline.Principal, error) {
 	t, err := ParseToken(s)
 	if err != nil {
 		return nil, tearline.Errorf(tearline.EUNAUTHORIZED, "%v", err)
 	}
 	key, hash, err := a.Dir.FindAPIKey(ctx, t.KeyID)
+	if tearline.ErrorCode(err) == tearline.ENOTFOUND {
+		SecretMatches(t.Secret, absentHash)
+	}
 	if tearline.ErrorCode(err) == tearline.ENOTFOUND || err == nil && !SecretMatches(t.Secret, hash) {
 		return nil, tearline.Errorf(tearline.EUNAUTHORIZED, "unknown API token")
 	} else if err != nil {
