@@ -1,0 +1,372 @@
+package match
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// A small JSON reader for events: it parses values into Value trees, and
+// skips the values a log mapping does not need without building them.
+// Event decoding is the matcher's hot path; a general decoder would build
+// every member of every line.
+
+// maxJSONDepth bounds the nesting of an event.
+const maxJSONDepth = 64
+
+// jsonError is a fault in an event's JSON at a byte offset.
+type jsonError struct {
+	off int
+	msg string
+}
+
+func (e *jsonError) Error() string { return fmt.Sprintf("invalid JSON at byte %d: %s", e.off, e.msg) }
+
+func jerr(off int, msg string) error { return &jsonError{off: off, msg: msg} }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// skipSpace returns the offset of the first non-space byte at or after i.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// parseValue parses the JSON value at b[i:] (after any space) into a
+// Value; strings are copied. It returns the offset after the value.
+func parseValue(b []byte, i, depth int) (Value, int, error) {
+	i = skipSpace(b, i)
+	if i >= len(b) {
+		return Value{}, i, jerr(i, "unexpected end")
+	}
+	switch c := b[i]; {
+	case c == '{':
+		if depth >= maxJSONDepth {
+			return Value{}, i, jerr(i, "nested too deeply")
+		}
+		var props []Prop
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == '}' {
+			return Value{Kind: KindDict, Sub: []Prop{}}, i + 1, nil
+		}
+		for {
+			i = skipSpace(b, i)
+			if i >= len(b) || b[i] != '"' {
+				return Value{}, i, jerr(i, "expected a member name")
+			}
+			key, j, err := parseString(b, i, nil)
+			if err != nil {
+				return Value{}, j, err
+			}
+			i = skipSpace(b, j)
+			if i >= len(b) || b[i] != ':' {
+				return Value{}, i, jerr(i, `expected ":"`)
+			}
+			v, j2, err := parseValue(b, i+1, depth+1)
+			if err != nil {
+				return Value{}, j2, err
+			}
+			props = append(props, Prop{Key: string(key), Value: v})
+			i = skipSpace(b, j2)
+			if i < len(b) && b[i] == ',' {
+				i++
+				continue
+			}
+			if i < len(b) && b[i] == '}' {
+				return Value{Kind: KindDict, Sub: props}, i + 1, nil
+			}
+			return Value{}, i, jerr(i, `expected "," or "}"`)
+		}
+	case c == '[':
+		if depth >= maxJSONDepth {
+			return Value{}, i, jerr(i, "nested too deeply")
+		}
+		items := []Prop{}
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == ']' {
+			return Value{Kind: KindList, Sub: items}, i + 1, nil
+		}
+		for {
+			v, j, err := parseValue(b, i, depth+1)
+			if err != nil {
+				return Value{}, j, err
+			}
+			items = append(items, Prop{Value: v})
+			i = skipSpace(b, j)
+			if i < len(b) && b[i] == ',' {
+				i++
+				continue
+			}
+			if i < len(b) && b[i] == ']' {
+				return Value{Kind: KindList, Sub: items}, i + 1, nil
+			}
+			return Value{}, i, jerr(i, `expected "," or "]"`)
+		}
+	case c == '"':
+		s, j, err := parseString(b, i, nil)
+		if err != nil {
+			return Value{}, j, err
+		}
+		return String(string(s)), j, nil
+	default:
+		return parseScalar(b, i)
+	}
+}
+
+// parseScalar parses a number, true, false or null at b[i].
+func parseScalar(b []byte, i int) (Value, int, error) {
+	switch {
+	case hasWord(b, i, "true"):
+		return Bool(true), i + 4, nil
+	case hasWord(b, i, "false"):
+		return Bool(false), i + 5, nil
+	case hasWord(b, i, "null"):
+		return Value{}, i + 4, nil
+	}
+	j, isInt, ok := scanNumber(b, i)
+	if !ok {
+		return Value{}, i, jerr(i, "expected a value")
+	}
+	if isInt {
+		if n, err := strconv.ParseInt(string(b[i:j]), 10, 64); err == nil {
+			return Int(n), j, nil
+		}
+	}
+	f, err := strconv.ParseFloat(string(b[i:j]), 64)
+	if err != nil {
+		return Value{}, i, jerr(i, "number out of range")
+	}
+	return Float(f), j, nil
+}
+
+func hasWord(b []byte, i int, w string) bool {
+	return len(b)-i >= len(w) && string(b[i:i+len(w)]) == w
+}
+
+// scanNumber returns the end of the JSON number at b[i] and whether it is
+// an integer.
+func scanNumber(b []byte, i int) (end int, isInt, ok bool) {
+	start := i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return start, false, false
+	}
+	isInt = true
+	if i < len(b) && b[i] == '.' {
+		isInt = false
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return start, false, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		isInt = false
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return start, false, false
+		}
+	}
+	return i, isInt, true
+}
+
+// parseString reads the JSON string at b[i] (the opening quote). Without
+// escapes it returns a slice of b; otherwise the unescaped text appended to
+// buf. It returns the offset after the closing quote.
+func parseString(b []byte, i int, buf []byte) ([]byte, int, error) {
+	start := i + 1
+	j := start
+	for j < len(b) {
+		c := b[j]
+		if c == '"' {
+			if !utf8.Valid(b[start:j]) {
+				return nil, j, jerr(start, "string is not valid UTF-8")
+			}
+			return b[start:j], j + 1, nil
+		}
+		if c == '\\' {
+			return unescape(b, start, buf[:0])
+		}
+		if c < 0x20 {
+			return nil, j, jerr(j, "control character in string")
+		}
+		j++
+	}
+	return nil, j, jerr(i, "unterminated string")
+}
+
+// unescape reads a string with escapes from b[start:].
+func unescape(b []byte, start int, out []byte) ([]byte, int, error) {
+	j := start
+	for j < len(b) {
+		c := b[j]
+		switch {
+		case c == '"':
+			if !utf8.Valid(out) {
+				return nil, j, jerr(start, "string is not valid UTF-8")
+			}
+			return out, j + 1, nil
+		case c < 0x20:
+			return nil, j, jerr(j, "control character in string")
+		case c != '\\':
+			out = append(out, c)
+			j++
+			continue
+		}
+		if j+1 >= len(b) {
+			break
+		}
+		e := b[j+1]
+		j += 2
+		switch e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(b, j)
+			if !ok {
+				return nil, j, jerr(j-2, `invalid \u escape`)
+			}
+			j += 4
+			if utf16.IsSurrogate(r) {
+				if r2, ok := hex4(b, j+2); ok && j+1 < len(b) && b[j] == '\\' && b[j+1] == 'u' {
+					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+						j += 6
+						out = utf8.AppendRune(out, d)
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return nil, j, jerr(j-2, "invalid escape")
+		}
+	}
+	return nil, j, jerr(start-1, "unterminated string")
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(d)
+	}
+	return r, true
+}
+
+// skipValue returns the offset after the JSON value at b[i:] without
+// building it.
+func skipValue(b []byte, i, depth int) (int, error) {
+	i = skipSpace(b, i)
+	if i >= len(b) {
+		return i, jerr(i, "unexpected end")
+	}
+	switch b[i] {
+	case '"':
+		j := i + 1
+		for j < len(b) {
+			switch c := b[j]; {
+			case c == '"':
+				return j + 1, nil
+			case c == '\\':
+				j += 2
+			case c < 0x20:
+				return j, jerr(j, "control character in string")
+			default:
+				j++
+			}
+		}
+		return j, jerr(i, "unterminated string")
+	case '{', '[':
+		if depth >= maxJSONDepth {
+			return i, jerr(i, "nested too deeply")
+		}
+		open, end := b[i], byte('}')
+		if open == '[' {
+			end = ']'
+		}
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == end {
+			return i + 1, nil
+		}
+		for {
+			if open == '{' {
+				if i >= len(b) || b[i] != '"' {
+					return i, jerr(i, "expected a member name")
+				}
+				j, err := skipValue(b, i, depth+1)
+				if err != nil {
+					return j, err
+				}
+				i = skipSpace(b, j)
+				if i >= len(b) || b[i] != ':' {
+					return i, jerr(i, `expected ":"`)
+				}
+				i++
+			}
+			j, err := skipValue(b, i, depth+1)
+			if err != nil {
+				return j, err
+			}
+			i = skipSpace(b, j)
+			if i < len(b) && b[i] == ',' {
+				i = skipSpace(b, i+1)
+				continue
+			}
+			if i < len(b) && b[i] == end {
+				return i + 1, nil
+			}
+			return i, jerr(i, "expected \",\" or \""+string(end)+"\"")
+		}
+	}
+	_, j, err := parseScalar(b, i)
+	return j, err
+}
+
+var errNotObject = errors.New("not a JSON object")
