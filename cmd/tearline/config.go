@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -39,6 +40,19 @@ type serveConfig struct {
 	Ledger             bool            `toml:"ledger"`
 	LedgerSkipWithheld bool            `toml:"ledger_skip_withheld"`
 	APIRoots           []apiRootConfig `toml:"api_root"`
+	limitsConfig
+}
+
+// limitsConfig holds the settings of the limits, timeouts and metrics
+// listener of `tearline serve` (see README.md, "Limits and observability").
+type limitsConfig struct {
+	ReadHeaderTimeout time.Duration `toml:"read_header_timeout"`
+	RateLimit         float64       `toml:"rate_limit"`
+	RateBurst         int           `toml:"rate_burst"`
+	MaxConcurrent     int           `toml:"max_concurrent"`
+	AuthFailureRate   float64       `toml:"auth_failure_rate"`
+	AuthFailureBurst  int           `toml:"auth_failure_burst"`
+	MetricsListen     string        `toml:"metrics_listen"`
 }
 
 // apiRootConfig is one [[api_root]] table of the TOML file.
@@ -63,13 +77,21 @@ func defaultServeConfig() serveConfig {
 		LogLevel:             "info",
 		ClassificationLevels: slices.Clone(marking.DefaultLevels),
 		Ledger:               true,
+		limitsConfig: limitsConfig{
+			ReadHeaderTimeout: 10 * time.Second,
+			RateLimit:         100,
+			RateBurst:         200,
+			MaxConcurrent:     32,
+			AuthFailureRate:   0.2,
+			AuthFailureBurst:  10,
+		},
 	}
 }
 
 // option ties one setting to its flag, environment variable and TOML key.
 type option struct {
 	flag, usage string
-	ptr         any // *string, *bool, *int64, *time.Duration or *[]string
+	ptr         any // *string, *bool, *int64, *int, *float64, *time.Duration or *[]string
 }
 
 func (c *serveConfig) options() []option {
@@ -92,6 +114,13 @@ func (c *serveConfig) options() []option {
 		{"classification-levels", "classification levels that markings and clearances name, lowest first, comma-separated", &c.ClassificationLevels},
 		{"ledger", "record every disclosure in the hash-chained ledger DATA/ledger (see tearline audit); reads fail with 503 when it cannot record", &c.Ledger},
 		{"ledger-skip-withheld", "leave withheld decisions out of the ledger (by default they are recorded)", &c.LedgerSkipWithheld},
+		{"read-header-timeout", "time allowed to read a request's headers (at most --read-timeout)", &c.ReadHeaderTimeout},
+		{"rate-limit", "requests per second allowed to one API key or client certificate, sustained (0: no limit); past it 429 with Retry-After", &c.RateLimit},
+		{"rate-burst", "requests one key may send at once above --rate-limit", &c.RateBurst},
+		{"max-concurrent", "requests of one key served at the same time; more get 429 (0: no limit)", &c.MaxConcurrent},
+		{"auth-failure-rate", "failed authentications per second allowed from one client address, sustained (0: no limit); past it the address gets 429", &c.AuthFailureRate},
+		{"auth-failure-burst", "failed authentications one client address may have at once above --auth-failure-rate", &c.AuthFailureBurst},
+		{"metrics-listen", "also serve /metrics (Prometheus), /healthz and /readyz without credentials on this address, e.g. 127.0.0.1:9090 (the main listener serves /metrics to admin keys only)", &c.MetricsListen},
 	}
 }
 
@@ -116,6 +145,10 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 			fs.DurationVar(p, o.flag, *p, usage)
 		case *[]string:
 			fs.StringSliceVar(p, o.flag, *p, usage)
+		case *float64:
+			fs.Float64Var(p, o.flag, *p, usage)
+		case *int:
+			fs.IntVar(p, o.flag, *p, usage)
 		}
 	}
 }
@@ -197,6 +230,18 @@ func setOption(o option, v string) error {
 		for _, f := range strings.Split(v, ",") {
 			*p = append(*p, strings.TrimSpace(f))
 		}
+	case *float64: // the limits: 0 turns one off
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+			return fmt.Errorf("want a number, 0 or more")
+		}
+		*p = f
+	case *int:
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("want a whole number, 0 or more")
+		}
+		*p = n
 	}
 	return nil
 }

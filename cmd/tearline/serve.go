@@ -54,6 +54,17 @@ default); when the ledger cannot record, reads answer 503 rather than
 disclose unrecorded. --ledger-skip-withheld leaves withheld decisions out.
 Check it with tearline audit verify and tearline audit who --object ID.
 
+Limits: each API key (or client certificate) may send --rate-limit requests
+per second with bursts of --rate-burst, and have --max-concurrent requests in
+progress; each client address may fail to authenticate --auth-failure-rate
+times per second with bursts of --auth-failure-burst. Past a limit the
+request gets 429 with Retry-After. 0 turns a limit off.
+
+Probes and metrics: /healthz (alive) and /readyz (store, ledger and workers
+ready, else 503) need no credentials; /metrics (Prometheus) is served to
+admin keys, and without credentials on --metrics-listen if set (bind it to
+a loopback or otherwise private address).
+
 SIGINT or SIGTERM stops the server gracefully: in-flight requests finish and
 accepted submissions are completed or kept to resume at the next start.`,
 		Args: cobra.NoArgs,
@@ -70,6 +81,9 @@ accepted submissions are completed or kept to resume at the next start.`,
 				where = "store " + redact(cfg.Store) + ", " + where
 			}
 			fmt.Fprintf(s.out, "tearline serving TAXII 2.1 at %s/taxii2/ (%s)\n", srv.URL(), where)
+			if a := srv.metrics.addr(); a != "" {
+				fmt.Fprintf(s.out, "metrics at http://%s/metrics\n", a)
+			}
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve() }()
 			select {
@@ -100,6 +114,8 @@ type server struct {
 	ln     net.Listener
 	tls    bool // set once; Serve changes http.TLSConfig while URL may read
 	log    *slog.Logger
+	// metrics serves /metrics on --metrics-listen (nothing without it).
+	metrics *metricsServer
 }
 
 // startServer loads the TLS settings, opens the store and the disclosure
@@ -140,6 +156,7 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 			}
 		}()
 	}
+	m := newMetrics(cfg, lg)
 	tc := taxii.Config{
 		Title:                cfg.Title,
 		Description:          cfg.Description,
@@ -149,6 +166,8 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 		ClassificationLevels: cfg.ClassificationLevels,
 		Ledger:               lg,
 		Logger:               logger,
+		Metrics:              m,
+		Limiter:              limiterOf(cfg),
 	}
 	for _, r := range cfg.APIRoots {
 		tc.APIRoots = append(tc.APIRoots, taxii.APIRoot{Name: r.Name, Title: r.Title, Description: r.Description, MaxContentLength: r.MaxContentLength})
@@ -169,13 +188,22 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 			ln.Close()
 		}
 	}()
+	ms, err := listenMetrics(cfg, m, ts, logger)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			ms.close(context.Background())
+		}
+	}()
 	if err := ts.Start(ctx); err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, db: db, ledger: lg, taxii: ts, ln: ln, tls: tlsCfg != nil, log: logger}
+	s := &server{cfg: cfg, db: db, ledger: lg, taxii: ts, ln: ln, tls: tlsCfg != nil, log: logger, metrics: ms}
 	s.http = &http.Server{
 		Handler:           ts.Handler(),
-		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
+		ReadHeaderTimeout: min(cfg.ReadHeaderTimeout, cfg.ReadTimeout),
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       2 * time.Minute,
@@ -194,7 +222,7 @@ func serverTLS(cfg serveConfig) (*tls.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load TLS certificate: %w", err)
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: modernCipherSuites, Certificates: []tls.Certificate{cert}}
 	if cfg.ClientCA != "" {
 		pem, err := os.ReadFile(cfg.ClientCA)
 		if err != nil {
@@ -221,6 +249,7 @@ func (s *server) URL() string {
 
 // Serve answers requests until Close; it returns nil after a graceful stop.
 func (s *server) Serve() error {
+	go s.metrics.serve(s.log)
 	var err error
 	if s.tls {
 		err = s.http.ServeTLS(s.ln, "", "")
@@ -238,11 +267,12 @@ func (s *server) Serve() error {
 // and syncing what it holds) and closes the store.
 func (s *server) Close(ctx context.Context) error {
 	errHTTP := s.http.Shutdown(ctx)
+	errMetrics := s.metrics.close(ctx)
 	errTAXII := s.taxii.Shutdown(ctx)
 	var errLedger error
 	if s.ledger != nil {
 		errLedger = s.ledger.Close()
 	}
 	errDB := s.db.Close()
-	return errors.Join(errHTTP, errTAXII, errLedger, errDB)
+	return errors.Join(errHTTP, errMetrics, errTAXII, errLedger, errDB)
 }
