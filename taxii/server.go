@@ -289,6 +289,8 @@ func (s *Server) routes() *http.ServeMux {
 	handle("POST", "/api/v1/releases/{release}/approve/", s.withRole(tearline.RoleAnalyst, "deciding a release request", s.approveRelease))
 	handle("POST", "/api/v1/releases/{release}/deny/", s.withRole(tearline.RoleAnalyst, "deciding a release request", s.denyRelease))
 
+	handle("GET", "/api/v1/observables/", s.withRole(tearline.RoleReader, "observable lookups", s.getObservables))
+
 	handle("GET", "/healthz/", http.HandlerFunc(s.healthz))
 	handle("GET", "/readyz/", http.HandlerFunc(s.readyz))
 	handle("GET", "/metrics/", s.admin(s.serveMetrics))

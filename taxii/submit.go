@@ -194,6 +194,7 @@ func (s *Server) process(ctx context.Context, st *tearline.Status, body []byte, 
 		BatchSize: s.batchSizeFor(st.TotalCount),
 		Policy:    s.policy,
 		Submitter: submitter,
+		Source:    st.OrgID,
 		OnObject: func(o *ingest.Outcome) {
 			if o.Index < len(done) {
 				done[o.Index] = true
@@ -220,6 +221,9 @@ func (s *Server) process(ctx context.Context, st *tearline.Status, body []byte, 
 				st.Failures = append(st.Failures, d)
 			}
 		},
+	}
+	if idx, ok := s.b.(tearline.Observables); ok {
+		opts.Observables = idx
 	}
 	if save != nil {
 		opts.OnProgress = func(int) { save() }
