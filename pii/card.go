@@ -21,6 +21,9 @@ func card(s string, i int) (int, bool) {
 		gs[n] = group{j, k}
 		n++
 		digits += k - j
+		if n == 1 && k-j != 4 && k-j < 13 {
+			return 0, false // a card starts with a group of 4, or is contiguous
+		}
 		if k+1 < len(s) && (s[k] == ' ' || s[k] == '-') && isDigit(s[k+1]) && (sep == 0 || s[k] == sep) {
 			sep = s[k]
 			j = k + 1
@@ -28,8 +31,8 @@ func card(s string, i int) (int, bool) {
 		}
 		break
 	}
-	if n == 1 && gs[0].end < len(s) && isDigit(s[gs[0].end]) {
-		return 0, false // more than 19 digits in a row
+	if digits < 13 {
+		return 0, false
 	}
 	// The longest prefix of the groups that is a card number wins.
 	for m := n; m >= 1; m-- {
