@@ -111,6 +111,11 @@ type Grant struct {
 	CollectionID string
 	OrgID        string
 	Read, Write  bool
+	// Client is set by the server, never stored: the organization reads
+	// the collection only as a client of an organization that may read it
+	// (see Clients), so it receives what TLP:AMBER allows, not
+	// TLP:AMBER+STRICT.
+	Client bool
 }
 
 // Principal is an authenticated caller.

@@ -274,3 +274,7 @@ func TestAddObjectsAtomic(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestClients(t *testing.T) {
+	storetest.RunClients(t, func(t *testing.T) storetest.ClientStore { return openTest(t) })
+}

@@ -14,3 +14,7 @@ func TestProducts(t *testing.T) {
 func TestReleases(t *testing.T) {
 	storetest.RunReleases(t, func(t *testing.T) tearline.Releases { return openTest(t) })
 }
+
+func TestClients(t *testing.T) {
+	storetest.RunClients(t, func(t *testing.T) storetest.ClientStore { return openTest(t) })
+}
