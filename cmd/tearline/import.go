@@ -9,6 +9,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/ingest"
 	"github.com/tearline/tearline/marking"
 	"github.com/tearline/tearline/stix"
@@ -18,6 +19,7 @@ import (
 func newImportCmd(s *streams) *cobra.Command {
 	var (
 		dir, collection  string
+		source           string
 		create, warnings bool
 		levels           []string
 	)
@@ -35,7 +37,12 @@ Markings are checked as for a TAXII submission by a submitter cleared to the
 highest level: an object that references a marking definition neither stored
 nor in the same file, or carries contradictory markings, is rejected. A file
 may define its markings after the objects that use them (ATT&CK does): each
-file is read once for its marking definitions first.`,
+file is read once for its marking definitions first.
+
+The observables of the stored objects (see "tearline lookup") are added to
+the observable index with the organization given by --source as their
+source; without it they are unattributed: they show in lookups and their
+first/last seen times, but count as no source.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			ctx := cmd.Context()
@@ -55,6 +62,15 @@ file is read once for its marking definitions first.`,
 			if _, _, err := ingest.LoadDefinitions(ctx, store, policy.Definitions()); err != nil {
 				return err
 			}
+			sourceID := ""
+			if source != "" {
+				o, err := store.FindOrganization(ctx, source)
+				if err != nil {
+					return fmt.Errorf("--source %q: %w", source, err)
+				}
+				sourceID = o.ID
+			}
+			index, _ := store.(tearline.Observables)
 			all := policy.Levels()
 			operator := &marking.Recipient{Clearance: all[len(all)-1]}
 			var rejected int
@@ -73,6 +89,7 @@ file is read once for its marking definitions first.`,
 				}
 				rep, err := importFile(s, name, func(r io.Reader, opts ingest.Options) (*ingest.Report, error) {
 					opts.Policy, opts.Submitter = policy, operator
+					opts.Observables, opts.Source = index, sourceID
 					return ingest.Bundle(ctx, store, col.ID, r, opts)
 				}, warnings)
 				if rep != nil {
@@ -96,6 +113,7 @@ file is read once for its marking definitions first.`,
 	storeFlag(cmd.Flags())
 	cmd.Flags().StringVarP(&collection, "collection", "c", "", "collection id or alias to import into (required)")
 	cmd.Flags().BoolVar(&create, "create", false, "create the collection (alias NAME) if it does not exist")
+	cmd.Flags().StringVar(&source, "source", "", "organization (name or id) recorded as the source of the imported observables")
 	cmd.Flags().BoolVar(&warnings, "warnings", false, "print warnings (SHOULD-rule findings), not only their count")
 	levelsFlag(cmd.Flags(), &levels)
 	cmd.MarkFlagRequired("collection")

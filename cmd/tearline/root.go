@@ -45,6 +45,7 @@ TEARLINE_DATA (default ./tearline-data).`,
 		newAuditCmd(s),
 		newProductCmd(s),
 		newReleaseCmd(s),
+		newLookupCmd(s),
 		newTAXIICmd(s),
 	)
 	return root
