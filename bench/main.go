@@ -19,6 +19,9 @@
 //	        heap and RSS during the drain).
 //	poll    GET objects with added_after at the latest date_added, which
 //	        returns nothing (latency).
+//	pii     scan every object of the bundle, then generated indicators, for
+//	        personal data with pii.ScanObject (objects/s, MB/s). Run only
+//	        when named.
 //
 // Sets: all (the default) is validate, import, post and poll; taxii is post
 // and poll; all-taxii is post, page and poll. validate and import run -runs
@@ -46,7 +49,7 @@ import (
 func main() {
 	var (
 		file     = flag.String("file", "../shared/data/attack/enterprise-attack-18.1.json", "STIX bundle to use")
-		workload = flag.String("workload", "all", "workloads: validate, import, post, page, poll, a comma-separated list, or all, taxii, all-taxii")
+		workload = flag.String("workload", "all", "workloads: validate, import, post, page, poll, pii, a comma-separated list, or all, taxii, all-taxii")
 		runs     = flag.Int("runs", 3, "runs of validate and import")
 		topts    taxiiOptions
 	)
@@ -84,6 +87,12 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	if selected["pii"] {
+		if err := runPII(*file, *runs, topts.seed); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(1)
+		}
+	}
 	fmt.Printf("peak resident memory of the process: %.0f MB\n", peakRSSMB())
 }
 
@@ -102,10 +111,10 @@ func workloads(s string) (map[string]bool, error) {
 			for _, x := range sets[w] {
 				out[x] = true
 			}
-		case w == "validate" || w == "import" || w == "post" || w == "page" || w == "poll":
+		case w == "validate" || w == "import" || w == "post" || w == "page" || w == "poll" || w == "pii":
 			out[w] = true
 		default:
-			return nil, fmt.Errorf("unknown workload %q: use validate, import, post, page, poll, all, taxii or all-taxii", w)
+			return nil, fmt.Errorf("unknown workload %q: use validate, import, post, page, poll, pii, all, taxii or all-taxii", w)
 		}
 	}
 	return out, nil
