@@ -20,7 +20,8 @@ import (
 )
 
 // env is a running server on 127.0.0.1 over a real store (SQLite in a
-// temporary directory, or PostgreSQL: see openTestStore), with organizations of different standing:
+// temporary directory, or PostgreSQL: see openTestStore), with
+// organizations of different standing:
 //
 //	admin       admin key, no grants
 //	reader      reader key; read grant on "intel" and "other"
