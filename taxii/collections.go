@@ -92,6 +92,9 @@ type collection struct {
 	canRead  bool // the organization may read
 	canWrite bool // the organization may write and the role may add
 	canWipe  bool // also the role may delete
+	// client: the organization reads only as a client of a reader
+	// (tearline.Grant.Client), so the access decision treats it as one.
+	client bool
 }
 
 // visible reports whether the caller may know the collection exists.
@@ -105,6 +108,7 @@ func view(p *tearline.Principal, c *tearline.Collection, root *APIRoot, g tearli
 		canRead:    g.Read,
 		canWrite:   g.Write && p.Role.AtLeast(tearline.RoleContributor),
 		canWipe:    g.Write && p.Role.AtLeast(tearline.RoleAnalyst),
+		client:     g.Client && !g.Write,
 	}
 }
 
@@ -166,7 +170,7 @@ func (s *Server) collection(r *http.Request, p *tearline.Principal) (*collection
 
 // grant returns p's organization's grant on a collection.
 func (s *Server) grant(ctx context.Context, p *tearline.Principal, collectionID string) (tearline.Grant, error) {
-	grants, err := s.b.OrgGrants(ctx, p.Org.ID)
+	grants, err := s.grants(ctx, p.Org.ID)
 	if err != nil {
 		return tearline.Grant{}, err
 	}
@@ -214,7 +218,7 @@ func (s *Server) getCollections(w http.ResponseWriter, r *http.Request, p *tearl
 	if err != nil {
 		return err
 	}
-	grants, err := s.b.OrgGrants(r.Context(), p.Org.ID)
+	grants, err := s.grants(r.Context(), p.Org.ID)
 	if err != nil {
 		return err
 	}

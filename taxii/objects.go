@@ -17,13 +17,17 @@ import (
 // reads collection c: its organization's profile, and its relation to the
 // collection. Every authenticated organization is a member of this
 // server; a read grant on c makes it a reader of what c's producers shared.
-// Clients of readers and federation peers are not modelled yet.
+// Read access only as a client of a reader (tearline.Clients) makes it a
+// client of the collection's readers. Federation peers are not modelled
+// yet.
 func (s *Server) recipient(p *tearline.Principal, c *collection) *marking.Recipient {
 	if p == nil || p.Org == nil {
 		return &marking.Recipient{} // anonymous: every route asks for credentials today
 	}
 	r := marking.MemberRecipient(p.Org)
-	r.CollectionReader = c != nil && c.canRead
+	if c != nil && c.canRead {
+		r.CollectionReader, r.ClientOf = !c.client, c.client
+	}
 	return r
 }
 

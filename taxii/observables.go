@@ -182,7 +182,7 @@ func (s *Server) visibleObservableObjects(ctx context.Context, p *tearline.Princ
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	grants, err := s.b.OrgGrants(ctx, p.Org.ID)
+	grants, err := s.grants(ctx, p.Org.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func (s *Server) visibleObservableObjects(ctx context.Context, p *tearline.Princ
 		if !g.Read {
 			continue
 		}
-		c := &collection{Collection: &tearline.Collection{ID: colID}, canRead: true}
+		c := readView(&tearline.Collection{ID: colID}, g)
 		r := s.recipient(p, c)
 		for start := 0; start < len(ids); start += chunk {
 			page, err := s.b.QueryObjects(ctx, tearline.ObjectQuery{CollectionID: colID,

@@ -77,7 +77,7 @@ func (s *Server) productRecipient(ctx context.Context, p *tearline.Principal, co
 	if err != nil {
 		return nil, err
 	}
-	return s.recipient(p, &collection{canRead: g.Read || g.Write}), nil
+	return s.recipient(p, readView(nil, g)), nil
 }
 
 // createProduct stores a draft product: {"source_id", "collection",
@@ -160,7 +160,7 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request, p *tearli
 // collection, as the access decision allows it. ENOTFOUND when there is
 // none.
 func (s *Server) readableSource(ctx context.Context, p *tearline.Principal, id string) (string, []byte, error) {
-	grants, err := s.b.OrgGrants(ctx, p.Org.ID)
+	grants, err := s.grants(ctx, p.Org.ID)
 	if err != nil {
 		return "", nil, err
 	}
@@ -174,7 +174,7 @@ func (s *Server) readableSource(ctx context.Context, p *tearline.Principal, id s
 		} else if err != nil {
 			return "", nil, err
 		}
-		v := &collection{canRead: true}
+		v := readView(nil, g)
 		for _, e := range page.Entries {
 			if s.release(s.recipient(p, v), v, e).Decision != marking.Withhold {
 				return e.VersionKey(), e.Raw, nil
@@ -207,7 +207,7 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request, p *tearlin
 	if err != nil {
 		return err
 	}
-	grants, err := s.b.OrgGrants(r.Context(), p.Org.ID)
+	grants, err := s.grants(r.Context(), p.Org.ID)
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request, p *tearlin
 		if pr.AuthorOrg != p.Org.ID && !g.Write && !p.Role.AtLeast(tearline.RoleAdmin) {
 			continue
 		}
-		rcpt := s.recipient(p, &collection{canRead: g.Read || g.Write})
+		rcpt := s.recipient(p, readView(nil, g))
 		res.Products = append(res.Products, s.productOf(rcpt, pr))
 	}
 	writeAdmin(w, http.StatusOK, res)
@@ -244,7 +244,7 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request, p *tearline.
 	if pr.AuthorOrg != p.Org.ID && !g.Write && !p.Role.AtLeast(tearline.RoleAdmin) {
 		return tearline.Errorf(tearline.ENOTFOUND, "no product %q", id)
 	}
-	writeAdmin(w, http.StatusOK, s.productOf(s.recipient(p, &collection{canRead: g.Read || g.Write}), pr))
+	writeAdmin(w, http.StatusOK, s.productOf(s.recipient(p, readView(nil, g)), pr))
 	return nil
 }
 

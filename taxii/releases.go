@@ -94,10 +94,11 @@ func (s *Server) requestRelease(w http.ResponseWriter, r *http.Request, p *tearl
 		versions = []string{v.UTC().Format(tearline.VersionLayout)}
 	}
 	ctx := r.Context()
-	from, err := s.readableCollection(ctx, p, req.From)
+	v, err := s.readableCollection(ctx, p, req.From)
 	if err != nil {
 		return err
 	}
+	from := v.Collection
 	page, err := s.b.QueryObjects(ctx, tearline.ObjectQuery{CollectionID: from.ID, IDs: []string{req.ObjectID}, Versions: versions})
 	if err != nil {
 		return err
@@ -106,7 +107,6 @@ func (s *Server) requestRelease(w http.ResponseWriter, r *http.Request, p *tearl
 		entry *tearline.Entry
 		res   marking.Result
 	)
-	v := &collection{Collection: from, canRead: true}
 	for _, e := range page.Entries {
 		if res = s.release(s.recipient(p, v), v, e); res.Decision != marking.Withhold {
 			entry = e
@@ -157,9 +157,10 @@ func (s *Server) requestRelease(w http.ResponseWriter, r *http.Request, p *tearl
 	return nil
 }
 
-// readableCollection returns the collection key (id or alias) when p's
-// organization may read it; ENOTFOUND otherwise, whether or not it exists.
-func (s *Server) readableCollection(ctx context.Context, p *tearline.Principal, key string) (*tearline.Collection, error) {
+// readableCollection returns the collection key (id or alias) as p reads
+// it when p's organization may read it; ENOTFOUND otherwise, whether or not
+// it exists.
+func (s *Server) readableCollection(ctx context.Context, p *tearline.Principal, key string) (*collection, error) {
 	c, err := s.b.FindCollection(ctx, key)
 	if err != nil && tearline.ErrorCode(err) != tearline.ENOTFOUND {
 		return nil, err
@@ -170,7 +171,7 @@ func (s *Server) readableCollection(ctx context.Context, p *tearline.Principal, 
 			return nil, err
 		}
 		if g.Read {
-			return c, nil
+			return readView(c, g), nil
 		}
 	}
 	return nil, tearline.Errorf(tearline.ENOTFOUND, "no collection %q that your organization may read", key)

@@ -35,6 +35,7 @@ type Backend interface {
 	tearline.StatusStore
 	tearline.Products
 	tearline.Releases
+	tearline.Clients
 }
 
 // APIRoot configures one TAXII API root, served at /taxii2/{Name}/.
@@ -278,6 +279,9 @@ func (s *Server) routes() *http.ServeMux {
 	handle("GET", "/api/v1/collections/", s.admin(s.listCollections))
 	handle("POST", "/api/v1/collections/", s.admin(s.createCollection))
 	handle("PUT", "/api/v1/collections/{collection}/grants/{org}/", s.admin(s.setGrant))
+	handle("GET", "/api/v1/organizations/{org}/clients/", s.admin(s.listClients))
+	handle("PUT", "/api/v1/organizations/{org}/clients/{client}/", s.admin(s.setClient))
+	handle("DELETE", "/api/v1/organizations/{org}/clients/{client}/", s.admin(s.setClient))
 	handle("GET", "/api/v1/products/", s.analyst(s.listProducts))
 	handle("POST", "/api/v1/products/", s.analyst(s.createProduct))
 	handle("GET", "/api/v1/products/{product}/", s.analyst(s.getProduct))
