@@ -47,6 +47,8 @@ TEARLINE_DATA (default ./tearline-data).`,
 		newReleaseCmd(s),
 		newLookupCmd(s),
 		newTAXIICmd(s),
+		newBackupCmd(s),
+		newRestoreCmd(s),
 	)
 	return root
 }
