@@ -60,18 +60,45 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*tearl
 		return []tearline.AddResult{}, nil
 	}
 	hashes := normalize.ContentHashes(objs)
-	var results []tearline.AddResult
+	var (
+		results []tearline.AddResult
+		feedTo  int64
+	)
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		a := newAdder(tx, collectionID, objs, hashes)
 		var err error
 		results, err = a.run(ctx)
+		feedTo = a.feedTo
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	if feedTo > 0 {
+		// The versions are stored; numbering their feed entries may fail
+		// (or this node stop) without losing them: the next sequencer run
+		// of any node, or a feed reader, numbers them.
+		_ = db.sequence(ctx, feedTo)
+	}
 	return results, nil
 }
+
+// The lookups of a batch's ids take each id in turn through an index: a
+// LATERAL subquery that OFFSET 0 keeps from being merged into the join is
+// run once per id. The plan stays the same whatever the statistics say, or
+// whether there are any (autovacuum may be off, or behind a bulk load).
+// An = ANY(array) condition, or a join left to the planner, turned into a
+// scan of the whole table per batch on a large table without statistics.
+const (
+	// lookupObjectsSQL returns the stored versions of the ids in $1.
+	lookupObjectsSQL = `SELECT o.id, o.version, o.hash FROM unnest($1::text[]) AS b (id)
+		CROSS JOIN LATERAL (SELECT id, version, hash FROM objects WHERE id = b.id OFFSET 0) o`
+	// lookupMembersSQL returns the versions of the ids in $2 that the
+	// collection with id $1 holds, with their date_added.
+	lookupMembersSQL = `SELECT co.id, co.version, co.date_added FROM unnest($2::text[]) AS b (id)
+		CROSS JOIN LATERAL (SELECT id, version, date_added FROM collection_objects
+			WHERE id = b.id AND collection = (SELECT pk FROM collections WHERE id = $1) OFFSET 0) co`
+)
 
 // versionRef identifies an object version.
 type versionRef struct{ id, version string }
@@ -100,6 +127,7 @@ type adder struct {
 	versions map[versionRef]*version // stored and new versions of the batch's ids
 	fresh    []int                   // indexes in objs of the versions new to the store
 	results  []tearline.AddResult
+	feedTo   int64 // highest feed_pending id of the batch; 0 when it added nothing
 }
 
 func newAdder(tx pgx.Tx, collectionID string, objs []*tearline.Object, hashes [][sha256.Size]byte) *adder {
@@ -140,8 +168,7 @@ func (a *adder) run(ctx context.Context) ([]tearline.AddResult, error) {
 // storeObjects looks up the stored versions of the batch's ids, marks the
 // conflicts, and copies the versions new to the store into objects.
 func (a *adder) storeObjects(ctx context.Context) error {
-	rows, err := a.tx.Query(ctx, `SELECT o.id, o.version, o.hash FROM unnest($1::text[]) AS b (id)
-		JOIN objects o ON o.id = b.id`, a.ids)
+	rows, err := a.tx.Query(ctx, lookupObjectsSQL, a.ids)
 	if err != nil {
 		return err
 	}
@@ -248,10 +275,7 @@ func (a *adder) addMembers(ctx context.Context) error {
 		return nil // the other statements then find nothing
 	})
 	b.Queue(`SELECT clock_timestamp()`).QueryRow(func(row pgx.Row) error { return row.Scan(&clock) })
-	b.Queue(`SELECT co.id, co.version, co.date_added FROM unnest($2::text[]) AS b (id)
-		JOIN collection_objects co ON co.id = b.id
-		WHERE co.collection = (SELECT pk FROM collections WHERE id = $1)`,
-		a.collectionID, a.ids).Query(func(rows pgx.Rows) error {
+	b.Queue(lookupMembersSQL, a.collectionID, a.ids).Query(func(rows pgx.Rows) error {
 		_, err := pgx.ForEachRow(rows, []any{&ref.id, &ref.version, &dateAdded}, func() error {
 			held[ref] = dateAdded.UTC()
 			extend(spans, ref)
@@ -306,6 +330,13 @@ func (a *adder) addMembers(ctx context.Context) error {
 		}))
 	if err != nil {
 		return fmt.Errorf("copy memberships: %w", err)
+	}
+	dates := make([]time.Time, len(added))
+	for k, i := range added {
+		dates[k] = a.results[i].DateAdded
+	}
+	if a.feedTo, err = pendFeed(ctx, a.tx, pk, dates); err != nil {
+		return err
 	}
 
 	// Stored versions that are no longer the first or the last of their id.

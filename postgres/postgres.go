@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -58,8 +59,9 @@ var (
 // Open connects to the database named by url (a postgres:// URL or a
 // key=value connection string, as pgx parses them; pool settings such as
 // pool_max_conns, and runtime parameters such as search_path, may be
-// given in it) and applies the pending schema migrations. The caller must
-// Close the returned DB.
+// given in it) and applies the pending schema migrations. It logs a warning
+// when the server's autovacuum is off: the plans of pages rest on the
+// statistics it keeps. The caller must Close the returned DB.
 func Open(ctx context.Context, url string) (_ *DB, err error) {
 	defer wrap(&err, "open")
 	cfg, err := pgxpool.ParseConfig(url)
@@ -75,6 +77,13 @@ func Open(ctx context.Context, url string) (_ *DB, err error) {
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	var autovacuum string
+	if err := pool.QueryRow(ctx, `SHOW autovacuum`).Scan(&autovacuum); err == nil && autovacuum == "off" {
+		// Pages are planned from the statistics that autovacuum keeps:
+		// without them the planner may read all of a collection after the
+		// cursor and sort it, for every page.
+		slog.Warn("postgres: autovacuum is off: run ANALYZE after bulk loads, or pages of large collections get slow")
 	}
 	return db, nil
 }
