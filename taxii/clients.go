@@ -41,9 +41,10 @@ func (s *Server) grants(ctx context.Context, orgID string) (map[string]tearline.
 // readView returns collection c (nil when only its id matters) as a reader
 // with grant g sees it: reading with any grant (a writer reads what it
 // wrote), as a client when the read right comes only from a client
-// relation.
+// relation (even for a writer: writing does not make it one of the readers
+// the producers shared with).
 func readView(c *tearline.Collection, g tearline.Grant) *collection {
-	return &collection{Collection: c, canRead: g.Read || g.Write, client: g.Client && !g.Write}
+	return &collection{Collection: c, canRead: g.Read || g.Write, client: g.Client}
 }
 
 type clientsJSON struct {

@@ -108,7 +108,7 @@ func view(p *tearline.Principal, c *tearline.Collection, root *APIRoot, g tearli
 		canRead:    g.Read,
 		canWrite:   g.Write && p.Role.AtLeast(tearline.RoleContributor),
 		canWipe:    g.Write && p.Role.AtLeast(tearline.RoleAnalyst),
-		client:     g.Client && !g.Write,
+		client:     g.Client,
 	}
 }
 

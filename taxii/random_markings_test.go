@@ -89,13 +89,29 @@ type randomOrg struct {
 	prof        markingtest.Profile
 	token       string
 	read, write map[string]bool // by collection id
+	parents     []*randomOrg    // the organizations it is a client of
 }
 
-// reader is the organization as the model sees a reader of a collection.
-func (o *randomOrg) reader() markingtest.Reader {
+// access reports whether o may read collection c, and whether only as a
+// client of an organization that reads it.
+func (o *randomOrg) access(c string) (read, client bool) {
+	if o.read[c] {
+		return true, false
+	}
+	for _, p := range o.parents {
+		if p.read[c] {
+			return true, true
+		}
+	}
+	return false, false
+}
+
+// reader is the organization as the model sees a reader of collection c.
+func (o *randomOrg) reader(c string) markingtest.Reader {
+	_, client := o.access(c)
 	return markingtest.Reader{
 		OrgID: o.org.ID, Country: o.prof.Country, Communities: o.prof.Communities, Clearance: o.prof.Clearance,
-		Member: true, CollectionReader: true,
+		Member: true, CollectionReader: !client, ClientOf: client,
 	}
 }
 
@@ -151,7 +167,7 @@ func runRandomMarkings(t *testing.T, seed uint64, sz randomSize) {
 		}
 		cols[i] = c
 		for j, o := range orgs {
-			read, write := j == 0 || rng.IntN(10) < 6, j == 0 || rng.IntN(10) < 4
+			read, write := j == 0 || rng.IntN(10) < 5, j == 0 || rng.IntN(10) < 4
 			if !read && !write {
 				continue
 			}
@@ -163,6 +179,22 @@ func runRandomMarkings(t *testing.T, seed uint64, sz randomSize) {
 				writers[c.ID] = append(writers[c.ID], o)
 			}
 		}
+	}
+
+	// Some organizations are clients of others: they read, as clients, what
+	// those read.
+	for i, o := range orgs[1:] {
+		if rng.IntN(2) != 0 {
+			continue
+		}
+		parent := orgs[rng.IntN(len(orgs))]
+		if parent == o || slices.Contains(o.parents, parent) {
+			continue
+		}
+		if err := e.db.SetClient(ctx, parent.org.ID, o.org.ID, true); err != nil {
+			t.Fatalf("org %d client of %s: %v", i+1, parent.org.Name, err)
+		}
+		o.parents = append(o.parents, parent)
 	}
 
 	// Marking definitions first, each into some of the collections.
@@ -279,8 +311,8 @@ func runRandomMarkings(t *testing.T, seed uint64, sz randomSize) {
 			ck.collection(c, o, objects[c.ID], ids[c.ID])
 		}
 	}
-	t.Logf("seed %d %v: %d object versions posted (%d refused), %d definitions; decisions: %d withheld, %d whole, %d redacted; %d requests; post %v, read %v",
-		seed, sz, len(posts), refused, len(defs), ck.counts[0], ck.counts[1], ck.counts[2], ck.requests,
+	t.Logf("seed %d %v: %d object versions posted (%d refused), %d definitions; decisions: %d withheld, %d whole, %d redacted; %d collections read as a client; %d requests; post %v, read %v",
+		seed, sz, len(posts), refused, len(defs), ck.counts[0], ck.counts[1], ck.counts[2], ck.clients, ck.requests,
 		posted.Sub(start).Round(time.Millisecond), time.Since(posted).Round(time.Millisecond))
 }
 
@@ -320,6 +352,7 @@ type randomChecker struct {
 	counts   [3]int     // withheld, whole, redacted
 	requests int
 	errors   int
+	clients  int // collections read as a client
 }
 
 func (ck *randomChecker) fail(format string, args ...any) {
@@ -370,7 +403,7 @@ func (ck *randomChecker) pages(o *randomOrg, path, query string) []*response {
 // holds the object versions objs; ids are every id posted to c.
 func (ck *randomChecker) collection(c *tearline.Collection, o *randomOrg, objs []*stored, ids []string) {
 	t := ck.t
-	if !o.read[c.ID] {
+	if read, _ := o.access(c.ID); !read {
 		want := http.StatusNotFound
 		if o.write[c.ID] {
 			want = http.StatusForbidden
@@ -380,8 +413,11 @@ func (ck *randomChecker) collection(c *tearline.Collection, o *randomOrg, objs [
 		}
 		return
 	}
-	r := o.reader()
-	who := fmt.Sprintf("org %s %+v reading %s", o.org.Name, o.prof, c.Alias)
+	r := o.reader(c.ID)
+	if r.ClientOf {
+		ck.clients++
+	}
+	who := fmt.Sprintf("org %s %+v reading %s (as client: %v)", o.org.Name, o.prof, c.Alias, r.ClientOf)
 	// The model's decision on every version, and which are the last.
 	type expected struct {
 		s   *stored
