@@ -248,6 +248,9 @@ func (a *adder) write() error {
 	if err != nil {
 		return fmt.Errorf("insert memberships: %w", err)
 	}
+	if err := appendFeed(a.tx, a.collection, a.members); err != nil {
+		return err
+	}
 	for id, sp := range a.spans {
 		if sp.storedFirst != "" && sp.storedFirst != sp.first {
 			pk := a.versions[versionRef{id, sp.storedFirst}].pk

@@ -1,0 +1,70 @@
+package tearline
+
+import (
+	"context"
+	"time"
+)
+
+// FeedEntry is one entry of the change feed: an object version as it was
+// added to a collection.
+type FeedEntry struct {
+	// Seq numbers the entry. Sequence numbers are unique and increase in
+	// the order entries become visible to readers: once a reader has seen
+	// Seq n, no entry with a smaller Seq ever appears later. They are not
+	// dense: entries whose membership was deleted are skipped by readers.
+	Seq int64
+	// Time is when the entry entered the feed (to the microsecond); it
+	// strictly increases with Seq, so it can stand for the entry's
+	// date_added in a feed that spans collections.
+	Time time.Time
+	// CollectionID is the collection the version was added to.
+	CollectionID string
+	// Entry is the version and its date_added in that collection.
+	Entry
+}
+
+// MaxFeedPage is the largest FeedQuery.Limit a store honours.
+const MaxFeedPage = 10000
+
+// FeedQuery selects entries of the change feed, in Seq order.
+type FeedQuery struct {
+	// After keeps the entries with Seq > After.
+	After int64
+	// Limit bounds the entries examined (those returned and those skipped
+	// by Types or as deleted); values outside 1..MaxFeedPage mean
+	// MaxFeedPage.
+	Limit int
+	// Types, when not empty, keeps only versions of these object types.
+	Types []string
+}
+
+// FeedPage is what ReadFeed returns.
+type FeedPage struct {
+	Entries []*FeedEntry
+	// Last is the highest Seq examined (After when none was): the cursor
+	// to read on from, past entries that were skipped.
+	Last int64
+}
+
+// Feed is the durable change feed: every object version added to a
+// collection gets a sequence number in the same transaction that adds it,
+// so every delivery reads from one order that survives restarts. Errors
+// are *Error values with the listed codes, or wrapped internal errors.
+type Feed interface {
+	// ReadFeed returns the entries after q.After in Seq order, with their
+	// bytes, examining at most q.Limit sequence numbers. Entries whose
+	// membership has since been deleted are skipped (but counted in
+	// Last). EINVALID for a negative After.
+	ReadFeed(ctx context.Context, q FeedQuery) (*FeedPage, error)
+	// FeedHead returns the highest sequence number assigned so far (0 for
+	// an empty feed).
+	FeedHead(ctx context.Context) (int64, error)
+	// FeedSeqAt returns the highest sequence number whose entry's Time is
+	// not after t (0 when there is none): the cursor that selects entries
+	// added after t.
+	FeedSeqAt(ctx context.Context, t time.Time) (int64, error)
+	// ObjectCreators returns, for each of ids that the store holds in any
+	// collection, the created_by_ref of its latest version ("" when it has
+	// none). Ids the store lacks are absent from the map.
+	ObjectCreators(ctx context.Context, ids []string) (map[string]string, error)
+}

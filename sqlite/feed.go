@@ -1,0 +1,172 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/tearline/tearline"
+)
+
+var _ tearline.Feed = (*DB)(nil)
+
+// appendFeed gives the memberships that AddObjects adds to the
+// collection with row key collection their feed entries, within its
+// transaction: sequence numbers and times follow those in feed_head.
+// Writers are serialized, so entries become visible in seq order.
+func appendFeed(tx *sql.Tx, collection int64, members []member) error {
+	if len(members) == 0 {
+		return nil
+	}
+	var seq, last int64
+	if err := tx.QueryRow(`SELECT seq, time FROM feed_head WHERE one = 1`).Scan(&seq, &last); err != nil {
+		return fmt.Errorf("read feed head: %w", err)
+	}
+	now := micros(time.Now())
+	first := seq + 1
+	times := make([]int64, len(members))
+	for i := range members {
+		last = max(now, last+1)
+		times[i] = last
+	}
+	err := insertRows(tx, `INSERT INTO feed (seq, time, collection, date_added) VALUES `, `(?, ?, ?, ?)`, len(members),
+		func(args []any, i int) []any {
+			return append(args, first+int64(i), times[i], collection, members[i].dateAdded)
+		})
+	if err != nil {
+		return fmt.Errorf("append to the feed: %w", err)
+	}
+	_, err = tx.Exec(`UPDATE feed_head SET seq = ?, time = ? WHERE one = 1`, seq+int64(len(members)), last)
+	return err
+}
+
+// feedSQL reads the feed after ?1, at most ?2 rows, with the bytes of the
+// versions whose type is in the JSON array ?3 (all when it is null). A
+// row whose membership is gone has a NULL id.
+const feedSQL = `SELECT f.seq, f.time, c.id, f.date_added, co.id, co.type, co.spec_version, co.version, o.created, o.revoked,
+		CASE WHEN ?3 IS NULL OR co.type IN (SELECT value FROM json_each(?3)) THEN o.raw END
+	FROM feed f
+	LEFT JOIN collections c ON c.pk = f.collection
+	LEFT JOIN collection_objects co ON co.collection = f.collection AND co.date_added = f.date_added
+	LEFT JOIN objects o ON o.pk = co.object
+	WHERE f.seq > ?1 ORDER BY f.seq LIMIT ?2`
+
+// ReadFeed returns the feed entries after q.After, in sequence order,
+// examining at most q.Limit of them. EINVALID for a negative After.
+func (db *DB) ReadFeed(ctx context.Context, q tearline.FeedQuery) (_ *tearline.FeedPage, err error) {
+	defer wrap(&err, "read the feed after %d", q.After)
+	if q.After < 0 {
+		return nil, tearline.Errorf(tearline.EINVALID, "negative feed cursor %d", q.After)
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > tearline.MaxFeedPage {
+		limit = tearline.MaxFeedPage
+	}
+	var types any
+	if len(q.Types) > 0 {
+		b, err := json.Marshal(q.Types)
+		if err != nil {
+			return nil, err
+		}
+		types = string(b)
+	}
+	page := &tearline.FeedPage{Last: q.After}
+	err = db.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, feedSQL, q.After, limit, types)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				e                       tearline.FeedEntry
+				at, dateAdded           int64
+				collection, id, typ, sv sql.NullString
+				version, created        sql.NullString
+				revoked                 sql.NullBool
+				raw                     []byte
+			)
+			if err := rows.Scan(&e.Seq, &at, &collection, &dateAdded, &id, &typ, &sv, &version, &created, &revoked, &raw); err != nil {
+				return err
+			}
+			page.Last = e.Seq
+			if !id.Valid || raw == nil {
+				continue // deleted, or not of the types asked for
+			}
+			e.Time, e.CollectionID, e.DateAdded = fromMicros(at), collection.String, fromMicros(dateAdded)
+			e.ID, e.Type, e.SpecVersion, e.Revoked, e.Raw = id.String, typ.String, sv.String, revoked.Bool, raw
+			if e.Version, err = parseVersionKey(version.String); err != nil {
+				return fmt.Errorf("%s: version: %w", e.ID, err)
+			}
+			if created.Valid {
+				if e.Created, err = parseVersionKey(created.String); err != nil {
+					return fmt.Errorf("%s: created: %w", e.ID, err)
+				}
+			}
+			page.Entries = append(page.Entries, &e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// FeedHead returns the last sequence number assigned, 0 for none.
+func (db *DB) FeedHead(ctx context.Context) (seq int64, err error) {
+	defer wrap(&err, "read the feed head")
+	err = db.r.QueryRowContext(ctx, `SELECT seq FROM feed_head WHERE one = 1`).Scan(&seq)
+	return seq, err
+}
+
+// FeedSeqAt returns the highest sequence number whose time is not after
+// t, 0 when there is none.
+func (db *DB) FeedSeqAt(ctx context.Context, t time.Time) (seq int64, err error) {
+	defer wrap(&err, "find the feed position at %v", t)
+	err = db.r.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM feed WHERE time <= ?`, micros(t)).Scan(&seq)
+	return seq, err
+}
+
+// ObjectCreators returns the created_by_ref of the latest stored version
+// of each of ids the store holds ("" when it has none).
+func (db *DB) ObjectCreators(ctx context.Context, ids []string) (_ map[string]string, err error) {
+	defer wrap(&err, "look up the creators of %d objects", len(ids))
+	out := make(map[string]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	want := make(map[string]bool, len(ids))
+	hashes := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if !want[id] {
+			want[id] = true
+			hashes = append(hashes, idHash(id))
+		}
+	}
+	hj, err := json.Marshal(hashes)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT id, version, json_extract(CAST(raw AS TEXT), '$.created_by_ref')
+		FROM objects WHERE idh IN (SELECT value FROM json_each(?)) ORDER BY id, version`, string(hj))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, version string
+			creator     sql.NullString
+		)
+		if err := rows.Scan(&id, &version, &creator); err != nil {
+			return nil, err
+		}
+		if want[id] {
+			out[id] = creator.String // the last row of an id is its latest version
+		}
+	}
+	return out, rows.Err()
+}
