@@ -95,6 +95,9 @@ type collection struct {
 	// client: the organization reads only as a client of a reader
 	// (tearline.Grant.Client), so the access decision treats it as one.
 	client bool
+	// peer is the federation peer the caller's organization stands for;
+	// nil for a member.
+	peer *tearline.Peer
 }
 
 // visible reports whether the caller may know the collection exists.
@@ -165,6 +168,9 @@ func (s *Server) collection(r *http.Request, p *tearline.Principal) (*collection
 	if !v.visible() {
 		return nil, notFound
 	}
+	if v.peer, err = s.peerOf(r.Context(), p); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 
@@ -185,6 +191,9 @@ func (s *Server) readable(r *http.Request, p *tearline.Principal) (*collection, 
 	}
 	if !c.canRead {
 		return nil, tearline.Errorf(tearline.EFORBIDDEN, "your organization may not read collection %s; ask its administrators for a read grant", c.ID)
+	}
+	if c.peer != nil && c.peer.OneWay {
+		return nil, tearline.Errorf(tearline.EFORBIDDEN, "peer %s is the low side of a one-way link: this server sends it nothing but tear-line products it pushes", c.peer.Name)
 	}
 	return c, nil
 }

@@ -17,9 +17,10 @@ import (
 // reads collection c: its organization's profile, and its relation to the
 // collection. Every authenticated organization is a member of this
 // server; a read grant on c makes it a reader of what c's producers shared.
+// An organization that stands for a federation peer is a peer, never given
+// more than the peer's ceiling (an unreadable ceiling gives nothing).
 // Read access only as a client of a reader (tearline.Clients) makes it a
-// client of the collection's readers. Federation peers are not modelled
-// yet.
+// client of the collection's readers.
 func (s *Server) recipient(p *tearline.Principal, c *collection) *marking.Recipient {
 	if p == nil || p.Org == nil {
 		return &marking.Recipient{} // anonymous: every route asks for credentials today
@@ -27,6 +28,10 @@ func (s *Server) recipient(p *tearline.Principal, c *collection) *marking.Recipi
 	r := marking.MemberRecipient(p.Org)
 	if c != nil && c.canRead {
 		r.CollectionReader, r.ClientOf = !c.client, c.client
+	}
+	if c != nil && c.peer != nil {
+		r.Peer = true
+		r.Ceiling, _ = marking.ParseTLP(c.peer.Ceiling)
 	}
 	return r
 }

@@ -261,7 +261,7 @@ func (s *Server) routes() *http.ServeMux {
 	handle("GET", root+"collections/", s.taxii(s.getCollections, false))
 	handle("GET", col, s.taxii(s.getCollection, false))
 	handle("GET", col+"objects/", s.taxii(s.getObjects, false))
-	handle("POST", col+"objects/", s.taxii(s.postObjects, false))
+	handle("POST", col+"objects/", s.taxii(s.fromPeers(s.postObjects), false))
 	handle("GET", obj, s.taxii(s.getObject, false))
 	handle("DELETE", obj, s.taxii(s.deleteObject, false))
 	handle("GET", obj+"versions/", s.taxii(s.getVersions, false))
@@ -294,6 +294,7 @@ func (s *Server) routes() *http.ServeMux {
 	handle("POST", "/api/v1/releases/{release}/deny/", s.withRole(tearline.RoleAnalyst, "deciding a release request", s.denyRelease))
 
 	handle("GET", "/api/v1/observables/", s.withRole(tearline.RoleReader, "observable lookups", s.getObservables))
+	s.peerRoutes(handle)
 
 	handle("GET", "/healthz/", http.HandlerFunc(s.healthz))
 	handle("GET", "/readyz/", http.HandlerFunc(s.readyz))

@@ -1,0 +1,161 @@
+package federation
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// fields are what federation reads of a STIX object without parsing it
+// whole: its identifying members and where it names marking definitions.
+type fields struct {
+	typ, id, modified, created string
+	// refs are the marking-definition references of object_marking_refs
+	// and of granular_markings[].marking_ref, in order.
+	refs []ref
+}
+
+// ref is one marking-definition reference: the JSON string token at
+// raw[start:end] (quotes included) and the id it holds.
+type ref struct {
+	start, end int
+	id         string
+}
+
+// errNotObject is returned for input that is not a JSON object.
+var errNotObject = errors.New("not a JSON object")
+
+// scan reads the top-level members of the STIX object raw. It does not
+// validate the object; it fails only on malformed JSON.
+func scan(raw []byte) (f fields, err error) {
+	dec := jsontext.NewDecoder(bytes.NewReader(raw), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return f, err
+	}
+	if tok.Kind() != '{' {
+		return f, errNotObject
+	}
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return f, err
+		}
+		switch name.String() {
+		case "type":
+			f.typ, err = readString(dec)
+		case "id":
+			f.id, err = readString(dec)
+		case "modified":
+			f.modified, err = readString(dec)
+		case "created":
+			f.created, err = readString(dec)
+		case "object_marking_refs":
+			err = eachElement(dec, '"', func() error { return f.readRef(dec) })
+		case "granular_markings":
+			err = eachElement(dec, '{', func() error {
+				if _, err := dec.ReadToken(); err != nil {
+					return err
+				}
+				for dec.PeekKind() != '}' {
+					n, err := dec.ReadToken()
+					if err != nil {
+						return err
+					}
+					if n.String() == "marking_ref" && dec.PeekKind() == '"' {
+						err = f.readRef(dec)
+					} else {
+						err = dec.SkipValue()
+					}
+					if err != nil {
+						return err
+					}
+				}
+				_, err := dec.ReadToken()
+				return err
+			})
+		default:
+			err = dec.SkipValue()
+		}
+		if err != nil {
+			return f, err
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return f, err
+	}
+	if _, err := dec.ReadToken(); err == nil {
+		return f, fmt.Errorf("data after the object")
+	}
+	return f, nil
+}
+
+// readString reads a string value; a value of another kind is skipped and
+// reads as "".
+func readString(dec *jsontext.Decoder) (string, error) {
+	if dec.PeekKind() != '"' {
+		return "", dec.SkipValue()
+	}
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return "", err
+	}
+	return tok.String(), nil
+}
+
+// eachElement calls fn for each element of kind kind of the array value
+// that comes next (skipping elements of other kinds); a value that is not
+// an array is skipped.
+func eachElement(dec *jsontext.Decoder, kind jsontext.Kind, fn func() error) error {
+	if dec.PeekKind() != '[' {
+		return dec.SkipValue()
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	for dec.PeekKind() != ']' {
+		var err error
+		if dec.PeekKind() == kind {
+			err = fn()
+		} else {
+			err = dec.SkipValue()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err := dec.ReadToken()
+	return err
+}
+
+// readRef reads the string value that comes next as a reference.
+func (f *fields) readRef(dec *jsontext.Decoder) error {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	end := int(dec.InputOffset())
+	id, err := jsontext.AppendUnquote(nil, v)
+	if err != nil {
+		return err
+	}
+	f.refs = append(f.refs, ref{start: end - len(v), end: end, id: string(id)})
+	return nil
+}
+
+// markingIDs returns the distinct ids that f references, in order.
+func (f *fields) markingIDs() []string {
+	var ids []string
+	for _, r := range f.refs {
+		seen := false
+		for _, id := range ids {
+			seen = seen || id == r.id
+		}
+		if !seen {
+			ids = append(ids, r.id)
+		}
+	}
+	return ids
+}

@@ -1,0 +1,365 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/taxii/client"
+)
+
+// Releaser is the server's access decision for a push link: it passes a
+// page of the link's local collection through the one gate with the peer
+// as recipient, records every decision in the disclosure ledger, and
+// returns the entries that may go and the bytes to send for each (the
+// stored object or a redacted copy). It refuses a push link to a one-way
+// peer that is not limited to tear-line products.
+type Releaser interface {
+	ReleaseToPeer(ctx context.Context, peer *tearline.Peer, link *tearline.Link, page *tearline.ObjectPage) ([]*tearline.Entry, [][]byte, error)
+}
+
+// Defaults of Config.
+const (
+	DefaultReload   = 10 * time.Second
+	DefaultPageSize = 1000
+	// MaxBackoff caps the wait before retrying a failing link.
+	MaxBackoff = 30 * time.Minute
+)
+
+// Config configures a Syncer.
+type Config struct {
+	Store    Store
+	Inbound  *Inbound
+	Releaser Releaser
+	Logger   *slog.Logger
+	// Reload is how often the links are read again from the store, to
+	// start new ones and stop deleted ones.
+	Reload time.Duration
+	// PageSize is the objects per page asked of a peer on a pull, and the
+	// local entries per envelope on a push.
+	PageSize int
+	// Client sets timeouts and retries of the TAXII client; the
+	// credentials come from each peer.
+	Client client.Options
+	// OnRun, when set, is called after each run of a link with its saved
+	// state and the run's error.
+	OnRun func(link *tearline.Link, state *tearline.LinkState, err error)
+}
+
+// Syncer runs the links of the store. Create it with New, Start it, and
+// Stop it before closing the store.
+type Syncer struct {
+	cfg Config
+	log *slog.Logger
+
+	mu      sync.Mutex
+	workers map[string]*worker // by link id
+	locks   map[string]*sync.Mutex
+	clients map[string]peerClient // by peer id
+	sent    map[string]map[string]bool
+	stop    chan struct{}
+	stopped bool
+	wg      sync.WaitGroup
+}
+
+// peerClient is a TAXII client for a peer, with the settings it was made
+// for.
+type peerClient struct {
+	key string
+	c   *client.Client
+}
+
+// worker runs one link until stopped.
+type worker struct {
+	stop chan struct{}
+	kick chan struct{}
+}
+
+// New returns a Syncer; it fails when Store, Inbound or Releaser is
+// missing.
+func New(cfg Config) (*Syncer, error) {
+	if cfg.Store == nil || cfg.Inbound == nil || cfg.Releaser == nil {
+		return nil, errors.New("federation: a syncer needs a store, an inbound pipeline and a releaser")
+	}
+	if cfg.Reload <= 0 {
+		cfg.Reload = DefaultReload
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = DefaultPageSize
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Syncer{cfg: cfg, log: log, workers: map[string]*worker{}, locks: map[string]*sync.Mutex{},
+		clients: map[string]peerClient{}, sent: map[string]map[string]bool{}, stop: make(chan struct{})}, nil
+}
+
+// Start reads the links and starts a worker for each, which runs it at
+// once (resuming from its cursor) and then at its interval; the links are
+// read again every Config.Reload. It returns the store's error when the
+// links cannot be read.
+func (s *Syncer) Start(ctx context.Context) error {
+	if err := s.Reload(ctx); err != nil {
+		return err
+	}
+	s.wg.Go(func() {
+		t := time.NewTicker(s.cfg.Reload)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+				ctx, cancel := s.stopContext()
+				if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
+					s.log.Error("federation: read links", "err", err)
+				}
+				cancel()
+			}
+		}
+	})
+	return nil
+}
+
+// Reload starts workers for new links and stops those of deleted links.
+func (s *Syncer) Reload(ctx context.Context) error {
+	links, err := s.cfg.Store.ListLinks(ctx, "")
+	if err != nil {
+		return fmt.Errorf("federation: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil
+	}
+	present := map[string]bool{}
+	for _, l := range links {
+		present[l.ID] = true
+		if s.workers[l.ID] == nil {
+			w := &worker{stop: make(chan struct{}), kick: make(chan struct{}, 1)}
+			s.workers[l.ID] = w
+			s.wg.Go(func() { s.work(l, w) })
+		}
+	}
+	for id, w := range s.workers {
+		if !present[id] {
+			close(w.stop)
+			delete(s.workers, id)
+		}
+	}
+	return nil
+}
+
+// Kick makes the worker of a link run it now rather than at its next
+// interval; it does nothing for a link without a worker.
+func (s *Syncer) Kick(linkID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w := s.workers[linkID]; w != nil {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Stop stops every worker: runs in progress are canceled between requests
+// (their cursor stays at the last page stored), and Stop waits for them,
+// until ctx ends.
+func (s *Syncer) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.stopped {
+		s.stopped = true
+		close(s.stop)
+		for id, w := range s.workers {
+			close(w.stop)
+			delete(s.workers, id)
+		}
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("federation: stop: %w", ctx.Err())
+	}
+}
+
+// stopContext returns a context canceled by Stop.
+func (s *Syncer) stopContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// work runs link l now and then at its interval, backing off while it
+// fails, until w is stopped.
+func (s *Syncer) work(l *tearline.Link, w *worker) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-w.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		st, err := s.Run(ctx, l.ID)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := l.Interval
+		if err != nil && st != nil && st.Failures > 0 {
+			wait = backoff(l.Interval, st.Failures)
+		}
+		if tearline.ErrorCode(err) == tearline.ENOTFOUND && st == nil {
+			return // the link is gone; Reload forgets it
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-w.stop:
+			t.Stop()
+			return
+		case <-w.kick:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// backoff returns the wait before the next run of a link that failed
+// failures times in a row: the interval doubled for each failure after the
+// first, at most MaxBackoff (or the interval, if longer).
+func backoff(interval time.Duration, failures int) time.Duration {
+	d := interval
+	for i := 1; i < failures && d < MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, max(MaxBackoff, interval))
+}
+
+// lock returns the mutex that serializes the runs of a link.
+func (s *Syncer) lock(linkID string) *sync.Mutex {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.locks[linkID]
+	if m == nil {
+		m = &sync.Mutex{}
+		s.locks[linkID] = m
+	}
+	return m
+}
+
+// client returns a TAXII client with the peer's credentials, reusing the
+// one made for the same settings.
+func (s *Syncer) client(p *tearline.Peer) (*client.Client, error) {
+	key := fmt.Sprintf("%q %q %q %q %q %q %q", p.URL, p.Token, p.User, p.Password, p.CertFile, p.KeyFile, p.CAFile)
+	s.mu.Lock()
+	pc, ok := s.clients[p.ID]
+	s.mu.Unlock()
+	if ok && pc.key == key {
+		return pc.c, nil
+	}
+	opts := s.cfg.Client
+	opts.Token, opts.User, opts.Password = p.Token, p.User, p.Password
+	if opts.Logger == nil {
+		opts.Logger = s.log.With("peer", p.Name)
+	}
+	if opts.Transport == nil {
+		cert, pool, err := client.LoadTLS(p.CertFile, p.KeyFile, p.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("peer %s: %w", p.Name, err)
+		}
+		opts.Certificate, opts.RootCAs = cert, pool
+	}
+	c, err := client.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("peer %s: %w", p.Name, err)
+	}
+	s.mu.Lock()
+	s.clients[p.ID] = peerClient{key: key, c: c}
+	s.mu.Unlock()
+	return c, nil
+}
+
+// Run runs a link once now, waiting for a run in progress to end first,
+// and returns its state as saved afterwards, with the run's error (also
+// recorded in the state). ENOTFOUND, with a nil state, when the link or its
+// peer does not exist.
+func (s *Syncer) Run(ctx context.Context, linkID string) (*tearline.LinkState, error) {
+	m := s.lock(linkID)
+	m.Lock()
+	defer m.Unlock()
+	l, err := s.cfg.Store.FindLink(ctx, linkID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.cfg.Store.FindPeer(ctx, l.PeerID)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.cfg.Store.LinkState(ctx, linkID)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	switch l.Direction {
+	case tearline.LinkPull:
+		err = s.pull(ctx, l, p, st)
+	case tearline.LinkPush:
+		err = s.push(ctx, l, p, st)
+	default:
+		err = fmt.Errorf("link direction %q is unknown", l.Direction)
+	}
+	st.LastRun = time.Now().UTC()
+	log := s.log.With("link", l.ID, "peer", p.Name, "direction", l.Direction, "collection", l.CollectionID,
+		"remote_collection", l.RemoteCollection)
+	if err != nil {
+		st.LastError = err.Error()
+		st.Failures++
+		if ctx.Err() != nil {
+			log.Info("federation link run interrupted", "err", err)
+		} else {
+			log.Warn("federation link run failed; it will be retried", "err", err, "failures", st.Failures)
+		}
+	} else {
+		st.LastError, st.Failures, st.LastSuccess = "", 0, st.LastRun
+		log.Debug("federation link run", "duration", time.Since(start), "cursor", st.Cursor)
+	}
+	// The outcome is recorded even when the run was stopped part way.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if serr := s.cfg.Store.SaveLinkState(sctx, st); serr != nil {
+		if tearline.ErrorCode(serr) == tearline.ENOTFOUND {
+			return nil, serr // deleted during the run
+		}
+		log.Error("federation: save link state", "err", serr)
+		err = errors.Join(err, serr)
+	}
+	if s.cfg.OnRun != nil {
+		s.cfg.OnRun(l, st, err)
+	}
+	return st, err
+}
+
+// saveProgress stores the state of a run in progress (its cursor).
+func (s *Syncer) saveProgress(ctx context.Context, st *tearline.LinkState) error {
+	return s.cfg.Store.SaveLinkState(context.WithoutCancel(ctx), st)
+}
