@@ -191,7 +191,6 @@ func TestFaultyPeer(t *testing.T) {
 	}
 }
 
-
 // TestRestartResumes: pulls resume from their durable cursor after a
 // restart of either server, a run stopped part way by a shutdown keeps the
 // pages it stored, and nothing is lost or stored twice.

@@ -178,9 +178,9 @@ type profile struct {
 // organization stands for the other (with the profile the other gets
 // there), with a contributor key that the other presents.
 type pair struct {
-	a, b         *node
-	onA, onB     *tearline.Peer // b as a peer of a, a as a peer of b
-	orgA, orgB   *tearline.Organization
+	a, b       *node
+	onA, onB   *tearline.Peer // b as a peer of a, a as a peer of b
+	orgA, orgB *tearline.Organization
 }
 
 // connect makes a and b peers of each other: a sees b with profile ab, b

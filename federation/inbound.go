@@ -66,11 +66,11 @@ type Result struct {
 // prepared is a batch after the crosswalk and the hold check. objects keep
 // the batch's indices; skipped and held ones are nil.
 type prepared struct {
-	objects [][]byte
+	objects  [][]byte
 	held     []*tearline.Held
 	replaced []tearline.StatusDetail
 	prov     []tearline.Provenance
-	defs    map[int]bool // indices of marking definitions
+	defs     map[int]bool // indices of marking definitions
 }
 
 // prepare maps the batch through the peer's crosswalk and sorts out the
