@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"time"
 	"unsafe"
@@ -375,6 +376,19 @@ func anchorsOf(n *cnode) (as []anchor, exact bool) {
 	return as, exact
 }
 
+// The cost of an anchor: how many candidates it is likely to let through,
+// relatively. AND picks its cheapest operand.
+const (
+	costObservable = 10 // = on an address, domain, URL, hash: nearly unique
+	costRef        = 12 // = through a reference
+	costString     = 20 // = on another string
+	costCIDR       = 30
+	costLike       = 40 // a literal part of LIKE or MATCHES
+	costScalar     = 50 // = on a number or Boolean: ports, sizes, flags are common
+	costScan       = 60 // every value of a path
+	costType       = 70 // every object of a type
+)
+
 func anchors(n *cnode) (as []anchor, exact bool, cost int) {
 	switch n.op {
 	case pattern.BoolAnd:
@@ -420,35 +434,93 @@ func anchors(n *cnode) (as []anchor, exact bool, cost int) {
 			break
 		}
 		a.kind = aEq
+		cost := costString
+		if a.vals[0].Kind != KindString {
+			cost = costScalar
+		}
 		if owner == "" {
 			// Through a reference the kind is the referenced object's:
 			// look the constant up as each kind it may be.
 			a.kinds = append(append([]observable.Kind{0}, refKinds...), observable.IPv6)
-			return []anchor{a}, false, aEq
+			return []anchor{a}, false, min(cost, costRef)
 		}
-		a.kinds = []observable.Kind{kindOf(owner, rel)}
-		return []anchor{a}, !general, aEq
+		k := kindOf(owner, rel)
+		if k != 0 {
+			cost = costObservable
+		}
+		a.kinds = []observable.Kind{k}
+		return []anchor{a}, !general, cost
 	case c.Op == pattern.OpIsSubset || c.Op == pattern.OpIsSuperset:
 		a.kind, a.pfx = aSub, c.pfx
 		if c.Op == pattern.OpIsSuperset {
 			a.kind = aSup
 		}
-		return []anchor{a}, !general, a.kind
+		return []anchor{a}, !general, costCIDR
 	case c.Op == pattern.OpLike:
 		if lit := likeLiteral(c.Value.Str); lit != "" {
 			a.kind, a.lit = aLike, lit
-			return []anchor{a}, false, aLike
+			return []anchor{a}, false, costLike
 		}
 		a.kind = aScan
-		return []anchor{a}, false, aScan
+		return []anchor{a}, false, costScan
 	case c.Op == pattern.OpExists:
 		a.kind = aScan
-		return []anchor{a}, !general, aScan
+		return []anchor{a}, !general, costScan
 	case c.Op == pattern.OpMatches:
+		if !isBinaryProp(rel) {
+			if lit := requiredLiteral(c.re); len(lit) >= 2 {
+				a.kind, a.lit = aLike, lit
+				return []anchor{a}, false, costLike
+			}
+		}
 		a.kind = aScan
-		return []anchor{a}, false, aScan
+		return []anchor{a}, false, costScan
 	}
-	return []anchor{{kind: aType, typ: c.ObjectType}}, false, aType
+	return []anchor{{kind: aType, typ: c.ObjectType}}, false, costType
+}
+
+// requiredLiteral returns the longest text every match of re contains,
+// or "".
+func requiredLiteral(re *regexp.Regexp) string {
+	// The expression compiled, so it parses.
+	t, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	return required(t.Simplify())
+}
+
+func required(re *syntax.Regexp) string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return ""
+		}
+		return string(re.Rune)
+	case syntax.OpCapture, syntax.OpPlus:
+		return required(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return required(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		best, run := "", ""
+		for _, s := range re.Sub {
+			if s.Op == syntax.OpLiteral && s.Flags&syntax.FoldCase == 0 {
+				run += string(s.Rune)
+			} else {
+				run = ""
+				if r := required(s); len(r) > len(best) {
+					best = r
+				}
+			}
+			if len(run) > len(best) {
+				best = run
+			}
+		}
+		return best
+	}
+	return ""
 }
 
 // generalize replaces list indexes with [*] and reports whether it did.

@@ -245,21 +245,22 @@ func (d *LineDecoder) member(b []byte, i, plen, depth int) (int, error) {
 	if i >= len(b) {
 		return i, jerr(i, "unexpected end")
 	}
-	m := d.m
-	path := d.path[:plen]
+	info := d.m.info[string(d.path[:plen])]
+	if info == nil {
+		return skipValue(b, i, depth)
+	}
 	switch b[i] {
 	case '{':
-		if m.prefixes[string(path)] {
+		if info.prefix {
 			return d.object(b, i, plen, depth+1)
 		}
 	case '[':
-		if m.prefixes[string(path)] {
+		if info.prefix {
 			d.path = append(d.path[:plen], "[]"...)
 			return d.list(b, i, len(d.path), depth+1)
 		}
 	}
-	info := m.info[string(path)]
-	if info == nil {
+	if info.targets == nil && info.time == 0 && !info.sel && !info.urlHost && !info.urlPath {
 		return skipValue(b, i, depth)
 	}
 	return d.scalar(b, i, info, depth)
@@ -419,10 +420,8 @@ func (d *LineDecoder) convert(conv, s string) string {
 func parseTime(v Value) time.Time {
 	switch v.Kind {
 	case KindString:
-		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999-0700"} {
-			if t, err := time.Parse(layout, v.Str); err == nil {
-				return t.UTC()
-			}
+		if t, ok := parseRFC3339(v.Str); ok {
+			return t
 		}
 	case KindInt:
 		return time.Unix(v.Num, 0).UTC()
@@ -434,6 +433,97 @@ func parseTime(v Value) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// parseRFC3339 reads YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|+HHMM), in
+// UTC, without time.Parse's cost on every log line.
+func parseRFC3339(s string) (time.Time, bool) {
+	num := func(i, n int) (int, bool) {
+		if i+n > len(s) {
+			return 0, false
+		}
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	if len(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	year, ok1 := num(0, 4)
+	month, ok2 := num(5, 2)
+	day, ok3 := num(8, 2)
+	hour, ok4 := num(11, 2)
+	minute, ok5 := num(14, 2)
+	sec, ok6 := num(17, 2)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 60 {
+		return time.Time{}, false
+	}
+	i, nsec := 19, 0
+	if i < len(s) && s[i] == '.' {
+		i++
+		digits := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			if digits < 9 {
+				nsec = nsec*10 + int(s[i]-'0')
+				digits++
+			}
+			i++
+		}
+		if digits == 0 {
+			return time.Time{}, false
+		}
+		for ; digits < 9; digits++ {
+			nsec *= 10
+		}
+	}
+	offset := 0
+	switch {
+	case i < len(s) && (s[i] == 'Z' || s[i] == 'z') && i+1 == len(s):
+	case i < len(s) && (s[i] == '+' || s[i] == '-'):
+		rest := s[i+1:]
+		var hh, mm int
+		var ok bool
+		switch len(rest) {
+		case 5:
+			if rest[2] != ':' {
+				return time.Time{}, false
+			}
+			hh, ok = num(i+1, 2)
+			if m, ok2 := num(i+4, 2); ok && ok2 {
+				mm = m
+			} else {
+				return time.Time{}, false
+			}
+		case 4:
+			hh, ok = num(i+1, 2)
+			if m, ok2 := num(i+3, 2); ok && ok2 {
+				mm = m
+			} else {
+				return time.Time{}, false
+			}
+		default:
+			return time.Time{}, false
+		}
+		if hh > 23 || mm > 59 {
+			return time.Time{}, false
+		}
+		offset = (hh*60 + mm) * 60
+		if s[i] == '-' {
+			offset = -offset
+		}
+	default:
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	if t.Day() != day {
+		return time.Time{}, false // February 30th and the like
+	}
+	return t.Add(-time.Duration(offset) * time.Second), true
 }
 
 // build turns the assignments of the line into objects.
@@ -470,16 +560,18 @@ func (d *LineDecoder) build() {
 	for n := range d.slots {
 		d.objs = append(d.objs, Object{Type: d.slots[n].typ})
 	}
-	// Group the assignments by object, keeping their order.
-	slices.SortStableFunc(d.assigns, func(a, b assign) int { return a.obj - b.obj })
-	for start := 0; start < len(d.assigns); {
-		end := start
-		for end < len(d.assigns) && d.assigns[end].obj == d.assigns[start].obj {
-			end++
+	// Each object's assignments, in their order, gathered in the scratch
+	// space (objects and assignments are few: no sorting).
+	for n := range d.objs {
+		d.scratch = d.scratch[:0]
+		for _, a := range d.assigns {
+			if a.obj == n {
+				d.scratch = append(d.scratch, a)
+			}
 		}
-		d.objs[d.assigns[start].obj].Props = d.propsOf(d.assigns[start:end], 0)
-		start = end
+		d.objs[n].Props = d.propsOf(d.scratch, 0)
 	}
+	d.scratch = d.scratch[:0]
 }
 
 // slotOf returns the object of slot name (item elem), adding it.

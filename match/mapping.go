@@ -41,6 +41,7 @@ type Mapping struct {
 
 // fieldInfo is what one field path of a mapping is used for.
 type fieldInfo struct {
+	prefix  bool // objects or lists at this path hold mapped fields
 	targets []Target
 	time    int // 1 + its position in Mapping.Time, or 0
 	sel     bool
@@ -127,6 +128,9 @@ func (m *Mapping) prepare() {
 	if m.URL != nil {
 		add(m.URL.Host)
 		add(m.URL.Path)
+	}
+	for p := range m.prefixes {
+		info(p).prefix = true
 	}
 }
 

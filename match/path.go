@@ -2,6 +2,7 @@ package match
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"strings"
 
 	"github.com/tearline/tearline/observable"
@@ -181,6 +182,20 @@ func appendValueKey(dst []byte, f uint16, kind observable.Kind, v Value) ([]byte
 
 // appendStringKey appends the key of string s of kind kind (0 for none).
 func appendStringKey(dst []byte, kind observable.Kind, s string) []byte {
+	if (kind == observable.IPv4 || kind == observable.IPv6) && strings.IndexByte(s, '/') < 0 {
+		// The common case, addresses, parsed once: what Normalize and
+		// AppendKey give (the family's kind, then the address bytes).
+		if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+			a = a.Unmap()
+			k := observable.IPv4
+			if a.Is6() {
+				k = observable.IPv6
+			}
+			dst = append(dst, byte(k))
+			dst, _ = a.AppendBinary(dst)
+			return dst
+		}
+	}
 	if kind != 0 {
 		if o, err := observable.Normalize(kind, s); err == nil {
 			if out, err := observable.AppendKey(dst, o); err == nil {
