@@ -49,6 +49,7 @@ TEARLINE_DATA (default ./tearline-data).`,
 		newTAXIICmd(s),
 		newBackupCmd(s),
 		newRestoreCmd(s),
+		newMatchCmd(s),
 	)
 	return root
 }
