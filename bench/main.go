@@ -22,6 +22,11 @@
 //	pii     scan every object of the bundle, then generated indicators, for
 //	        personal data with pii.ScanObject (objects/s, MB/s). Run only
 //	        when named.
+//	lookup  fill the observable index with -lookup-values synthetic values
+//	        (IPs, domains, hashes) linked to stored indicators, report its
+//	        size against the raw value bytes, then time lookups through the
+//	        store and over HTTP (GET /api/v1/observables). Run only when
+//	        named.
 //
 // Sets: all (the default) is validate, import, post and poll; taxii is post
 // and poll; all-taxii is post, page and poll. validate and import run -runs
@@ -49,9 +54,10 @@ import (
 func main() {
 	var (
 		file     = flag.String("file", "../shared/data/attack/enterprise-attack-18.1.json", "STIX bundle to use")
-		workload = flag.String("workload", "all", "workloads: validate, import, post, page, poll, pii, a comma-separated list, or all, taxii, all-taxii")
+		workload = flag.String("workload", "all", "workloads: validate, import, post, page, poll, pii, lookup, a comma-separated list, or all, taxii, all-taxii")
 		runs     = flag.Int("runs", 3, "runs of validate and import")
 		topts    taxiiOptions
+		lopts    lookupOptions
 	)
 	flag.IntVar(&topts.runs, "taxii-runs", 1, "runs of the TAXII workloads")
 	flag.Uint64Var(&topts.seed, "seed", 1, "seed of the generated indicators")
@@ -62,6 +68,9 @@ func main() {
 	flag.IntVar(&topts.pageLimit, "page-limit", 1000, "limit of each page request")
 	flag.IntVar(&topts.polls, "polls", 2000, "requests of the poll workload")
 	flag.IntVar(&topts.pollObjects, "poll-objects", 100000, "collection size of the poll workload when it runs without post or page")
+	flag.IntVar(&lopts.values, "lookup-values", 1000000, "values in the lookup workload's observable index (-lookup-values 10000000 for issue 5's target)")
+	flag.IntVar(&lopts.perObj, "lookup-per-object", 100, "values carried by each stored indicator in the lookup workload")
+	flag.IntVar(&lopts.lookups, "lookups", 2000, "lookups of the lookup workload, through the store and again over HTTP")
 	flag.StringVar(&topts.profileDir, "profile", "", "write a CPU profile of each TAXII workload's measured phase to this directory")
 	flag.Parse()
 	selected, err := workloads(*workload)
@@ -70,7 +79,7 @@ func main() {
 		os.Exit(2)
 	}
 	if topts.runs < 1 || topts.postObjects < 1 || topts.envelope < 1 || topts.clients < 1 || topts.pageObjects < 1 ||
-		topts.pageLimit < 1 || topts.polls < 1 || topts.pollObjects < 1 {
+		topts.pageLimit < 1 || topts.polls < 1 || topts.pollObjects < 1 || lopts.values < 1 || lopts.perObj < 1 || lopts.lookups < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -taxii-runs and the TAXII sizes must be positive")
 		os.Exit(2)
 	}
@@ -84,6 +93,13 @@ func main() {
 	if selected["post"] || selected["page"] || selected["poll"] {
 		if err := runTAXII(ctx, selected, topts); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(1)
+		}
+	}
+	if selected["lookup"] {
+		lopts.seed = topts.seed
+		if err := runLookup(ctx, lopts); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: lookup: %v\n", err)
 			os.Exit(1)
 		}
 	}
@@ -111,10 +127,10 @@ func workloads(s string) (map[string]bool, error) {
 			for _, x := range sets[w] {
 				out[x] = true
 			}
-		case w == "validate" || w == "import" || w == "post" || w == "page" || w == "poll" || w == "pii":
+		case w == "validate" || w == "import" || w == "post" || w == "page" || w == "poll" || w == "pii" || w == "lookup":
 			out[w] = true
 		default:
-			return nil, fmt.Errorf("unknown workload %q: use validate, import, post, page, poll, pii, all, taxii or all-taxii", w)
+			return nil, fmt.Errorf("unknown workload %q: use validate, import, post, page, poll, pii, lookup, all, taxii or all-taxii", w)
 		}
 	}
 	return out, nil

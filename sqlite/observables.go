@@ -359,3 +359,34 @@ func lookupObjects(ctx context.Context, tx *sql.Tx, id int64, max int, e *tearli
 	}
 	return rows.Err()
 }
+
+// ObservableTables are the tables and indexes of the observable index.
+var ObservableTables = []string{"observables", "observable_sources", "observable_objects", "observable_objects_value",
+	"observable_orgs", "sqlite_autoindex_observable_orgs_1", "observable_next"}
+
+// TableSize is the space one table or index takes in the database file.
+type TableSize struct {
+	Name    string
+	Pages   int64
+	Bytes   int64 // of its pages
+	Payload int64 // bytes of the rows' content in them
+}
+
+// ObservableIndexSize returns the space each table and index of the
+// observable index takes (ObservableTables order), from SQLite's dbstat
+// virtual table. It reads every page of them: use it for measurements,
+// not on a hot path.
+func (db *DB) ObservableIndexSize(ctx context.Context) (_ []TableSize, err error) {
+	defer wrap(&err, "observable index size")
+	var out []TableSize
+	for _, name := range ObservableTables {
+		ts := TableSize{Name: name}
+		err := db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(pgsize), 0), coalesce(sum(payload), 0) FROM dbstat WHERE name = ?`, name).
+			Scan(&ts.Pages, &ts.Bytes, &ts.Payload)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ts)
+	}
+	return out, nil
+}
