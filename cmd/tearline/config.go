@@ -41,6 +41,9 @@ type serveConfig struct {
 	LedgerSkipWithheld bool            `toml:"ledger_skip_withheld"`
 	APIRoots           []apiRootConfig `toml:"api_root"`
 	limitsConfig
+
+	// Federation runs the peers' pull and push links in the background.
+	Federation bool `toml:"federation"`
 }
 
 // limitsConfig holds the settings of the limits, timeouts and metrics
@@ -77,6 +80,7 @@ func defaultServeConfig() serveConfig {
 		LogLevel:             "info",
 		ClassificationLevels: slices.Clone(marking.DefaultLevels),
 		Ledger:               true,
+		Federation:           true,
 		limitsConfig: limitsConfig{
 			ReadHeaderTimeout: 10 * time.Second,
 			RateLimit:         100,
@@ -114,6 +118,7 @@ func (c *serveConfig) options() []option {
 		{"classification-levels", "classification levels that markings and clearances name, lowest first, comma-separated", &c.ClassificationLevels},
 		{"ledger", "record every disclosure in the hash-chained ledger DATA/ledger (see tearline audit); reads fail with 503 when it cannot record", &c.Ledger},
 		{"ledger-skip-withheld", "leave withheld decisions out of the ledger (by default they are recorded)", &c.LedgerSkipWithheld},
+		{"federation", "run the pull and push links of the federation peers in the store in the background (see tearline peer)", &c.Federation},
 		{"read-header-timeout", "time allowed to read a request's headers (at most --read-timeout)", &c.ReadHeaderTimeout},
 		{"rate-limit", "requests per second allowed to one API key or client certificate, sustained (0: no limit); past it 429 with Retry-After", &c.RateLimit},
 		{"rate-burst", "requests one key may send at once above --rate-limit", &c.RateBurst},

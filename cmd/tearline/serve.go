@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/tearline/tearline/federation"
 	"github.com/tearline/tearline/ledger"
 	"github.com/tearline/tearline/taxii"
 )
@@ -116,6 +117,8 @@ type server struct {
 	log    *slog.Logger
 	// metrics serves /metrics on --metrics-listen (nothing without it).
 	metrics *metricsServer
+	// fed runs the federation links; nil without them.
+	fed *federation.Syncer
 }
 
 // startServer loads the TLS settings, opens the store and the disclosure
@@ -200,7 +203,12 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 	if err := ts.Start(ctx); err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, db: db, ledger: lg, taxii: ts, ln: ln, tls: tlsCfg != nil, log: logger, metrics: ms}
+	fed, err := startFederation(ctx, cfg, db, ts, logger)
+	if err != nil {
+		ts.Shutdown(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	s := &server{cfg: cfg, db: db, ledger: lg, taxii: ts, ln: ln, tls: tlsCfg != nil, log: logger, metrics: ms, fed: fed}
 	s.http = &http.Server{
 		Handler:           ts.Handler(),
 		ReadHeaderTimeout: min(cfg.ReadHeaderTimeout, cfg.ReadTimeout),
@@ -268,11 +276,12 @@ func (s *server) Serve() error {
 func (s *server) Close(ctx context.Context) error {
 	errHTTP := s.http.Shutdown(ctx)
 	errMetrics := s.metrics.close(ctx)
+	errFed := stopFederation(ctx, s.fed)
 	errTAXII := s.taxii.Shutdown(ctx)
 	var errLedger error
 	if s.ledger != nil {
 		errLedger = s.ledger.Close()
 	}
 	errDB := s.db.Close()
-	return errors.Join(errHTTP, errMetrics, errTAXII, errLedger, errDB)
+	return errors.Join(errHTTP, errMetrics, errFed, errTAXII, errLedger, errDB)
 }
