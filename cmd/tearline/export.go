@@ -20,6 +20,7 @@ import (
 func newExportCmd(s *streams) *cobra.Command {
 	var (
 		dir, collection, output, as string
+		format, skippedFile         string
 		versions, types, levels     []string
 	)
 	cmd := &cobra.Command{
@@ -45,7 +46,16 @@ TEARLINE_CLASSIFICATION_LEVELS) when tearline serve runs with levels other
 than the defaults, so that the decision is the server's. Each decision (whole, redacted or withheld) is
 recorded in the disclosure ledger (DATA/ledger, path "export", the bundle id
 as request); see tearline audit who. The ledger has one writer at a time:
-stop a server running on the same data directory first.`,
+stop a server running on the same data directory first.
+
+--format writes defensive measures from the indicators instead of a bundle
+(latest versions unless --versions says otherwise), through the same access
+decision and ledger: suricata or snort rules, blocklist-ip (addresses and
+CIDR blocks), blocklist-domain, blocklist-url, blocklist-hash, csv, rpz (a
+DNS response policy zone), or stix (the default: the bundle). Patterns a
+format cannot express are listed with the reason at the end of the file (as
+comments, where the format has them), counted on standard error, and with
+--skipped FILE written there as JSON lines.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
@@ -91,7 +101,16 @@ stop a server running on the same data directory first.`,
 				w = tmp
 			}
 			bw := bufio.NewWriterSize(w, 1<<20)
-			n, err := exportBundle(ctx, store, tearline.ObjectQuery{CollectionID: col.ID, Versions: versions, Types: types}, release, bw)
+			q := tearline.ObjectQuery{CollectionID: col.ID, Versions: versions, Types: types}
+			var n int
+			if format == "stix" {
+				n, err = exportBundle(ctx, store, q, release, bw)
+			} else {
+				if !cmd.Flags().Changed("versions") {
+					q.Versions = []string{tearline.VersionLast}
+				}
+				n, err = exportMeasures(ctx, store, q, release, format, bw, skippedFile, s.errOut)
+			}
 			if err != nil {
 				return err
 			}
@@ -111,7 +130,11 @@ stop a server running on the same data directory first.`,
 				}
 				tmp = nil
 			}
-			fmt.Fprintf(s.errOut, "exported %d objects from %s\n", n, col.Alias)
+			what := "objects"
+			if format != "stix" {
+				what = format + " rules or lines"
+			}
+			fmt.Fprintf(s.errOut, "exported %d %s from %s\n", n, what, col.Alias)
 			return nil
 		},
 	}
@@ -122,6 +145,8 @@ stop a server running on the same data directory first.`,
 	cmd.Flags().StringSliceVar(&versions, "versions", []string{tearline.VersionAll}, "versions to export: all, last, first, or timestamps")
 	cmd.Flags().StringSliceVar(&types, "type", nil, "export only objects of these types")
 	cmd.Flags().StringVar(&as, "as", "", "export only what this organization (name or id) may receive, redacted as for it")
+	cmd.Flags().StringVar(&format, "format", "stix", "stix (a bundle), suricata, snort, blocklist-ip, blocklist-domain, blocklist-url, blocklist-hash, csv or rpz")
+	cmd.Flags().StringVar(&skippedFile, "skipped", "", "with --format: write the indicators not expressed, with the reasons, to FILE as JSON lines")
 	levelsFlag(cmd.Flags(), &levels)
 	cmd.MarkFlagRequired("collection")
 	return cmd
