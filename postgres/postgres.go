@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,7 +61,7 @@ var (
 // key=value connection string, as pgx parses them; pool settings such as
 // pool_max_conns, and runtime parameters such as search_path, may be
 // given in it) and applies the pending schema migrations. It logs a warning
-// when the server's autovacuum is off: the plans of pages rest on the
+// (once per process) when the server's autovacuum is off: the plans of pages rest on the
 // statistics it keeps. The caller must Close the returned DB.
 func Open(ctx context.Context, url string) (_ *DB, err error) {
 	defer wrap(&err, "open")
@@ -83,7 +84,9 @@ func Open(ctx context.Context, url string) (_ *DB, err error) {
 		// Pages are planned from the statistics that autovacuum keeps:
 		// without them the planner may read all of a collection after the
 		// cursor and sort it, for every page.
-		slog.Warn("postgres: autovacuum is off: run ANALYZE after bulk loads, or pages of large collections get slow")
+		warnAutovacuum.Do(func() {
+			slog.Warn("postgres: autovacuum is off: run ANALYZE after bulk loads, or pages of large collections get slow")
+		})
 	}
 	return db, nil
 }
@@ -116,6 +119,9 @@ func (db *DB) Close() error {
 	db.pool.Close()
 	return nil
 }
+
+// warnAutovacuum logs, once per process, that autovacuum is off.
+var warnAutovacuum sync.Once
 
 // maxAttempts is how many times a transaction that failed for a reason a
 // retry may not meet (see retryable) is tried in all.
