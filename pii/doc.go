@@ -7,7 +7,8 @@
 //	findings, err := pii.ScanObject(raw, pii.Options{FlagIdentifiers: true})
 //	redacted, records, err := pii.Redact(raw, findings)
 //
-// ScanText is the detector itself, over one text.
+// ScanText is the detector itself, over one text. Every function of the
+// package is safe for concurrent use.
 //
 // # Kinds
 //

@@ -84,6 +84,7 @@ var scanPool = sync.Pool{New: func() any { return new(objectScan) }}
 // grew large, and dropping the references to the caller's data.
 func (sc *objectScan) release() {
 	const keep = 1 << 16
+	clear(sc.buf[:cap(sc.buf)]) // decoded text may be personal data
 	*sc = objectScan{w: walker{path: sc.w.path[:0]}, spans: sc.spans[:0], buf: sc.buf[:0]}
 	if cap(sc.spans) > keep/16 || cap(sc.buf) > keep {
 		sc.spans, sc.buf = nil, nil
