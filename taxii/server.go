@@ -278,6 +278,7 @@ func (s *Server) routes() *http.ServeMux {
 	handle("POST", "/api/v1/organizations/{org}/certificates/", s.admin(s.addCertificate))
 	handle("GET", "/api/v1/collections/", s.admin(s.listCollections))
 	handle("POST", "/api/v1/collections/", s.admin(s.createCollection))
+	handle("GET", "/api/v1/collections/{collection}/export/", s.withRole(tearline.RoleReader, "exports", s.getExport))
 	handle("PUT", "/api/v1/collections/{collection}/grants/{org}/", s.admin(s.setGrant))
 	handle("GET", "/api/v1/organizations/{org}/clients/", s.admin(s.listClients))
 	handle("PUT", "/api/v1/organizations/{org}/clients/{client}/", s.admin(s.setClient))
