@@ -1,0 +1,245 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/tearline/tearline"
+)
+
+var _ tearline.Feed = (*DB)(nil)
+
+// The feed is numbered after commit by a sequencer; see
+// migrations/00006_feed.sql for why and how.
+
+// pendFeed records the memberships that an AddObjects transaction adds
+// to the collection with row key collection, for the sequencer, and
+// returns the highest pending id it drew. It runs under the collection's
+// lock, after the memberships are written, so that within a collection
+// pending ids follow date_added.
+func pendFeed(ctx context.Context, tx pgx.Tx, collection int64, dates []time.Time) (int64, error) {
+	if len(dates) == 0 {
+		return 0, nil
+	}
+	var last int64
+	err := tx.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO feed_pending (collection, date_added) SELECT $1, d FROM unnest($2::timestamptz[]) WITH ORDINALITY AS u (d, n)
+			ORDER BY n RETURNING id)
+		SELECT max(id) FROM ins`, collection, dates).Scan(&last)
+	if err != nil {
+		return 0, fmt.Errorf("record feed entries: %w", err)
+	}
+	return last, nil
+}
+
+// sequenceBatch bounds the pending rows one sequencer transaction moves.
+const sequenceBatch = 10000
+
+// errNothingPending rolls back a sequencer transaction that found nothing
+// to do: a rollback is not flushed to disk, a commit would be.
+var errNothingPending = errors.New("nothing pending")
+
+// sequence gives feed numbers to every committed pending row, if any
+// pending row has an id up to upTo (the caller's own rows); when none
+// does, another node numbered them already and it returns at once. The
+// numbers follow the head, in pending id order; times are the database
+// clock, or the last time plus a microsecond when the clock is behind it.
+func (db *DB) sequence(ctx context.Context, upTo int64) (err error) {
+	defer wrap(&err, "number the feed")
+	var pending bool
+	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM feed_pending WHERE id <= $1)`, upTo).Scan(&pending); err != nil {
+		return err
+	}
+	for pending {
+		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+			var (
+				seq         int64
+				last        *time.Time
+				clock       time.Time
+				id, col     int64
+				dateAdded   time.Time
+				rows        []pendingRow
+				headLocked  bool
+				stillNeeded bool
+			)
+			b := &pgx.Batch{}
+			b.Queue(`SELECT seq, time, clock_timestamp() FROM feed_head WHERE one = 1 FOR UPDATE`).QueryRow(func(row pgx.Row) error {
+				headLocked = true
+				return row.Scan(&seq, &last, &clock)
+			})
+			b.Queue(`SELECT EXISTS (SELECT 1 FROM feed_pending WHERE id <= $1)`, upTo).QueryRow(func(row pgx.Row) error {
+				return row.Scan(&stillNeeded)
+			})
+			b.Queue(`DELETE FROM feed_pending WHERE id IN (SELECT id FROM feed_pending ORDER BY id LIMIT $1)
+				RETURNING id, collection, date_added`, sequenceBatch).Query(func(r pgx.Rows) error {
+				_, err := pgx.ForEachRow(r, []any{&id, &col, &dateAdded}, func() error {
+					rows = append(rows, pendingRow{id, col, dateAdded})
+					return nil
+				})
+				return err
+			})
+			if err := tx.SendBatch(ctx, b).Close(); err != nil {
+				return err
+			}
+			if !headLocked {
+				return errors.New("the feed head row is missing")
+			}
+			if !stillNeeded || len(rows) == 0 {
+				pending = false
+				return errNothingPending
+			}
+			slices.SortFunc(rows, func(a, b pendingRow) int { return cmp.Compare(a.id, b.id) })
+			t := fromNull(last)
+			clock = stored(clock)
+			entries := make([][]any, len(rows))
+			for i, r := range rows {
+				if t.Before(clock) {
+					t = clock
+				} else {
+					t = t.Add(time.Microsecond)
+				}
+				seq++
+				entries[i] = []any{seq, t, r.collection, r.dateAdded}
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"feed"}, []string{"seq", "time", "collection", "date_added"},
+				pgx.CopyFromRows(entries)); err != nil {
+				return fmt.Errorf("copy feed entries: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE feed_head SET seq = $1, time = $2 WHERE one = 1`, seq, t); err != nil {
+				return err
+			}
+			pending = len(rows) == sequenceBatch
+			return nil
+		})
+		if err != nil && !errors.Is(err, errNothingPending) {
+			return err
+		}
+	}
+	return nil
+}
+
+// pendingRow is a row of feed_pending.
+type pendingRow struct {
+	id, collection int64
+	dateAdded      time.Time
+}
+
+// feedSQL reads the feed after $1, at most $2 rows, with the bytes of the
+// versions whose type is in $3 (all when it is NULL). A row whose
+// membership is gone has a NULL id.
+const feedSQL = `SELECT f.seq, f.time, c.id, f.date_added, co.id, co.type, co.spec_version, co.version, o.created, o.revoked,
+		CASE WHEN $3::text[] IS NULL OR co.type = ANY ($3::text[]) THEN o.raw END
+	FROM (SELECT seq, time, collection, date_added FROM feed WHERE seq > $1 ORDER BY seq LIMIT $2) f
+	LEFT JOIN collections c ON c.pk = f.collection
+	LEFT JOIN collection_objects co ON co.collection = f.collection AND co.date_added = f.date_added
+	LEFT JOIN objects o ON o.id = co.id AND o.version = co.version
+	ORDER BY f.seq`
+
+// ReadFeed returns the feed entries after q.After, in sequence order,
+// examining at most q.Limit of them. It first numbers pending rows, if
+// any (see sequence). EINVALID for a negative After.
+func (db *DB) ReadFeed(ctx context.Context, q tearline.FeedQuery) (_ *tearline.FeedPage, err error) {
+	if q.After < 0 {
+		return nil, tearline.Errorf(tearline.EINVALID, "negative feed cursor %d", q.After)
+	}
+	if err := db.sequence(ctx, math.MaxInt64); err != nil {
+		return nil, err
+	}
+	defer wrap(&err, "read the feed after %d", q.After)
+	limit := q.Limit
+	if limit <= 0 || limit > tearline.MaxFeedPage {
+		limit = tearline.MaxFeedPage
+	}
+	var types []string
+	if len(q.Types) > 0 {
+		types = q.Types
+	}
+	rows, err := db.pool.Query(ctx, feedSQL, q.After, limit, types)
+	if err != nil {
+		return nil, err
+	}
+	page := &tearline.FeedPage{Last: q.After}
+	var (
+		seq                              int64
+		at, dateAdded                    time.Time
+		collection, id, typ, sv, version *string
+		created                          *string
+		revoked                          *bool
+		raw                              []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{&seq, &at, &collection, &dateAdded, &id, &typ, &sv, &version, &created, &revoked, &raw}, func() error {
+		page.Last = seq
+		if id == nil || raw == nil || collection == nil {
+			return nil // deleted, or not of the types asked for
+		}
+		e := &tearline.FeedEntry{Seq: seq, Time: at.UTC(), CollectionID: *collection}
+		e.DateAdded = dateAdded.UTC()
+		e.ID, e.Type, e.SpecVersion, e.Revoked = *id, *typ, *sv, revoked != nil && *revoked
+		e.Raw = slices.Clone(raw)
+		var err error
+		if e.Version, err = parseVersionKey(*version); err != nil {
+			return fmt.Errorf("%s: version: %w", e.ID, err)
+		}
+		if created != nil {
+			if e.Created, err = parseVersionKey(*created); err != nil {
+				return fmt.Errorf("%s: created: %w", e.ID, err)
+			}
+		}
+		page.Entries = append(page.Entries, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// FeedHead returns the last sequence number given, 0 for none.
+func (db *DB) FeedHead(ctx context.Context) (seq int64, err error) {
+	defer wrap(&err, "read the feed head")
+	err = db.pool.QueryRow(ctx, `SELECT seq FROM feed_head WHERE one = 1`).Scan(&seq)
+	return seq, err
+}
+
+// FeedSeqAt returns the highest sequence number whose time is not after
+// t, 0 when there is none.
+func (db *DB) FeedSeqAt(ctx context.Context, t time.Time) (seq int64, err error) {
+	defer wrap(&err, "find the feed position at %v", t)
+	err = db.pool.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM feed WHERE time <= $1`, t).Scan(&seq)
+	return seq, err
+}
+
+// ObjectCreators returns the created_by_ref of the latest stored version
+// of each of ids the store holds ("" when it has none).
+func (db *DB) ObjectCreators(ctx context.Context, ids []string) (_ map[string]string, err error) {
+	defer wrap(&err, "look up the creators of %d objects", len(ids))
+	out := make(map[string]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := db.pool.Query(ctx, `SELECT o.id, o.raw FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS b (id)) b
+		CROSS JOIN LATERAL (SELECT id, raw FROM objects WHERE id = b.id ORDER BY version DESC LIMIT 1) o`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		id  string
+		raw []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &raw}, func() error {
+		var o struct {
+			CreatedByRef string `json:"created_by_ref"`
+		}
+		_ = json.Unmarshal(raw, &o) // stored objects are valid JSON; anything else has no creator
+		out[id] = o.CreatedByRef
+		return nil
+	})
+	return out, err
+}
