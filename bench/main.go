@@ -22,6 +22,11 @@
 //	pii     scan every object of the bundle, then generated indicators, for
 //	        personal data with pii.ScanObject (objects/s, MB/s). Run only
 //	        when named.
+//	match   compile -match-indicators (1,000,000) equality indicators, then
+//	        decode and match Suricata EVE lines and one-value lines held in
+//	        memory, and match observations against -match-compound (10,000)
+//	        compound patterns: compile time, bytes per indicator, events/s
+//	        per core (thread CPU time). Run only when named.
 //	lookup  fill the observable index with -lookup-values synthetic values
 //	        (IPs, domains, hashes) linked to stored indicators, report its
 //	        size against the raw value bytes, then time lookups through the
@@ -72,6 +77,10 @@ func main() {
 	flag.IntVar(&lopts.perObj, "lookup-per-object", 100, "values carried by each stored indicator in the lookup workload")
 	flag.IntVar(&lopts.lookups, "lookups", 2000, "lookups of the lookup workload, through the store and again over HTTP")
 	flag.StringVar(&topts.profileDir, "profile", "", "write a CPU profile of each TAXII workload's measured phase to this directory")
+	mopts := matchOptions{}
+	flag.IntVar(&mopts.indicators, "match-indicators", 1000000, "equality indicators of the match workload")
+	flag.IntVar(&mopts.compound, "match-compound", 10000, "compound patterns of the match workload")
+	flag.IntVar(&mopts.events, "match-events", 200000, "events of each event set of the match workload")
 	flag.Parse()
 	selected, err := workloads(*workload)
 	if err != nil {
@@ -109,6 +118,13 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	if selected["match"] {
+		mopts.seed = topts.seed
+		if err := runMatch(mopts); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: match: %v\n", err)
+			os.Exit(1)
+		}
+	}
 	fmt.Printf("peak resident memory of the process: %.0f MB\n", peakRSSMB())
 }
 
@@ -127,10 +143,10 @@ func workloads(s string) (map[string]bool, error) {
 			for _, x := range sets[w] {
 				out[x] = true
 			}
-		case w == "validate" || w == "import" || w == "post" || w == "page" || w == "poll" || w == "pii" || w == "lookup":
+		case w == "validate" || w == "import" || w == "post" || w == "page" || w == "poll" || w == "pii" || w == "lookup" || w == "match":
 			out[w] = true
 		default:
-			return nil, fmt.Errorf("unknown workload %q: use validate, import, post, page, poll, pii, lookup, all, taxii or all-taxii", w)
+			return nil, fmt.Errorf("unknown workload %q: use validate, import, post, page, poll, pii, lookup, match, all, taxii or all-taxii", w)
 		}
 	}
 	return out, nil
