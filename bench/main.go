@@ -82,6 +82,14 @@ func main() {
 	flag.IntVar(&mopts.compound, "match-compound", 10000, "compound patterns of the match workload")
 	flag.IntVar(&mopts.events, "match-events", 200000, "events of each event set of the match workload")
 	flag.Parse()
+	if *workload == "federation" {
+		if err := runFederation(context.Background(), fedOpts, topts.seed, topts.profileDir); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: federation: %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Printf("peak resident memory of the process: %.0f MB\n", peakRSSMB())
+		return
+	}
 	selected, err := workloads(*workload)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)

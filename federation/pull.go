@@ -8,13 +8,23 @@ import (
 	"github.com/tearline/tearline/taxii/client"
 )
 
+// pullJob is one page of a pull on its way into the store.
+type pullJob struct {
+	env  *client.Envelope
+	err  error // of fetching the page, or of storing it
+	res  *Result
+	done chan struct{}
+}
+
 // pull reads the objects the peer's collection received since the link's
-// cursor, every version, page by page, into the local collection. The next
-// page is fetched while the current one is stored. After each page the
-// cursor moves to the page's X-TAXII-Date-Added-Last and is saved, so a
-// run stopped part way (or a crash) resumes after the last page stored; a
-// page stored twice changes nothing. Objects held for review or refused
-// are counted in the state and logged, and do not stop the run.
+// cursor, every version, page by page, into the local collection. Pages
+// are fetched ahead and stored Config.Parallel at a time (one validates
+// while another is written), and taken in order afterwards: after each
+// page the cursor moves to the page's X-TAXII-Date-Added-Last and is
+// saved, once every page before it is stored, so a run stopped part way
+// (or a crash) resumes after the last page stored; a page stored twice
+// changes nothing. Objects held for review or refused are counted in the
+// state and logged, and do not stop the run.
 func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, st *tearline.LinkState) error {
 	c, err := s.client(p)
 	if err != nil {
@@ -22,34 +32,56 @@ func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type page struct {
-		env *client.Envelope
-		err error
-	}
-	pages := make(chan page, 1)
+	jobs := make(chan *pullJob, s.cfg.Parallel)
+	slots := make(chan struct{}, s.cfg.Parallel)
 	go func() {
-		defer close(pages)
+		defer close(jobs)
 		f := client.Filter{AddedAfter: st.Cursor, Limit: s.cfg.PageSize, Versions: []string{tearline.VersionAll}}
 		for env, err := range c.Pages(ctx, p.URL, l.RemoteCollection, f) {
+			j := &pullJob{env: env, err: err, done: make(chan struct{})}
 			select {
-			case pages <- page{env, err}:
+			case jobs <- j:
 			case <-ctx.Done():
 				return
 			}
+			if err != nil || len(env.Objects) == 0 {
+				close(j.done)
+				continue
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				j.err = ctx.Err()
+				close(j.done)
+				return
+			}
+			go func() {
+				defer close(j.done)
+				defer func() { <-slots }()
+				j.res, j.err = s.cfg.Inbound.Accept(ctx, &Batch{Peer: p, LinkID: l.ID, CollectionID: l.CollectionID,
+					RemoteCollection: l.RemoteCollection, Objects: env.Objects})
+			}()
+		}
+	}()
+	// On an early return the pages in flight are canceled; they are
+	// waited for, so that nothing writes after the run.
+	defer func() {
+		cancel()
+		for j := range jobs {
+			<-j.done
 		}
 	}()
 	log := s.log.With("link", l.ID, "peer", p.Name)
 	defsAdded := 0
-	for pg := range pages {
-		if pg.err != nil {
-			return fmt.Errorf("pull from %s collection %s: %w", p.Name, l.RemoteCollection, pg.err)
-		}
-		if len(pg.env.Objects) > 0 {
-			res, err := s.cfg.Inbound.Accept(ctx, &Batch{Peer: p, LinkID: l.ID, CollectionID: l.CollectionID,
-				RemoteCollection: l.RemoteCollection, Objects: pg.env.Objects})
-			if err != nil {
-				return fmt.Errorf("store objects pulled from %s: %w", p.Name, err)
+	for j := range jobs {
+		<-j.done
+		if j.err != nil {
+			if j.env == nil {
+				return fmt.Errorf("pull from %s collection %s: %w", p.Name, l.RemoteCollection, j.err)
 			}
+			return fmt.Errorf("store objects pulled from %s: %w", p.Name, j.err)
+		}
+		if res := j.res; res != nil {
 			st.Objects += int64(res.Added + res.Duplicates)
 			st.Refused += int64(len(res.Refused))
 			st.Held += int64(len(res.Held))
@@ -65,8 +97,8 @@ func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 				log.Info("object from peer held for review", "object", h.ObjectID, "version", h.Version, "reason", h.Reason, "held", h.ID)
 			}
 		}
-		if pg.env.DateAddedLast != "" && pg.env.DateAddedLast != st.Cursor {
-			st.Cursor = pg.env.DateAddedLast
+		if j.env.DateAddedLast != "" && j.env.DateAddedLast != st.Cursor {
+			st.Cursor = j.env.DateAddedLast
 			if err := s.saveProgress(ctx, st); err != nil {
 				return err
 			}
@@ -77,7 +109,8 @@ func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 	}
 	if defsAdded > 0 {
 		// Objects held for want of a definition that has arrived since
-		// (bundles that put their definitions last) are stored now.
+		// (bundles that put their definitions last, or a page stored
+		// before the page with the definition) are stored now.
 		stored, remaining, err := s.cfg.Inbound.ReleaseAll(ctx, p.ID)
 		if err != nil {
 			return fmt.Errorf("release held objects of %s: %w", p.Name, err)

@@ -26,6 +26,7 @@ type Releaser interface {
 const (
 	DefaultReload   = 10 * time.Second
 	DefaultPageSize = 1000
+	DefaultParallel = 2
 	// MaxBackoff caps the wait before retrying a failing link.
 	MaxBackoff = 30 * time.Minute
 )
@@ -42,6 +43,9 @@ type Config struct {
 	// PageSize is the objects per page asked of a peer on a pull, and the
 	// local entries per envelope on a push.
 	PageSize int
+	// Parallel is how many pages of a pull are stored at once: one is
+	// validated while another is written.
+	Parallel int
 	// Client sets timeouts and retries of the TAXII client; the
 	// credentials come from each peer.
 	Client client.Options
@@ -90,6 +94,9 @@ func New(cfg Config) (*Syncer, error) {
 	}
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = DefaultPageSize
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = DefaultParallel
 	}
 	log := cfg.Logger
 	if log == nil {

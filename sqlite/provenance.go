@@ -31,8 +31,11 @@ func (db *DB) AddProvenance(ctx context.Context, ps []tearline.Provenance) (err 
 			for _, p := range batch {
 				args = append(args, idHash(p.ID), p.Version, p.PeerID, p.RemoteCollection, p.ID, now)
 			}
-			q := `INSERT INTO provenance (idh, version, peer, remote_collection, object, added) VALUES ` +
-				strings.Repeat(`(?, ?, ?, ?, ?, ?), `, len(batch)-1) + `(?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+			// OR IGNORE rather than an upsert: it needs no statement
+			// journal, which made the upsert cost as much as storing
+			// the objects.
+			q := `INSERT OR IGNORE INTO provenance (idh, version, peer, remote_collection, object, added) VALUES ` +
+				strings.Repeat(`(?, ?, ?, ?, ?, ?), `, len(batch)-1) + `(?, ?, ?, ?, ?, ?)`
 			if _, err := tx.Exec(q, args...); err != nil {
 				return err
 			}

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/auth"
+	"github.com/tearline/tearline/federation"
+	"github.com/tearline/tearline/ledger"
+	"github.com/tearline/tearline/sqlite"
+	"github.com/tearline/tearline/taxii"
+	"github.com/tearline/tearline/taxii/client"
+)
+
+// The federation workload: two Tearline servers on 127.0.0.1, each set up
+// as `tearline serve` sets it up (SQLite store, disclosure ledger, TAXII
+// server, net/http server). The hub's collection is filled with generated
+// indicators through its store; the ISAC pulls it through a federation
+// pull link at -fed-page-limit objects per page, every version going
+// through the hub's access decision and ledger (the ISAC is its peer, with
+// ceiling AMBER, so that every generated marking passes) and the ISAC's
+// inbound pipeline (validation, marking check, provenance, store). It
+// reports the pull's objects/s end to end, then the cost of idle poll
+// cycles (a run of the link that finds nothing new).
+
+// fedOptions are the sizes of the federation workload.
+type fedOptions struct {
+	objects int           // indicators in the hub's collection
+	page    int           // objects per page of the pull
+	idle    int           // idle poll cycles measured
+	timeout time.Duration // of one TAXII request
+}
+
+var fedOpts fedOptions
+
+func init() {
+	flag.IntVar(&fedOpts.objects, "fed-objects", 100000, "federation workload: indicators the ISAC pulls from the hub (1000000 for issue 8's target)")
+	flag.IntVar(&fedOpts.page, "fed-page-limit", 1000, "federation workload: objects per page of the pull")
+	flag.IntVar(&fedOpts.idle, "fed-idle", 500, "federation workload: idle poll cycles measured after the pull")
+	flag.DurationVar(&fedOpts.timeout, "fed-timeout", 2*time.Minute, "federation workload: time allowed for one TAXII request")
+}
+
+// fedNode is one server of the federation workload.
+type fedNode struct {
+	dir    string
+	db     *sqlite.DB
+	ledger *ledger.Ledger
+	srv    *taxii.Server
+	hs     *http.Server
+	served chan error
+	root   string // API root URL
+	col    *tearline.Collection
+}
+
+// startFedNode starts a server on a new store and ledger in a temporary
+// directory, with one collection.
+func startFedNode(ctx context.Context, name string) (_ *fedNode, err error) {
+	n := &fedNode{}
+	if n.dir, err = os.MkdirTemp("", "tearline-bench-federation-"+name+"-"); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			n.close()
+		}
+	}()
+	if n.db, err = sqlite.Open(ctx, n.dir); err != nil {
+		return nil, err
+	}
+	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if n.ledger, err = ledger.Open(filepath.Join(n.dir, ledger.DirName), ledger.Options{Logger: logger}); err != nil {
+		return nil, err
+	}
+	if n.srv, err = taxii.New(taxii.Config{Title: name, Ledger: n.ledger, Logger: logger}, n.db); err != nil {
+		return nil, err
+	}
+	if err := n.srv.Start(ctx); err != nil {
+		return nil, err
+	}
+	n.col = &tearline.Collection{Alias: "indicators", Title: name + " indicators"}
+	if err := n.db.CreateCollection(ctx, n.col); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	n.hs = &http.Server{Handler: n.srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	n.served = make(chan error, 1)
+	go func() { n.served <- n.hs.Serve(ln) }()
+	n.root = "http://" + ln.Addr().String() + "/taxii2/default/"
+	return n, nil
+}
+
+func (n *fedNode) close() error {
+	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if n.hs != nil {
+		errs = append(errs, n.hs.Shutdown(ctx))
+		if err := <-n.served; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if n.srv != nil {
+		errs = append(errs, n.srv.Shutdown(ctx))
+	}
+	if n.ledger != nil {
+		errs = append(errs, n.ledger.Close())
+	}
+	if n.db != nil {
+		errs = append(errs, n.db.Close())
+	}
+	if n.dir != "" {
+		errs = append(errs, os.RemoveAll(n.dir))
+	}
+	return errors.Join(errs...)
+}
+
+// org creates an organization with a key of role and returns both.
+func (n *fedNode) org(ctx context.Context, name, country string, role tearline.Role) (*tearline.Organization, string, error) {
+	o := &tearline.Organization{Name: name, Country: country}
+	if err := n.db.CreateOrganization(ctx, o); err != nil {
+		return nil, "", err
+	}
+	tok, err := auth.NewToken()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := n.db.CreateAPIKey(ctx, &tearline.APIKey{ID: tok.KeyID, OrgID: o.ID, Role: role}, tok.Hash()); err != nil {
+		return nil, "", err
+	}
+	return o, tok.String(), nil
+}
+
+// runFederation runs the federation workload.
+func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir string) error {
+	if opts.objects < 1 || opts.page < 1 || opts.idle < 1 {
+		return fmt.Errorf("-fed-objects, -fed-page-limit and -fed-idle must be positive")
+	}
+	fmt.Printf("federation: %d objects, pages of %d, GOMAXPROCS %d, %s, load %s\n", opts.objects, opts.page,
+		runtime.GOMAXPROCS(0), runtime.Version(), loadAverage())
+	hub, err := startFedNode(ctx, "hub")
+	if err != nil {
+		return err
+	}
+	defer hub.close()
+	isac, err := startFedNode(ctx, "isac")
+	if err != nil {
+		return err
+	}
+	defer isac.close()
+
+	// The hub knows the ISAC as a peer (ceiling AMBER) with a read grant;
+	// the ISAC knows the hub as a peer and pulls from it with its key.
+	isacOnHub, key, err := hub.org(ctx, "isac", "GB", tearline.RoleReader)
+	if err != nil {
+		return err
+	}
+	if err := hub.db.SetGrant(ctx, tearline.Grant{CollectionID: hub.col.ID, OrgID: isacOnHub.ID, Read: true}); err != nil {
+		return err
+	}
+	if err := hub.db.CreatePeer(ctx, &tearline.Peer{Name: "isac", OrgID: isacOnHub.ID, URL: isac.root, Ceiling: "amber"}); err != nil {
+		return err
+	}
+	hubOnISAC, _, err := isac.org(ctx, "hub", "US", tearline.RoleContributor)
+	if err != nil {
+		return err
+	}
+	peer := &tearline.Peer{Name: "hub", OrgID: hubOnISAC.ID, URL: hub.root, Token: key, Ceiling: "amber"}
+	if err := isac.db.CreatePeer(ctx, peer); err != nil {
+		return err
+	}
+	link := &tearline.Link{PeerID: peer.ID, Direction: tearline.LinkPull, CollectionID: isac.col.ID, RemoteCollection: hub.col.ID, Interval: time.Hour}
+	if err := isac.db.CreateLink(ctx, link); err != nil {
+		return err
+	}
+
+	g := newIndicatorGen(seed)
+	fillTime, _, err := fill(ctx, &taxiiEnv{db: hub.db, col: hub.col}, g, opts.objects)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  fill the hub through its store: %.1f s (%.0f objects/s)\n", fillTime.Seconds(), float64(opts.objects)/fillTime.Seconds())
+
+	s, err := federation.New(federation.Config{Store: isac.db, Inbound: isac.srv.Inbound(), Releaser: isac.srv,
+		PageSize: opts.page, Client: client.Options{Timeout: opts.timeout}})
+	if err != nil {
+		return err
+	}
+	defer s.Stop(context.Background())
+
+	stopProfile, err := startProfile(profileDir, "federation")
+	if err != nil {
+		return err
+	}
+	cpu := startCPU()
+	start := time.Now()
+	st, err := s.Run(ctx, link.ID)
+	elapsed := time.Since(start)
+	use := cpu.stop()
+	stopProfile()
+	if err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	rate := float64(opts.objects) / elapsed.Seconds()
+	fmt.Printf("  pull: %d objects in %.2f s: %.0f objects/s end to end [%s]; %s\n", st.Objects, elapsed.Seconds(), rate,
+		verdict(rate >= 20000), use)
+	if st.Objects != int64(opts.objects) || st.Refused != 0 || st.Held != 0 {
+		return fmt.Errorf("pull: state %+v, want %d objects stored", st, opts.objects)
+	}
+	if err := checkPulled(ctx, hub, isac, opts.objects); err != nil {
+		return err
+	}
+	fmt.Printf("  checked: the ISAC holds every object, byte for byte; RSS %s\n", mb(currentRSS()))
+
+	// Idle poll cycles: the link finds nothing new.
+	idle := make(latencies, 0, opts.idle)
+	for range opts.idle {
+		t := time.Now()
+		if st, err = s.Run(ctx, link.ID); err != nil {
+			return fmt.Errorf("idle poll: %w", err)
+		}
+		idle = append(idle, time.Since(t))
+	}
+	if st.Objects != int64(opts.objects) {
+		return fmt.Errorf("idle polls stored objects: %+v", st)
+	}
+	fmt.Printf("  idle poll cycle (%d runs of the link finding nothing): %s [p99 < 5 ms: %s]\n", opts.idle, idle.summary(),
+		verdict(idle.pct(0.99) < 5*time.Millisecond))
+	return nil
+}
+
+// checkPulled compares the two collections entry by entry, in the order
+// added: the same versions, the same bytes.
+func checkPulled(ctx context.Context, hub, isac *fedNode, n int) error {
+	qa := tearline.ObjectQuery{CollectionID: hub.col.ID, Versions: []string{tearline.VersionAll}, Limit: 5000}
+	qb := tearline.ObjectQuery{CollectionID: isac.col.ID, Versions: []string{tearline.VersionAll}, Limit: 5000}
+	seen := 0
+	for {
+		a, err := hub.db.QueryObjects(ctx, qa)
+		if err != nil {
+			return err
+		}
+		b, err := isac.db.QueryObjects(ctx, qb)
+		if err != nil {
+			return err
+		}
+		if len(a.Entries) != len(b.Entries) {
+			return fmt.Errorf("check: a page of %d entries at the hub, %d at the ISAC", len(a.Entries), len(b.Entries))
+		}
+		for i := range a.Entries {
+			if a.Entries[i].ID != b.Entries[i].ID || string(a.Entries[i].Raw) != string(b.Entries[i].Raw) {
+				return fmt.Errorf("check: entry %d differs: %s at the hub, %s at the ISAC", seen+i, a.Entries[i].ID, b.Entries[i].ID)
+			}
+		}
+		seen += len(a.Entries)
+		if !a.More || len(a.Entries) == 0 {
+			break
+		}
+		qa.AddedAfter = a.Entries[len(a.Entries)-1].DateAdded
+		qb.AddedAfter = b.Entries[len(b.Entries)-1].DateAdded
+	}
+	if seen != n {
+		return fmt.Errorf("check: %d entries, want %d", seen, n)
+	}
+	return nil
+}
