@@ -65,7 +65,8 @@ func (s *Server) peerOf(ctx context.Context, p *tearline.Principal) (*tearline.P
 // ReleaseToPeer passes a page of entries of the link's local collection
 // through the one access decision with the link's peer as recipient: the
 // profile of the peer's organization, its read grant on the collection
-// (without one nothing goes), and the peer's ceiling. Every decision is
+// (without one nothing goes; as a client of a reader, only what clients
+// receive), and the peer's ceiling. Every decision is
 // recorded in the disclosure ledger under path federation, with the key
 // "link:<id>". It returns the entries that may go and the bytes to send
 // for each. EFORBIDDEN for a push link to the low side of a one-way link
@@ -91,7 +92,10 @@ func (s *Server) ReleaseToPeer(ctx context.Context, peer *tearline.Peer, link *t
 	var id [6]byte
 	rand.Read(id[:])
 	ctx = context.WithValue(ctx, infoKey{}, &requestInfo{id: "push-" + hex.EncodeToString(id[:]), p: p})
-	rel, err := s.releasePage(ctx, ledger.PathFederation, p, &collection{Collection: col, canRead: g.Read, peer: peer}, page)
+	// As for the peer's own TAXII reads: a read grant (its own, or as a
+	// client of a reader) and the peer's ceiling.
+	view := &collection{Collection: col, canRead: g.Read, client: g.Client, peer: peer}
+	rel, err := s.releasePage(ctx, ledger.PathFederation, p, view, page)
 	if err != nil {
 		return nil, nil, err
 	}
