@@ -192,8 +192,8 @@ func (s *Server) readable(r *http.Request, p *tearline.Principal) (*collection, 
 	if !c.canRead {
 		return nil, tearline.Errorf(tearline.EFORBIDDEN, "your organization may not read collection %s; ask its administrators for a read grant", c.ID)
 	}
-	if c.peer != nil && c.peer.OneWay {
-		return nil, tearline.Errorf(tearline.EFORBIDDEN, "peer %s is the low side of a one-way link: this server sends it nothing but tear-line products it pushes", c.peer.Name)
+	if err := refuseOneWay(c.peer); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -223,6 +223,11 @@ func (s *Server) getCollections(w http.ResponseWriter, r *http.Request, p *tearl
 	if err != nil {
 		return err
 	}
+	if peer, err := s.peerOf(r.Context(), p); err != nil {
+		return err
+	} else if err := refuseOneWay(peer); err != nil {
+		return err
+	}
 	all, err := s.b.Collections(r.Context())
 	if err != nil {
 		return err
@@ -247,6 +252,9 @@ func (s *Server) getCollections(w http.ResponseWriter, r *http.Request, p *tearl
 func (s *Server) getCollection(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
 	c, err := s.collection(r, p)
 	if err != nil {
+		return err
+	}
+	if err := refuseOneWay(c.peer); err != nil {
 		return err
 	}
 	writeTAXII(w, http.StatusOK, resourceOf(c))

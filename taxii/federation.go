@@ -62,6 +62,17 @@ func (s *Server) peerOf(ctx context.Context, p *tearline.Principal) (*tearline.P
 	return peer, err
 }
 
+// refuseOneWay returns EFORBIDDEN when peer is the low side of a one-way
+// link: the high side shows it nothing, not even its collections, and
+// sends it only the tear-line products its products-only push links
+// carry. It returns nil for nil (not a peer) and other peers.
+func refuseOneWay(peer *tearline.Peer) error {
+	if peer != nil && peer.OneWay {
+		return tearline.Errorf(tearline.EFORBIDDEN, "peer %s is the low side of a one-way link: this server sends it nothing but the tear-line products it pushes", peer.Name)
+	}
+	return nil
+}
+
 // ReleaseToPeer passes a page of entries of the link's local collection
 // through the one access decision with the link's peer as recipient: the
 // profile of the peer's organization, its read grant on the collection

@@ -211,6 +211,8 @@ func TestPeerOrganizationOverTAXII(t *testing.T) {
 	if !strings.Contains(string(r.body), "one-way") {
 		t.Errorf("one-way read refusal: %s", r.body)
 	}
+	expect(t, e.get("isac", "/taxii2/default/collections/"), http.StatusForbidden)
+	expect(t, e.get("isac", colPath(e.intel, "")), http.StatusForbidden)
 	// It may still send.
 	expect(t, e.post("isac", colPath(e.intel, "objects/"), envelope(indicator(4, 0))), http.StatusAccepted)
 }
