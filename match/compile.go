@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"slices"
+	"strconv"
 	"time"
 	"unsafe"
 
@@ -102,8 +103,9 @@ type Options struct {
 
 // Builder compiles indicators into an Index.
 type Builder struct {
-	idx *Index
-	buf []byte
+	idx  *Index
+	buf  []byte
+	name []byte
 }
 
 // NewBuilder returns an empty Builder.
@@ -171,6 +173,7 @@ func (b *Builder) Add(ind Indicator) error {
 		as, exact := anchorsOf(n)
 		l := leaf{ind: num, pos: uint16(pos), expr: -1}
 		if !exact {
+			prepareNorm(n)
 			l.expr = int32(len(idx.exprs))
 			idx.exprs = append(idx.exprs, *n)
 		}
@@ -189,8 +192,14 @@ func indicatorUUID(id string) ([16]byte, bool) {
 	if len(id) != len(prefix)+36 || id[:len(prefix)] != prefix {
 		return [16]byte{}, false
 	}
+	// Only the lower-case form prints back as it was given.
+	for _, c := range []byte(id[len(prefix):]) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || c == '-') {
+			return [16]byte{}, false
+		}
+	}
 	u, err := uuid.Parse(id[len(prefix):])
-	if err != nil || u == (uuid.UUID{}) || u.String() != id[len(prefix):] {
+	if err != nil || u == (uuid.UUID{}) {
 		return [16]byte{}, false
 	}
 	return u, true
@@ -306,12 +315,24 @@ func compileComp(e pattern.CompExpr) (*cnode, error) {
 				return nil, fmt.Errorf("%s %s: not an IP address or CIDR block", pattern.FormatPath(e.ObjectType, e.Path), e.Op)
 			}
 			c.pfx = p
-		case pattern.OpEqual, pattern.OpNotEqual, pattern.OpIn:
-			c.norm = normalizeLits(e)
 		}
 		return &cnode{c: c}, nil
 	}
 	return nil, fmt.Errorf("unknown comparison expression %T", e)
+}
+
+// prepareNorm normalizes the constants of the equalities in n, for an
+// expression that is evaluated (exact ones never are).
+func prepareNorm(n *cnode) {
+	if n.c != nil {
+		switch n.c.Op {
+		case pattern.OpEqual, pattern.OpNotEqual, pattern.OpIn:
+			n.c.norm = normalizeLits(n.c.Comparison)
+		}
+	}
+	for i := range n.kids {
+		prepareNorm(&n.kids[i])
+	}
 }
 
 // normalizeLits normalizes the string constants of an equality or IN as
@@ -611,8 +632,8 @@ func (b *Builder) register(a anchor, id uint32) {
 // when 65,535 fields exist already (the caller then anchors by type).
 func (b *Builder) field(typ string, path []pattern.Step) (uint16, bool) {
 	idx := b.idx
-	name := pattern.FormatPath(typ, canonicalHashes(path))
-	if id, ok := idx.fieldIDs[name]; ok {
+	b.name = appendFieldName(b.name[:0], typ, path)
+	if id, ok := idx.fieldIDs[string(b.name)]; ok {
 		return id, true
 	}
 	if len(idx.fields) >= 1<<16-1 {
@@ -620,27 +641,35 @@ func (b *Builder) field(typ string, path []pattern.Step) (uint16, bool) {
 	}
 	id := uint16(len(idx.fields))
 	idx.fields = append(idx.fields, field{typ: typ, path: path})
-	idx.fieldIDs[name] = id
+	idx.fieldIDs[string(b.name)] = id
 	idx.probe[typ] = append(idx.probe[typ], id)
 	return id, true
 }
 
-// canonicalHashes spells hash algorithm keys of a path the one way
-// (SHA256 as SHA-256), so that both spellings share a field.
-func canonicalHashes(path []pattern.Step) []pattern.Step {
-	for i := 1; i < len(path); i++ {
-		if path[i-1].Kind != pattern.StepKey || path[i-1].Key != "hashes" || path[i].Kind != pattern.StepKey {
-			continue
-		}
-		if k, ok := observable.HashKind(path[i].Key); ok {
-			name := hashNames[k]
-			if name != path[i].Key {
-				path = slices.Clone(path)
-				path[i].Key = name
+// appendFieldName appends a name that identifies an object path: the type
+// and each step, with hash algorithm keys in one spelling (SHA256 as
+// SHA-256), so that both spellings share a field.
+func appendFieldName(b []byte, typ string, path []pattern.Step) []byte {
+	b = append(b, typ...)
+	for i, s := range path {
+		switch s.Kind {
+		case pattern.StepKey:
+			key := s.Key
+			if i > 0 && path[i-1].Kind == pattern.StepKey && path[i-1].Key == "hashes" {
+				if k, ok := observable.HashKind(key); ok {
+					key = hashNames[k]
+				}
 			}
+			b = append(b, 0)
+			b = append(b, key...)
+		case pattern.StepAnyIndex:
+			b = append(b, 0, '*')
+		case pattern.StepIndex:
+			b = append(b, 0, '#')
+			b = strconv.AppendInt(b, int64(s.Index), 10)
 		}
 	}
-	return path
+	return b
 }
 
 // hashNames are the hash-algorithm-ov spellings of the hash kinds.

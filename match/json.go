@@ -132,7 +132,7 @@ func parseScalar(b []byte, i int) (Value, int, error) {
 		return Value{}, i, jerr(i, "expected a value")
 	}
 	if isInt {
-		if n, err := strconv.ParseInt(string(b[i:j]), 10, 64); err == nil {
+		if n, ok := parseInt(b[i:j]); ok {
 			return Int(n), j, nil
 		}
 	}
@@ -141,6 +141,26 @@ func parseScalar(b []byte, i int) (Value, int, error) {
 		return Value{}, i, jerr(i, "number out of range")
 	}
 	return Float(f), j, nil
+}
+
+// parseInt reads a JSON integer of at most 18 digits (larger ones are
+// left to strconv).
+func parseInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 func hasWord(b []byte, i int, w string) bool {
@@ -199,13 +219,17 @@ func scanNumber(b []byte, i int) (end int, isInt, ok bool) {
 func parseString(b []byte, i int, buf []byte) ([]byte, int, error) {
 	start := i + 1
 	j := start
+	ascii := true
 	for j < len(b) {
 		c := b[j]
 		if c == '"' {
-			if !utf8.Valid(b[start:j]) {
+			if !ascii && !utf8.Valid(b[start:j]) {
 				return nil, j, jerr(start, "string is not valid UTF-8")
 			}
 			return b[start:j], j + 1, nil
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
 		}
 		if c == '\\' {
 			return unescape(b, start, buf[:0])

@@ -621,7 +621,7 @@ func (d *LineDecoder) propsOf(as []assign, depth int) []Prop {
 				d.scratch = append(d.scratch, a)
 				if len(a.tg.Path) == depth+1 {
 					leaf = true
-					list = list || strings.Contains(a.tg.Conv, "list")
+					list = list || a.tg.list
 				}
 			}
 		}

@@ -67,6 +67,8 @@ type Target struct {
 	// colons of a colon-separated hex string, "list" appends it to a list
 	// property.
 	Conv string
+
+	list bool // Conv holds "list"
 }
 
 // Link adds to the object of slot From a property Prop referencing the
@@ -92,6 +94,9 @@ func (m *Mapping) prepare() {
 		return m.info[p]
 	}
 	for p, ts := range m.Fields {
+		for i := range ts {
+			ts[i].list = strings.Contains(ts[i].Conv, "list")
+		}
 		info(p).targets = ts
 	}
 	for i, p := range m.Time {
