@@ -175,12 +175,12 @@ func (c *serveConfig) resolve(fs *pflag.FlagSet, configFile string) error {
 		configFile = os.Getenv("TEARLINE_CONFIG")
 	}
 	if configFile != "" {
-		md, err := toml.DecodeFile(configFile, c)
+		data, err := os.ReadFile(configFile)
+		if err == nil {
+			err = c.decodeTOML(data)
+		}
 		if err != nil {
 			return fmt.Errorf("config file %s: %w", configFile, err)
-		}
-		if und := md.Undecoded(); len(und) > 0 {
-			return fmt.Errorf("config file %s: unknown setting %q", configFile, und[0].String())
 		}
 	}
 	for _, o := range c.options() {
@@ -204,6 +204,56 @@ func (c *serveConfig) resolve(fs *pflag.FlagSet, configFile string) error {
 	}
 	if c.ClientCA != "" && c.TLSCert == "" {
 		return fmt.Errorf("--client-ca needs TLS: set --tls-cert and --tls-key")
+	}
+	return c.checkValues()
+}
+
+// decodeTOML applies the settings of a TOML configuration file to c. It
+// refuses unknown settings; values are checked by checkValues.
+func (c *serveConfig) decodeTOML(data []byte) error {
+	md, err := toml.Decode(string(data), c)
+	if err != nil {
+		return err
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return fmt.Errorf("unknown setting %q", und[0].String())
+	}
+	return nil
+}
+
+// checkValues applies to every setting, whichever layer set it, the rules
+// its flag and environment variable follow: durations and sizes positive,
+// limits not negative. A TOML file, which is decoded straight into c,
+// could otherwise turn a timeout off with a negative value.
+func (c *serveConfig) checkValues() error {
+	for _, o := range c.options() {
+		var bad any
+		switch p := o.ptr.(type) {
+		case *int64:
+			if *p <= 0 {
+				bad = *p
+			}
+		case *time.Duration:
+			if *p <= 0 {
+				bad = *p
+			}
+		case *float64:
+			if *p < 0 || math.IsNaN(*p) || math.IsInf(*p, 0) {
+				bad = *p
+			}
+		case *int:
+			if *p < 0 {
+				bad = *p
+			}
+		}
+		if bad != nil {
+			return fmt.Errorf("setting %s (--%s): %v is out of range", strings.ReplaceAll(o.flag, "-", "_"), o.flag, bad)
+		}
+	}
+	for _, r := range c.APIRoots {
+		if r.MaxContentLength < 0 {
+			return fmt.Errorf("api_root %q: max_content_length %d is negative", r.Name, r.MaxContentLength)
+		}
 	}
 	return nil
 }
