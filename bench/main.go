@@ -32,6 +32,11 @@
 //	        size against the raw value bytes, then time lookups through the
 //	        store and over HTTP (GET /api/v1/observables). Run only when
 //	        named.
+//	load    -load-clients (200) concurrent clients mixing polls, pages,
+//	        manifests, lookups by id and posts for -duration (30s; the
+//	        documented run is 10m) against a server with serve's limits
+//	        and ledger: latency percentiles, deliberate 429s, errors, memory
+//	        over time. Run alone: -workload load.
 //
 // Sets: all (the default) is validate, import, post and poll; taxii is post
 // and poll; all-taxii is post, page and poll. validate and import run -runs
@@ -82,6 +87,14 @@ func main() {
 	flag.IntVar(&mopts.compound, "match-compound", 10000, "compound patterns of the match workload")
 	flag.IntVar(&mopts.events, "match-events", 200000, "events of each event set of the match workload")
 	flag.Parse()
+	if *workload == "load" {
+		if err := runLoad(context.Background(), loadOpts, topts.seed); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Printf("peak resident memory of the process: %.0f MB\n", peakRSSMB())
+		return
+	}
 	if *workload == "federation" {
 		if err := runFederation(context.Background(), fedOpts, topts.seed, topts.profileDir); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: federation: %v\n", err)
