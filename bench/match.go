@@ -141,6 +141,7 @@ func runMatch(o matchOptions) error {
 // matchLines decodes and matches lines (in memory) on one thread.
 func matchLines(idx *match.Index, name string, lines [][]byte, m *match.Mapping) error {
 	d := match.NewLineDecoder(nil, m)
+	d.Only(idx)
 	mt := idx.NewMatcher()
 	matches, bytes := 0, 0
 	for _, l := range lines {

@@ -63,6 +63,7 @@ func BenchmarkSuricata(b *testing.B) {
 	lines := matchtest.SuricataLines(10000, 3, vals, 100)
 	m, _ := match.BuiltinMapping("suricata")
 	d := match.NewLineDecoder(nil, m)
+	d.Only(idx)
 	mt := idx.NewMatcher()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(lines[0])))

@@ -715,3 +715,41 @@ func (a *arena) str(b []byte) string {
 	a.cur = append(a.cur, b...)
 	return unsafe.String(&a.cur[start], len(b))
 }
+
+// Types returns the object types the index's patterns start from, and
+// whether some pattern follows a reference (and so may reach objects of
+// any type).
+func (idx *Index) Types() (types map[string]bool, refs bool) {
+	types = map[string]bool{}
+	for t := range idx.probe {
+		types[t] = true
+	}
+	for t := range idx.byType {
+		types[t] = true
+	}
+	hasRef := func(path []pattern.Step) bool {
+		for _, s := range path {
+			if s.Kind == pattern.StepKey && isRefKey(s.Key) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, f := range idx.fields {
+		refs = refs || hasRef(f.path)
+	}
+	var visit func(n *cnode)
+	visit = func(n *cnode) {
+		if n.c != nil {
+			types[n.c.ObjectType] = true
+			refs = refs || hasRef(n.c.Path)
+		}
+		for i := range n.kids {
+			visit(&n.kids[i])
+		}
+	}
+	for i := range idx.exprs {
+		visit(&idx.exprs[i])
+	}
+	return types, refs
+}

@@ -45,6 +45,21 @@ type LineDecoder struct {
 	selSeen   bool
 	host, uri string
 	reason    string
+	only      map[string]bool // when set, the object types built
+	mapped    int             // targets the line filled, built or not
+}
+
+// Only makes the decoder build only the objects that the patterns of idx
+// can look at: when no pattern follows a reference, objects of the types
+// no pattern starts from are left out (their fields are still checked).
+// It saves most of the decoding of rich logs against simple indicators.
+func (d *LineDecoder) Only(idx *Index) {
+	types, refs := idx.Types()
+	if refs {
+		d.only = nil
+		return
+	}
+	d.only = types
 }
 
 // assign is a value for one target of the current line.
@@ -130,7 +145,7 @@ func (d *LineDecoder) Decode(line []byte) (*Observation, string) {
 	d.assigns, d.slots, d.objs, d.props = d.assigns[:0], d.slots[:0], d.objs[:0], d.props[:0]
 	d.strs = d.strs[:0]
 	d.elem, d.whenRank, d.when = 0, 0, time.Time{}
-	d.sel, d.selSeen, d.host, d.uri, d.reason = "", false, "", "", ""
+	d.sel, d.selSeen, d.host, d.uri, d.reason, d.mapped = "", false, "", "", "", 0
 	i := skipSpace(line, 0)
 	if i >= len(line) || line[i] != '{' {
 		return nil, "not a JSON object"
@@ -155,7 +170,7 @@ func (d *LineDecoder) Decode(line []byte) (*Observation, string) {
 	if d.when.IsZero() {
 		return nil, m.Time[d.whenRank-1] + " is not a time"
 	}
-	if m.URL != nil && d.uri != "" && (d.host != "" || strings.Contains(d.uri, "://")) {
+	if m.URL != nil && d.uri != "" && (d.host != "" || strings.Contains(d.uri, "://")) && (d.only == nil || d.only["url"]) {
 		u := d.uri
 		if !strings.Contains(u, "://") {
 			start := len(d.strs)
@@ -169,7 +184,7 @@ func (d *LineDecoder) Decode(line []byte) (*Observation, string) {
 		}
 		d.assigns = append(d.assigns, assign{tg: &m.urlTarget, typ: "url", v: String(u)})
 	}
-	if len(d.assigns) == 0 {
+	if d.mapped == 0 && len(d.assigns) == 0 {
 		return nil, "no mapped field"
 	}
 	d.build()
@@ -362,6 +377,10 @@ func (d *LineDecoder) scalar(b []byte, i int, info *fieldInfo, depth int) (int, 
 			} else {
 				typ = "domain-name"
 			}
+		}
+		d.mapped++
+		if d.only != nil && !d.only[typ] {
+			continue
 		}
 		elem := 0
 		if strings.HasSuffix(tg.Slot, "[]") {

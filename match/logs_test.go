@@ -180,3 +180,54 @@ func slicesSort(s []string) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestOnly checks that a decoder told the index builds only the objects
+// its patterns start from, and that the matches stay the same.
+func TestOnly(t *testing.T) {
+	t.Parallel()
+	b := match.NewBuilder(match.Options{})
+	for i, p := range []string{"[domain-name:value = 'bad.example.net']", "[file:hashes.MD5 = '44d88612fea8a8f36de82e1278abb02f']"} {
+		pat, err := pattern.Parse(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Add(match.Indicator{ID: "indicator--00000000-0000-4000-8000-00000000000" + strconv.Itoa(i+1), Pattern: pat}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx := b.Build()
+	m, _ := match.BuiltinMapping("suricata")
+	data, err := os.ReadFile("testdata/suricata.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines [2][]string
+	var skips [2]int
+	for k, only := range []bool{false, true} {
+		d := match.NewLineDecoder(bytes.NewReader(data), m)
+		if only {
+			d.Only(idx)
+		}
+		mt := idx.NewMatcher()
+		for {
+			obs, err := d.Next()
+			if err == io.EOF {
+				break
+			}
+			for _, x := range mt.Match(obs) {
+				lines[k] = append(lines[k], itoa(obs.Line)+" "+x.Indicator)
+			}
+			if only {
+				for _, o := range obs.Objects {
+					if o.Type != "domain-name" && o.Type != "file" {
+						t.Errorf("line %d: built a %s", obs.Line, o.Type)
+					}
+				}
+			}
+		}
+		skips[k] = d.Skips().Total()
+	}
+	if diff := cmp.Diff(lines[0], lines[1]); diff != "" || len(lines[0]) != 2 || skips[0] != skips[1] {
+		t.Errorf("matches differ (-all +only):\n%s\n%v, skips %v", diff, lines[0], skips)
+	}
+}

@@ -302,6 +302,7 @@ func matchEvents(idx *match.Index, r io.Reader, format string, m *match.Mapping,
 		}
 	}
 	d := match.NewLineDecoder(br, m)
+	d.Only(idx)
 	res.skips = d.Skips()
 	for {
 		obs, err := d.Next()
