@@ -23,6 +23,18 @@
 // (marking.Policy.Decide) withholds from everyone but the originator any
 // object whose markings reference an unknown definition, and the server
 // learns stored definitions when it starts (LoadDefinitions).
+//
+// # Personal data
+//
+// After the marking check, each valid object except marking definitions is
+// scanned by package pii under the collection's policy (Options.PII
+// overrides it): none stores it as is; redact stores a copy with every span
+// replaced by [REDACTED:kind] and a WarnPIIRedacted warning naming each
+// span's path, kind and length; reject makes it invalid (rule "pii") with
+// the same list; review stores nothing in the collection but holds the
+// object in the store's review queue (tearline.Reviews), reported with
+// Outcome.Held and a WarnPIIHeld warning. Receipts list these warnings, and
+// WarnDuplicate for a version the collection held already (receipt.go).
 package ingest
 
 import (
@@ -72,6 +84,15 @@ type Options struct {
 	// is stored, so calls are in input order within each kind only. An
 	// object lost to a store failure gets no call.
 	OnObject func(*Outcome)
+	// PII, when set, is the privacy policy applied to the submission
+	// instead of the collection's; nil applies the collection's, read from
+	// the store when it keeps policies (tearline.PIIPolicies). See
+	// privacy.go and the package comment.
+	PII *tearline.PIIPolicy
+	// StatusID and KeyID describe the submission to the review queue:
+	// its TAXII status ("" for none) and the submitter's API key ("" for
+	// none).
+	StatusID, KeyID string
 }
 
 // Outcome is what became of one object of a submission.
@@ -86,6 +107,12 @@ type Outcome struct {
 	Status    tearline.AddStatus
 	DateAdded time.Time   // of the stored version; zero unless Added or Duplicate
 	Issues    stix.Issues // errors and warnings, including a store conflict
+	// Held is the review of an object the PII policy holds (Status 0: not
+	// stored); nil otherwise.
+	Held *tearline.Review
+	// Warnings are the receipt's notes on a stored or held object
+	// (FormatWarnings writes them in a status message).
+	Warnings []Warning
 }
 
 // Stored reports whether the collection holds the object: it was added, or
@@ -98,7 +125,9 @@ type Report struct {
 	Added      int // versions new to the collection
 	Duplicates int // versions the collection already held, unchanged
 	Conflicts  int // same id and version as a stored object, different content
-	Invalid    int // objects that failed validation
+	Invalid    int // objects that failed validation (or the PII policy)
+	Redacted   int // objects stored with personal data redacted
+	Held       int // objects held for review by the PII policy
 	Warnings   int // SHOULD-rule findings
 	Errors     int // MUST-rule findings, conflicts and bundle-level errors
 }
@@ -131,7 +160,14 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 	var (
 		batch   []*tearline.Object
 		results []*stix.Result
+		notes   [][]Warning // of batch's objects
+		held    []*stix.Result
+		reviews []*tearline.Review // of held's objects
 	)
+	priv, err := newPrivacy(ctx, store, collectionID, &opts)
+	if err != nil {
+		return rep, err
+	}
 	// report counts issues and passes them to OnIssues.
 	report := func(is stix.Issues) {
 		if len(is) == 0 {
@@ -149,6 +185,26 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		}
 	}
 	flush := func() error {
+		if len(held) > 0 {
+			if err := priv.hold(ctx, reviews); err != nil {
+				return err
+			}
+			for i, res := range held {
+				rep.Held++
+				is := stix.Issues{{Path: res.Path, Rule: "pii-review", Message: "held for review " + reviews[i].ID +
+					" (personal data; the collection's policy holds it until an analyst decides)"}}
+				if opts.OnIssues != nil {
+					opts.OnIssues(is)
+				}
+				if opts.OnObject != nil {
+					opts.OnObject(&Outcome{Index: res.Index, ID: res.Object.ID, Version: reviews[i].Version,
+						Issues: append(res.Issues, is...), Held: reviews[i], Warnings: []Warning{HeldWarning(reviews[i])}})
+				}
+			}
+			clear(held)
+			clear(reviews)
+			held, reviews = held[:0], reviews[:0]
+		}
 		if len(batch) == 0 {
 			return nil
 		}
@@ -163,11 +219,13 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		}
 		for i, res := range added {
 			var is stix.Issues
+			ws := notes[i]
 			switch res.Status {
 			case tearline.Added:
 				rep.Added++
 			case tearline.Duplicate:
 				rep.Duplicates++
+				ws = append(ws, Warning{Code: WarnDuplicate})
 			case tearline.Conflict:
 				rep.Conflicts++
 				is = stix.Issues{{Path: results[i].Path, Rule: "conflict", Message: fmt.Sprintf(
@@ -183,12 +241,14 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 					Status:    res.Status,
 					DateAdded: res.DateAdded,
 					Issues:    append(results[i].Issues, is...),
+					Warnings:  ws,
 				})
 			}
 		}
 		clear(batch)
 		clear(results)
-		batch, results = batch[:0], results[:0]
+		clear(notes)
+		batch, results, notes = batch[:0], results[:0], notes[:0]
 		if opts.OnProgress != nil {
 			opts.OnProgress(rep.Objects)
 		}
@@ -204,6 +264,25 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 				report(stix.Issues{*is})
 			}
 		}
+		var ws []Warning
+		if res.Object != nil && priv != nil {
+			v := priv.check(res)
+			switch {
+			case v.issue != nil:
+				res.Object = nil
+				res.Issues = append(res.Issues, *v.issue)
+				report(stix.Issues{*v.issue})
+			case v.held != nil:
+				held, reviews = append(held, res), append(reviews, v.held)
+				if len(batch)+len(held) >= opts.BatchSize {
+					return flush()
+				}
+				return ctx.Err()
+			case v.warnings != nil:
+				rep.Redacted++
+				ws = v.warnings
+			}
+		}
 		if res.Object == nil {
 			rep.Invalid++
 			if opts.OnObject != nil {
@@ -214,7 +293,8 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		}
 		batch = append(batch, res.Object)
 		results = append(results, res)
-		if len(batch) >= opts.BatchSize {
+		notes = append(notes, ws)
+		if len(batch)+len(held) >= opts.BatchSize {
 			return flush()
 		}
 		return ctx.Err()
