@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -58,6 +59,7 @@ func newProxy(t *testing.T, target string) *proxy {
 	p := &proxy{t: t, target: u, slowed: map[string]bool{}}
 	p.rp = httputil.NewSingleHostReverseProxy(&url.URL{Scheme: u.Scheme, Host: u.Host})
 	p.rp.ModifyResponse = p.modify
+	p.rp.ErrorLog = log.New(io.Discard, "", 0) // requests the client gave up on
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(p.srv.Close)
 	return p
@@ -160,9 +162,10 @@ func TestFaultyPeer(t *testing.T) {
 	l := pr.pullAB(local, intel)
 	px := newProxy(t, hub.srv.Root)
 	isac.usePeerURL(pr.onA, px.root())
-	// A short attempt timeout, so that the slow page is given up quickly.
+	// An attempt timeout short enough that the slow page is given up
+	// soon, long enough for the other pages on a loaded machine.
 	isac.stopSyncer()
-	isac.newSyncerWith(300 * time.Millisecond)
+	isac.newSyncerWith(2 * time.Second)
 
 	px.set(func(p *proxy) { p.fail, p.slowPage, p.breakNext = 2, 3, true })
 	st := isac.run(l)

@@ -216,7 +216,7 @@ func TestFaultyServers(t *testing.T) {
 		{name: "500s beyond the retries", f: &faulty{n: 35, fail: 100}, opts: client.Options{Retries: 2},
 			wantErr: "500 Internal Server Error: upstream exploded (request 3) (after 3 attempts)"},
 		{name: "404 is not retried", f: &faulty{n: 35, fail: 100, failStatus: http.StatusNotFound}, wantErr: "404 Not Found: upstream exploded (request 1)"},
-		{name: "slow pages", f: &faulty{n: 35, slow: true}, opts: client.Options{Timeout: 100 * time.Millisecond}},
+		{name: "slow pages", f: &faulty{n: 35, slow: true}, opts: client.Options{Timeout: time.Second}},
 		{name: "dropped connection", f: &faulty{n: 35, drop: true}},
 		{name: "broken next", f: &faulty{n: 35, next: "broken"}},
 		{name: "no next", f: &faulty{n: 35, next: "none"}},
