@@ -65,7 +65,7 @@ func RunCorroborations(t *testing.T, open func(t *testing.T) CorroborationsStore
 		s := open(t)
 		mustRecord(t, s, refOf("ipv4", "5.6.7.8", nil, orgA, 1), refOf("ipv4", "5.6.7.8", nil, orgB, 2),
 			refOf("ipv4", "5.6.7.8", nil, orgA, 3), refOf("domain", "evil.test", nil, "", 4))
-		values := []tearline.ObservableValue{{"domain", "evil.test"}, {"ipv4", "9.9.9.9"}, {"ipv4", "5.6.7.8"}, {"domain", "evil.test"}}
+		values := []tearline.ObservableValue{{Kind: "domain", Value: "evil.test"}, {Kind: "ipv4", Value: "9.9.9.9"}, {Kind: "ipv4", Value: "5.6.7.8"}, {Kind: "domain", Value: "evil.test"}}
 		got, err := s.ObservableSources(t.Context(), values)
 		if err != nil {
 			t.Fatal(err)
@@ -86,7 +86,7 @@ func RunCorroborations(t *testing.T, open func(t *testing.T) CorroborationsStore
 		if len(got[2]) != 2 || got[2][0].Org != orgA || !got[2][0].Last.Equal(at(3)) {
 			t.Errorf("sources of 5.6.7.8 = %+v, want orgA (hours 1-3) then orgB", got[2])
 		}
-		_, err = s.ObservableSources(t.Context(), []tearline.ObservableValue{{"ipv4", "1.1.1.1"}, {"ipv4", "01.1.1.1"}})
+		_, err = s.ObservableSources(t.Context(), []tearline.ObservableValue{{Kind: "ipv4", Value: "1.1.1.1"}, {Kind: "ipv4", Value: "01.1.1.1"}})
 		wantCode(t, err, tearline.EINVALID)
 		if got, err := s.ObservableSources(t.Context(), nil); err != nil || len(got) != 0 {
 			t.Errorf("ObservableSources(nil) = %v, %v", got, err)
