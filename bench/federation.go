@@ -240,7 +240,7 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 		return fmt.Errorf("idle polls stored objects: %+v", st)
 	}
 	fmt.Printf("  idle poll cycle (%d runs of the link finding nothing): %s [p99 < 5 ms: %s]\n", opts.idle, idle.summary(),
-		verdict(idle.pct(0.99) < 5*time.Millisecond))
+		verdict(idle.pct(99) < 5*time.Millisecond))
 	return nil
 }
 
