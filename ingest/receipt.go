@@ -29,6 +29,15 @@ const (
 	// WarnPIIApproved: an analyst approved the held object; the argument
 	// is how it was stored: as-is, redacted or edited.
 	WarnPIIApproved = "pii-approved"
+	// WarnWarningList: values of the object are on warning lists (package
+	// warnlist), which lowers its confidence score; one WarningListArg,
+	// VALUE(LIST), per hit.
+	WarnWarningList = "warning-list"
+	// WarnLowContext: an indicator's context score (package score) is
+	// low; the arguments are the score and missing=F1,F2,... naming what
+	// it lacks (score.MissingTokens), as in
+	// "low-context 15 missing=kill-chain-phases,related-actor".
+	WarnLowContext = "low-context"
 )
 
 // String returns the warning as it appears in a message: the code, then
