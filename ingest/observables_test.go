@@ -63,3 +63,33 @@ func TestObservables(t *testing.T) {
 		t.Errorf("the conflicting version's value: %v, want not found", err)
 	}
 }
+
+// cancelingStore is the real store whose context is canceled right after
+// each AddObjects, as when a server shuts down between the store write of a
+// batch and the indexing of its observables.
+type cancelingStore struct {
+	tearline.Store
+	cancel context.CancelFunc
+}
+
+func (s cancelingStore) AddObjects(ctx context.Context, collectionID string, objs []*tearline.Object) ([]tearline.AddResult, error) {
+	defer s.cancel()
+	return s.Store.AddObjects(ctx, collectionID, objs)
+}
+
+// TestObservablesAfterCancel checks that a stored batch's observables are
+// indexed even when the context ends after the store write: the index and
+// the store must agree, and the batch must not be reported as failed.
+func TestObservablesAfterCancel(t *testing.T) {
+	db, c := open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rep, err := ingest.Envelope(ctx, cancelingStore{db, cancel}, c.ID, strings.NewReader(`{"objects":[`+ind1+`]}`),
+		ingest.Options{Observables: db, Source: "identity--0000000a-0000-4000-8000-000000000000"})
+	if err != nil || rep.Added != 1 {
+		t.Fatalf("report %+v, error %v", rep, err)
+	}
+	if e, err := db.LookupObservable(context.Background(), "ipv4", "10.0.0.1", 0); err != nil || len(e.Objects) != 1 {
+		t.Errorf("LookupObservable: %+v, %v", e, err)
+	}
+}
