@@ -47,6 +47,7 @@ import (
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/marking"
 	"github.com/tearline/tearline/observable"
+	"github.com/tearline/tearline/score"
 	"github.com/tearline/tearline/stix"
 )
 
@@ -79,6 +80,12 @@ type Options struct {
 	// Source is the submitting organization's identity id recorded with
 	// the observables; "" when the submission is unattributed.
 	Source string
+	// Scorer, when set, scores every object version stored or found
+	// stored (package score) after its batch's observables are indexed,
+	// and its warnings (warning-list hits, an indicator's low context
+	// score) join the receipt. A scoring failure fails the submission as a
+	// store failure does.
+	Scorer *score.Engine
 	// OnObject, when set, is called once for each object with what became
 	// of it: invalid objects as they are read, the others after their batch
 	// is stored, so calls are in input order within each kind only. An
@@ -212,17 +219,25 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		if err != nil {
 			return fmt.Errorf("ingest: store %d objects: %w", len(batch), err)
 		}
+		var obs [][]observable.Observable
 		if opts.Observables != nil {
 			// The batch is stored: its observables follow it even when
 			// ctx is canceled meanwhile, so that the index and the store
 			// agree and a stored batch is never reported as failed.
-			if err := recordObservables(context.WithoutCancel(ctx), opts.Observables, opts.Source, batch, added); err != nil {
+			if obs, err = recordObservables(context.WithoutCancel(ctx), opts.Observables, opts.Source, batch, added); err != nil {
 				return err
 			}
+		}
+		scored, err := scoreBatch(ctx, opts.Scorer, opts.Source, batch, added, obs)
+		if err != nil {
+			return err
 		}
 		for i, res := range added {
 			var is stix.Issues
 			ws := notes[i]
+			if scored != nil {
+				ws = append(ws, scored[i]...)
+			}
 			switch res.Status {
 			case tearline.Added:
 				rep.Added++
@@ -314,28 +329,31 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 }
 
 // recordObservables adds the observables of the stored objects of a batch
-// to the index. An object whose pattern does not parse has none: the
-// validator checked it before it was stored.
-func recordObservables(ctx context.Context, idx tearline.Observables, source string, batch []*tearline.Object, added []tearline.AddResult) error {
+// to the index, and returns them per object (nil for objects not stored).
+// An object whose pattern does not parse has none: the validator checked
+// it before it was stored.
+func recordObservables(ctx context.Context, idx tearline.Observables, source string, batch []*tearline.Object, added []tearline.AddResult) ([][]observable.Observable, error) {
 	now := time.Now()
 	var refs []tearline.ObservableRef
+	all := make([][]observable.Observable, len(batch))
 	for i, o := range batch {
 		if s := added[i].Status; s != tearline.Added && s != tearline.Duplicate {
 			continue
 		}
 		obs, _ := observable.FromObject(o.Raw)
+		all[i] = obs
 		for _, v := range obs {
 			refs = append(refs, tearline.ObservableRef{Kind: v.Kind.String(), Value: v.Value,
 				ObjectID: o.ID, Version: o.Version, Source: source, Time: now})
 		}
 	}
 	if len(refs) == 0 {
-		return nil
+		return all, nil
 	}
 	if err := idx.RecordObservables(ctx, refs); err != nil {
-		return fmt.Errorf("ingest: index %d observables: %w", len(refs), err)
+		return nil, fmt.Errorf("ingest: index %d observables: %w", len(refs), err)
 	}
-	return nil
+	return all, nil
 }
 
 // checkMarkings runs the policy's ingest check on a valid object and, for a
