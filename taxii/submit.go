@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -118,8 +119,12 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	}
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	var mbe *http.MaxBytesError
+	var ne net.Error
 	if errors.As(err, &mbe) {
 		return nil, tooLarge()
+	} else if errors.As(err, &ne) && ne.Timeout() {
+		// The server's read timeout: a client too slow, not a server fault.
+		return nil, tearline.Errorf(tearline.EINVALID, "the request body did not arrive within the server's read timeout; send it faster, or smaller envelopes")
 	} else if err != nil {
 		return nil, fmt.Errorf("read request body: %w", err)
 	}

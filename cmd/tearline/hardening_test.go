@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -11,8 +12,10 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"database/sql"
+	"fmt"
 	"io"
 	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -369,5 +372,36 @@ func TestServeMutualTLS(t *testing.T) {
 			t.Errorf("%s client certificate: handshake succeeded, status %d", name, resp.StatusCode)
 			continue
 		}
+	}
+}
+
+// TestServeCutsOffSlowBodies sends a POST whose body stops coming: the
+// read timeout ends it with a 400 that says why, not a 500.
+func TestServeCutsOffSlowBodies(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	cli(t, "org", "add", "--data", data, "--name", "acme")
+	token := cli(t, "key", "create", "--data", data, "--org", "acme", "--role", "contributor")
+	colID := cli(t, "collection", "add", "--data", data, "--title", "Intel", "--write", "acme")
+	cfg := defaultServeConfig()
+	cfg.Data, cfg.Listen = data, "127.0.0.1:0"
+	cfg.ReadTimeout = 500 * time.Millisecond
+	srv := boot(t, cfg)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /taxii2/default/collections/%s/objects/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Accept: %s\r\nContent-Type: %s\r\nContent-Length: 1000\r\n\r\n{\"objects\":[", colID, token, taxiiType, taxiiType)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "read timeout") {
+		t.Errorf("stalled body: %d %s", resp.StatusCode, body)
 	}
 }
