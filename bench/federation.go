@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -244,38 +245,55 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 	return nil
 }
 
-// checkPulled compares the two collections entry by entry, in the order
-// added: the same versions, the same bytes.
+// checkPulled checks that the ISAC holds the hub's object versions, each
+// byte for byte, and nothing else. Two pages are stored at once, so the
+// order of the collections may differ between neighbouring pages.
 func checkPulled(ctx context.Context, hub, isac *fedNode, n int) error {
-	qa := tearline.ObjectQuery{CollectionID: hub.col.ID, Versions: []string{tearline.VersionAll}, Limit: 5000}
-	qb := tearline.ObjectQuery{CollectionID: isac.col.ID, Versions: []string{tearline.VersionAll}, Limit: 5000}
+	want := make(map[string][sha256.Size]byte, n)
+	err := eachEntry(ctx, hub, func(e *tearline.Entry) error {
+		want[e.ID+"|"+e.VersionKey()] = sha256.Sum256(e.Raw)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(want) != n {
+		return fmt.Errorf("check: the hub holds %d versions, want %d", len(want), n)
+	}
 	seen := 0
-	for {
-		a, err := hub.db.QueryObjects(ctx, qa)
-		if err != nil {
-			return err
+	err = eachEntry(ctx, isac, func(e *tearline.Entry) error {
+		k := e.ID + "|" + e.VersionKey()
+		if sum, ok := want[k]; !ok || sum != sha256.Sum256(e.Raw) {
+			return fmt.Errorf("check: the ISAC's %s is not the hub's, byte for byte", k)
 		}
-		b, err := isac.db.QueryObjects(ctx, qb)
-		if err != nil {
-			return err
-		}
-		if len(a.Entries) != len(b.Entries) {
-			return fmt.Errorf("check: a page of %d entries at the hub, %d at the ISAC", len(a.Entries), len(b.Entries))
-		}
-		for i := range a.Entries {
-			if a.Entries[i].ID != b.Entries[i].ID || string(a.Entries[i].Raw) != string(b.Entries[i].Raw) {
-				return fmt.Errorf("check: entry %d differs: %s at the hub, %s at the ISAC", seen+i, a.Entries[i].ID, b.Entries[i].ID)
-			}
-		}
-		seen += len(a.Entries)
-		if !a.More || len(a.Entries) == 0 {
-			break
-		}
-		qa.AddedAfter = a.Entries[len(a.Entries)-1].DateAdded
-		qb.AddedAfter = b.Entries[len(b.Entries)-1].DateAdded
+		seen++
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if seen != n {
-		return fmt.Errorf("check: %d entries, want %d", seen, n)
+		return fmt.Errorf("check: the ISAC holds %d versions, want %d", seen, n)
 	}
 	return nil
+}
+
+// eachEntry calls fn with every entry of the node's collection.
+func eachEntry(ctx context.Context, n *fedNode, fn func(*tearline.Entry) error) error {
+	q := tearline.ObjectQuery{CollectionID: n.col.ID, Versions: []string{tearline.VersionAll}, Limit: 5000}
+	for {
+		page, err := n.db.QueryObjects(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, e := range page.Entries {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if !page.More || len(page.Entries) == 0 {
+			return nil
+		}
+		q.AddedAfter = page.Entries[len(page.Entries)-1].DateAdded
+	}
 }

@@ -174,10 +174,15 @@ func (in *Inbound) submitter(ctx context.Context, p *tearline.Peer) (*marking.Re
 // before it stays, and accepting the batch again changes nothing more.
 func (in *Inbound) Accept(ctx context.Context, b *Batch) (*Result, error) {
 	p := in.prepare(b)
-	res := &Result{Replaced: p.replaced, Held: p.held}
 	if err := in.Store.AddProvenance(ctx, p.prov); err != nil {
 		return nil, err
 	}
+	return in.store(ctx, b, p)
+}
+
+// store holds and ingests a prepared batch whose provenance is recorded.
+func (in *Inbound) store(ctx context.Context, b *Batch, p *prepared) (*Result, error) {
+	res := &Result{Replaced: p.replaced, Held: p.held}
 	if err := in.Store.HoldObjects(ctx, p.held); err != nil {
 		return nil, err
 	}
@@ -283,25 +288,67 @@ func (in *Inbound) Release(ctx context.Context, id string) (*Result, error) {
 	return res, nil
 }
 
+// releaseBatch is how many held objects ReleaseAll retries at once.
+const releaseBatch = 1000
+
 // ReleaseAll retries every object held for the peer (every peer when
-// peerID is ""), in the order they were held, and returns how many were
-// stored and how many stay held or refused.
+// peerID is ""), in the order they were held, a thousand at a time per
+// link and collection, and returns how many were stored and how many stay
+// held or were refused.
 func (in *Inbound) ReleaseAll(ctx context.Context, peerID string) (stored, remaining int, err error) {
 	hs, err := in.Store.ListHeld(ctx, peerID)
 	if err != nil {
 		return 0, 0, err
 	}
+	type route struct{ peer, link, collection, remote string }
+	groups := map[route][]*tearline.Held{}
+	var order []route
 	for _, h := range hs {
-		res, err := in.Release(ctx, h.ID)
-		if tearline.ErrorCode(err) == tearline.ENOTFOUND {
-			continue // released or dropped meanwhile
-		} else if err != nil {
-			return stored, remaining, err
+		r := route{h.PeerID, h.LinkID, h.CollectionID, h.RemoteCollection}
+		if groups[r] == nil {
+			order = append(order, r)
 		}
-		if res.Added+res.Duplicates+len(res.Replaced) > 0 {
-			stored++
-		} else {
-			remaining++
+		groups[r] = append(groups[r], h)
+	}
+	peers := map[string]*tearline.Peer{}
+	for _, r := range order {
+		p := peers[r.peer]
+		if p == nil {
+			if p, err = in.Store.FindPeer(ctx, r.peer); tearline.ErrorCode(err) == tearline.ENOTFOUND {
+				continue // deleted meanwhile, with its held objects
+			} else if err != nil {
+				return stored, remaining, err
+			}
+			peers[r.peer] = p
+		}
+		group := groups[r]
+		for start := 0; start < len(group); start += releaseBatch {
+			part := group[start:min(start+releaseBatch, len(group))]
+			b := &Batch{Peer: p, LinkID: r.link, CollectionID: r.collection, RemoteCollection: r.remote}
+			for _, h := range part {
+				b.Objects = append(b.Objects, h.Raw)
+			}
+			res, err := in.Accept(ctx, b)
+			if err != nil {
+				return stored, remaining, err
+			}
+			still := map[string]bool{}
+			for _, h := range res.Held {
+				still[h.ObjectID+"|"+h.Version] = true
+			}
+			for _, d := range res.Refused {
+				still[d.ID] = true
+			}
+			for _, h := range part {
+				if still[h.ObjectID+"|"+h.Version] || still[h.ObjectID] {
+					remaining++
+					continue
+				}
+				if err := in.Store.DeleteHeld(ctx, h.ID); err != nil && tearline.ErrorCode(err) != tearline.ENOTFOUND {
+					return stored, remaining, err
+				}
+				stored++
+			}
 		}
 	}
 	return stored, remaining, nil

@@ -8,23 +8,35 @@ import (
 	"github.com/tearline/tearline/taxii/client"
 )
 
+// provenanceChunk is how many pages of a pull share one provenance write.
+// Provenance rows go to random places of their index, so a write dirties a
+// page of the index per row until most of its pages are dirty; writing the
+// rows of several pages in one transaction writes each dirty page once.
+const provenanceChunk = 8
+
 // pullJob is one page of a pull on its way into the store.
 type pullJob struct {
-	env  *client.Envelope
-	err  error // of fetching the page, or of storing it
-	res  *Result
-	done chan struct{}
+	env   *client.Envelope
+	err   error // of fetching the page, of recording its provenance, or of storing it
+	batch *Batch
+	prep  *prepared
+	res   *Result
+	done  chan struct{}
 }
 
 // pull reads the objects the peer's collection received since the link's
-// cursor, every version, page by page, into the local collection. Pages
-// are fetched ahead and stored Config.Parallel at a time (one validates
-// while another is written), and taken in order afterwards: after each
-// page the cursor moves to the page's X-TAXII-Date-Added-Last and is
-// saved, once every page before it is stored, so a run stopped part way
-// (or a crash) resumes after the last page stored; a page stored twice
-// changes nothing. Objects held for review or refused are counted in the
-// state and logged, and do not stop the run.
+// cursor, every version, page by page, into the local collection.
+//
+// Three stages overlap: pages are fetched and prepared (crosswalk, objects
+// to hold) ahead; the provenance of up to provenanceChunk prepared pages is
+// recorded in one transaction before any of them is stored; pages are
+// stored Config.Parallel at a time (one validates while another is
+// written). The pages are taken in order afterwards: after each, the
+// cursor moves to its X-TAXII-Date-Added-Last and is saved, once every
+// page before it is stored, so a run stopped part way (or a crash) resumes
+// after the last page stored; a page stored twice changes nothing. Objects
+// held for review or refused are counted in the state and logged, and do
+// not stop the run.
 func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, st *tearline.LinkState) error {
 	c, err := s.client(p)
 	if err != nil {
@@ -32,35 +44,73 @@ func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	jobs := make(chan *pullJob, s.cfg.Parallel)
-	slots := make(chan struct{}, s.cfg.Parallel)
+	chunks := make(chan []*pullJob, 1)
 	go func() {
-		defer close(jobs)
+		defer close(chunks)
+		var chunk []*pullJob
+		send := func() bool {
+			select {
+			case chunks <- chunk:
+				chunk = nil
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
 		f := client.Filter{AddedAfter: st.Cursor, Limit: s.cfg.PageSize, Versions: []string{tearline.VersionAll}}
 		for env, err := range c.Pages(ctx, p.URL, l.RemoteCollection, f) {
 			j := &pullJob{env: env, err: err, done: make(chan struct{})}
-			select {
-			case jobs <- j:
-			case <-ctx.Done():
+			if err == nil && len(env.Objects) > 0 {
+				j.batch = &Batch{Peer: p, LinkID: l.ID, CollectionID: l.CollectionID, RemoteCollection: l.RemoteCollection, Objects: env.Objects}
+				j.prep = s.cfg.Inbound.prepare(j.batch)
+			}
+			chunk = append(chunk, j)
+			if (err != nil || len(chunk) == provenanceChunk || !env.More) && !send() {
 				return
 			}
-			if err != nil || len(env.Objects) == 0 {
-				close(j.done)
-				continue
+		}
+		if len(chunk) > 0 {
+			send()
+		}
+	}()
+	jobs := make(chan *pullJob, provenanceChunk)
+	slots := make(chan struct{}, s.cfg.Parallel)
+	go func() {
+		defer close(jobs)
+		for chunk := range chunks {
+			var prov []tearline.Provenance
+			for _, j := range chunk {
+				if j.prep != nil {
+					prov = append(prov, j.prep.prov...)
+				}
 			}
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				j.err = ctx.Err()
-				close(j.done)
-				return
+			perr := s.cfg.Store.AddProvenance(ctx, prov)
+			for _, j := range chunk {
+				select {
+				case jobs <- j:
+				case <-ctx.Done():
+					return
+				}
+				if j.err == nil && perr != nil {
+					j.err = perr
+				}
+				if j.err != nil || j.prep == nil {
+					close(j.done)
+					continue
+				}
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					j.err = ctx.Err()
+					close(j.done)
+					return
+				}
+				go func() {
+					defer close(j.done)
+					defer func() { <-slots }()
+					j.res, j.err = s.cfg.Inbound.store(ctx, j.batch, j.prep)
+				}()
 			}
-			go func() {
-				defer close(j.done)
-				defer func() { <-slots }()
-				j.res, j.err = s.cfg.Inbound.Accept(ctx, &Batch{Peer: p, LinkID: l.ID, CollectionID: l.CollectionID,
-					RemoteCollection: l.RemoteCollection, Objects: env.Objects})
-			}()
 		}
 	}()
 	// On an early return the pages in flight are canceled; they are
@@ -69,6 +119,8 @@ func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 		cancel()
 		for j := range jobs {
 			<-j.done
+		}
+		for range chunks {
 		}
 	}()
 	log := s.log.With("link", l.ID, "peer", p.Name)
@@ -109,8 +161,8 @@ func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 	}
 	if defsAdded > 0 {
 		// Objects held for want of a definition that has arrived since
-		// (bundles that put their definitions last, or a page stored
-		// before the page with the definition) are stored now.
+		// (bundles that put their definitions last, or a page prepared
+		// before the page with the definition was stored) are stored now.
 		stored, remaining, err := s.cfg.Inbound.ReleaseAll(ctx, p.ID)
 		if err != nil {
 			return fmt.Errorf("release held objects of %s: %w", p.Name, err)
