@@ -243,6 +243,9 @@ type Result struct {
 	// Confidence is the confidence now, decay applied; Base before decay.
 	Confidence, Base int
 	Context          int
+	// Own and Related are the context features of the object's own
+	// properties and of its relationships.
+	Own, Related Features
 	// Missing names what the object lacks for a full context score.
 	Missing  []string
 	Evidence Evidence
@@ -327,6 +330,8 @@ func (e *Engine) result(c *cached, r *tearline.ScoreRecord) *Result {
 		Confidence: e.params.Confidence(ev, tm, e.now()),
 		Base:       round(e.params.Base(ev)),
 		Context:    Context(f),
+		Own:        Features(r.Features),
+		Related:    Features(r.Related),
 		Missing:    Missing(f),
 		Evidence:   ev,
 		Timing:     tm,

@@ -16,7 +16,7 @@ import (
 )
 
 // param is a query parameter an endpoint may take.
-type param uint8
+type param uint16
 
 const (
 	pAddedAfter param = 1 << iota
@@ -26,6 +26,8 @@ const (
 	pType
 	pVersion
 	pSpecVersion
+	pConfidence // Tearline extension: match[confidence_gte]
+	pContext    // Tearline extension: match[context_gte]
 )
 
 var paramNames = []struct {
@@ -39,11 +41,14 @@ var paramNames = []struct {
 	{pType, "match[type]"},
 	{pVersion, "match[version]"},
 	{pSpecVersion, "match[spec_version]"},
+	{pConfidence, "match[confidence_gte]"},
+	{pContext, "match[context_gte]"},
 }
 
-// The parameters of each endpoint (TAXII 2.1 sections 5.3 to 5.8).
+// The parameters of each endpoint (TAXII 2.1 sections 5.3 to 5.8, and
+// the score filters on objects and manifests: see scorefilter.go).
 const (
-	objectsParams  = pAddedAfter | pLimit | pNext | pID | pType | pVersion | pSpecVersion
+	objectsParams  = pAddedAfter | pLimit | pNext | pID | pType | pVersion | pSpecVersion | pConfidence | pContext
 	manifestParams = objectsParams
 	objectParams   = pAddedAfter | pLimit | pNext | pVersion | pSpecVersion
 	versionsParams = pAddedAfter | pLimit | pNext | pSpecVersion
@@ -63,6 +68,9 @@ type filter struct {
 	types        []string
 	versions     []string
 	specVersions []string
+	// minConfidence and minContext are the score filters; nil when not
+	// given.
+	minConfidence, minContext *int
 }
 
 // after is where the page starts: after both added_after and the cursor.
@@ -124,7 +132,7 @@ func (s *Server) parseFilter(r *http.Request, allowed param, collectionID string
 			return nil, tearline.Errorf(tearline.EINVALID, "unknown query parameter %q: this endpoint takes %s", name, paramList(allowed))
 		}
 		switch p {
-		case pAddedAfter, pLimit, pNext:
+		case pAddedAfter, pLimit, pNext, pConfidence, pContext:
 			if len(values) != 1 {
 				return nil, tearline.Errorf(tearline.EINVALID, "query parameter %s is given %d times; give it once", name, len(values))
 			}
@@ -172,6 +180,10 @@ func (s *Server) parseFilter(r *http.Request, allowed param, collectionID string
 				}
 				return nil
 			})
+		case pConfidence:
+			f.minConfidence, err = parseScoreFilter(name, v)
+		case pContext:
+			f.minContext, err = parseScoreFilter(name, v)
 		case pSpecVersion:
 			f.specVersions, err = list(name, values, func(v string) error {
 				if !validSpecVersion(v) {

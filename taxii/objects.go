@@ -178,7 +178,7 @@ func (s *Server) getObjects(w http.ResponseWriter, r *http.Request, p *tearline.
 	if err != nil {
 		return err
 	}
-	page, err := s.b.QueryObjects(r.Context(), f.query(c.ID))
+	page, err := s.queryScored(r.Context(), f, f.query(c.ID))
 	if err != nil {
 		return err
 	}
@@ -295,7 +295,7 @@ func (s *Server) getManifest(w http.ResponseWriter, r *http.Request, p *tearline
 	}
 	// The bytes are read so that the access decision applies to each entry.
 	q := f.query(c.ID)
-	page, err := s.b.QueryObjects(r.Context(), q)
+	page, err := s.queryScored(r.Context(), f, q)
 	if err != nil {
 		return err
 	}

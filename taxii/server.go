@@ -24,6 +24,7 @@ import (
 	"github.com/tearline/tearline/limit"
 	"github.com/tearline/tearline/marking"
 	"github.com/tearline/tearline/metrics"
+	"github.com/tearline/tearline/score"
 )
 
 // Backend is what the server stores and looks up: objects and collections,
@@ -99,6 +100,10 @@ type Config struct {
 	// the per-address limit of failed authentications (429 with
 	// Retry-After). nil limits nothing.
 	Limiter *limit.Limiter
+	// Score configures the scoring of stored objects (package score:
+	// formula constants, the clock of decay); the engine runs when the
+	// backend keeps scores (tearline.Scores).
+	Score score.Options
 }
 
 // Server is a TAXII 2.1 server over a Backend. It is safe for concurrent
@@ -116,6 +121,9 @@ type Server struct {
 	// policy is the access decision every object passes on its way out
 	// (release) and every submitted object passes on its way in.
 	policy *marking.Policy
+	// scores keeps objects' confidence and context scores; nil when the
+	// backend keeps none (see scores.go).
+	scores *score.Engine
 
 	// Background processing of large submissions.
 	queue   chan string   // ids of stored submissions to process
@@ -218,6 +226,7 @@ func New(cfg Config, b Backend) (*Server, error) {
 			return nil, fmt.Errorf("taxii: default API root %q is not among the configured roots", cfg.DefaultRoot)
 		}
 	}
+	s.initScores()
 	s.mux = s.routes()
 	s.registerMetrics()
 	return s, nil
@@ -296,6 +305,7 @@ func (s *Server) routes() *http.ServeMux {
 
 	handle("GET", "/api/v1/observables/", s.withRole(tearline.RoleReader, "observable lookups", s.getObservables))
 	s.peerRoutes(handle)
+	s.scoreRoutes(handle)
 
 	handle("GET", "/healthz/", http.HandlerFunc(s.healthz))
 	handle("GET", "/readyz/", http.HandlerFunc(s.readyz))

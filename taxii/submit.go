@@ -230,6 +230,7 @@ func (s *Server) process(ctx context.Context, st *tearline.Status, body []byte, 
 	if idx, ok := s.b.(tearline.Observables); ok {
 		opts.Observables = idx
 	}
+	opts.Scorer = s.scores
 	if save != nil {
 		opts.OnProgress = func(int) { save() }
 	}
