@@ -22,7 +22,7 @@ func FuzzVerify(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(good)
-	f.Add(good[:len(good)-7])                          // torn tail
+	f.Add(good[:len(good)-7])                           // torn tail
 	f.Add(append(good[:len(good)/2:len(good)/2], '\n')) // cut in a record
 	f.Add([]byte("{}\n"))
 	f.Add([]byte(`{"seq":0,"time":"x","path":"genesis","prev":"00","hash":"00"}` + "\n"))
