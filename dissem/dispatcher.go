@@ -1,0 +1,516 @@
+package dissem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/marking"
+)
+
+// Store is what dissemination reads and writes: the feed, the
+// subscriptions and the organizations they belong to.
+type Store interface {
+	tearline.Feed
+	tearline.Subscriptions
+	FindOrganization(ctx context.Context, key string) (*tearline.Organization, error)
+	Organizations(ctx context.Context) ([]*tearline.Organization, error)
+}
+
+// Delivery describes one delivery to the access decision and the
+// disclosure ledger.
+type Delivery struct {
+	// Path is the ledger path (ledger.PathWebhook for webhooks and
+	// streams).
+	Path string
+	// Key names the credential or subscription the delivery is for, as
+	// the ledger records it: "subscription:ID" for a webhook, the API key
+	// reading a stream.
+	Key string
+	// Request joins the ledger records with the logs: the delivery id of
+	// a webhook, the request id of a stream.
+	Request string
+	// Ceiling is the subscription's marking ceiling; NoTLP for none.
+	Ceiling marking.TLP
+}
+
+// Gate is the one access decision, as the server applies it to a reader
+// of a collection (package taxii implements it).
+type Gate interface {
+	// Release decides each entry for org as a reader of the collection the
+	// entry was added to, withholds what is above d.Ceiling, and records
+	// every decision in the disclosure ledger as d says. It returns, per
+	// entry, the bytes that may go (nil when withheld). An error means
+	// that nothing may go: the ledger cannot record.
+	Release(ctx context.Context, org *tearline.Organization, d Delivery, entries []*tearline.FeedEntry) ([][]byte, error)
+	// Visible reports whether org, as a reader of collection
+	// collectionID, may receive the object raw at all. Nothing is sent
+	// and nothing is recorded: filters ask it about context objects.
+	Visible(ctx context.Context, org *tearline.Organization, collectionID string, raw []byte) bool
+}
+
+// Scorer gives an object version a score from 0 to 100 for filters'
+// min_confidence (the context scores of a scoring engine). ok is false
+// when the object has none.
+type Scorer interface {
+	Score(e *tearline.FeedEntry, fs *Facts) (score int, ok bool)
+}
+
+// Config configures a Dispatcher. Zero durations and sizes take the
+// defaults below.
+type Config struct {
+	Store  Store
+	Gate   Gate
+	Logger *slog.Logger
+	// Scorer, when set, replaces the object's confidence property as the
+	// score min_confidence tests.
+	Scorer Scorer
+	// Webhooks runs the webhook workers. With several nodes on one
+	// database, run them on one node only.
+	Webhooks bool
+	// Poll is how often the feed is read without a Notify (adds by other
+	// nodes, or by other processes on the store).
+	Poll time.Duration
+	// Attempts is how many times a webhook delivery is tried before it
+	// becomes a dead letter.
+	Attempts int
+	// Backoff is the wait before the first retry; it doubles with each
+	// attempt, up to MaxBackoff, with some jitter.
+	Backoff, MaxBackoff time.Duration
+	// Timeout bounds one webhook request, from connecting to reading the
+	// end of the answer.
+	Timeout time.Duration
+	// MaxBatch and MaxBatchBytes bound one webhook bundle.
+	MaxBatch      int
+	MaxBatchBytes int
+	// Window is the number of newest feed entries kept in memory with
+	// their facts.
+	Window int
+	// CursorInterval is how often delivery cursors are saved.
+	CursorInterval time.Duration
+	// Refresh is how often subscriptions and organization profiles are
+	// read again (changes made elsewhere; the admin API calls Reload).
+	Refresh time.Duration
+	// Transport carries webhook requests; nil means a transport of its
+	// own (no proxy, no redirects followed).
+	Transport http.RoundTripper
+	// Now is the clock of signatures, for tests; nil means time.Now.
+	Now func() time.Time
+}
+
+// Defaults of Config.
+const (
+	DefaultPoll           = 100 * time.Millisecond
+	DefaultAttempts       = 8
+	DefaultBackoff        = time.Second
+	DefaultMaxBackoff     = 5 * time.Minute
+	DefaultTimeout        = 10 * time.Second
+	DefaultMaxBatch       = 500
+	DefaultMaxBatchBytes  = 4 << 20
+	DefaultWindow         = 16384
+	DefaultCursorInterval = 500 * time.Millisecond
+	DefaultRefresh        = 5 * time.Second
+)
+
+// Item is a feed entry with its facts, computed when first needed (most
+// entries of a feed nobody subscribes to are never matched).
+type Item struct {
+	*tearline.FeedEntry
+	once  sync.Once
+	facts *Facts
+}
+
+// Facts returns the facts of the item's object version, computing them
+// on first use with the graph as it then is.
+func (d *Dispatcher) factsOf(ctx context.Context, it *Item) *Facts {
+	it.once.Do(func() {
+		fs := d.graph.facts(it.Raw, readFields(it.Raw))
+		if d.cfg.Scorer != nil {
+			fs.Confidence, fs.Scored = d.cfg.Scorer.Score(it.FeedEntry, fs)
+		}
+		if len(fs.Refs) > 0 {
+			creators, err := d.cfg.Store.ObjectCreators(ctx, fs.Refs)
+			if err != nil {
+				// Feedback filters then miss this object; logged, not fatal.
+				d.log.Warn("dissemination: look up the creators of referenced objects", "object", it.ID, "err", err)
+			}
+			for _, ref := range fs.Refs {
+				if c := creators[ref]; c != "" && !containsString(fs.RefCreators, c) {
+					fs.RefCreators = append(fs.RefCreators, c)
+				}
+			}
+		}
+		it.facts = fs
+	})
+	return it.facts
+}
+
+// Dispatcher runs dissemination over a store. Create it with New, then
+// Start; Stop ends it.
+type Dispatcher struct {
+	cfg    Config
+	log    *slog.Logger
+	graph  *Graph
+	client *http.Client
+
+	kick chan struct{} // Notify
+	stop chan struct{} // closed by Stop
+	wg   sync.WaitGroup
+
+	// The window of newest entries: items holds every entry with a seq
+	// in (base, head], in order.
+	mu      sync.Mutex
+	items   []*Item
+	base    int64
+	head    int64
+	changed chan struct{} // closed when head moves, then replaced
+	started bool
+
+	subjects subjects
+	hooks    hooks
+
+	subsMu sync.Mutex
+	subs   map[string]*tearline.Subscription // every subscription, by id, as last read
+}
+
+// New returns a dispatcher for cfg. Store and Gate are required.
+func New(cfg Config) (*Dispatcher, error) {
+	if cfg.Store == nil || cfg.Gate == nil {
+		return nil, errors.New("dissem: a store and a gate are required")
+	}
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&cfg.Poll, DefaultPoll)
+	def(&cfg.Backoff, DefaultBackoff)
+	def(&cfg.MaxBackoff, DefaultMaxBackoff)
+	def(&cfg.Timeout, DefaultTimeout)
+	def(&cfg.CursorInterval, DefaultCursorInterval)
+	def(&cfg.Refresh, DefaultRefresh)
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = DefaultAttempts
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	if cfg.MaxBatchBytes <= 0 {
+		cfg.MaxBatchBytes = DefaultMaxBatchBytes
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	d := &Dispatcher{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		graph:   NewGraph(),
+		kick:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		changed: make(chan struct{}),
+	}
+	d.client = newClient(cfg)
+	d.subjects.init(d)
+	d.hooks.init()
+	return d, nil
+}
+
+// Start loads the context graph from the feed, reads the organizations
+// and subscriptions, and starts the feed reader, the webhook workers and
+// the cursor saver. It returns an error when the store cannot be read.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	d.mu.Lock()
+	if d.started {
+		d.mu.Unlock()
+		return errors.New("dissem: already started")
+	}
+	d.started = true
+	d.mu.Unlock()
+	start := time.Now()
+	head, err := d.cfg.Store.FeedHead(ctx)
+	if err != nil {
+		return fmt.Errorf("dissem: %w", err)
+	}
+	for cursor := int64(0); cursor < head; {
+		page, err := d.cfg.Store.ReadFeed(ctx, tearline.FeedQuery{After: cursor, Types: ContextTypes})
+		if err != nil {
+			return fmt.Errorf("dissem: load the context graph: %w", err)
+		}
+		for _, e := range page.Entries {
+			if e.Seq <= head && isContext(e.Type) {
+				d.graph.observe(e, readFields(e.Raw))
+			}
+		}
+		if page.Last == cursor {
+			break
+		}
+		cursor = page.Last
+	}
+	d.mu.Lock()
+	d.base, d.head = head, head
+	d.mu.Unlock()
+	d.log.Info("dissemination context loaded", "feed_head", head, "context_objects", d.graph.Size(), "duration", time.Since(start))
+	if err := d.Reload(ctx); err != nil {
+		return fmt.Errorf("dissem: %w", err)
+	}
+	if d.cfg.Webhooks {
+		d.wg.Go(d.saveCursors)
+	}
+	d.wg.Go(d.tail)
+	d.wg.Go(d.refresher)
+	return nil
+}
+
+// Stop stops the reader and the workers (a delivery in flight is
+// abandoned, to be made again after the next Start) and saves the
+// cursors. It returns ctx's error if they have not stopped when ctx ends.
+func (d *Dispatcher) Stop(ctx context.Context) error {
+	d.mu.Lock()
+	select {
+	case <-d.stop:
+	default:
+		close(d.stop)
+	}
+	d.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		d.wg.Wait()
+		d.hooks.wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("dissem: stop: %w", ctx.Err())
+	}
+	if d.cfg.Webhooks {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		return d.hooks.save(sctx, d)
+	}
+	return nil
+}
+
+// Notify tells the reader that the feed has grown; it never blocks.
+func (d *Dispatcher) Notify() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// stopContext returns a context canceled by Stop.
+func (d *Dispatcher) stopContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-d.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// tail reads the feed after the head into the window until Stop.
+func (d *Dispatcher) tail() {
+	ctx, cancel := d.stopContext()
+	defer cancel()
+	t := time.NewTicker(d.cfg.Poll)
+	defer t.Stop()
+	// A poll first asks for the head, a much cheaper query than a read,
+	// and reads only when it moved, or every fullRead (a PostgreSQL reader
+	// also numbers entries left pending by a node that stopped).
+	const fullRead = 5 * time.Second
+	lastRead := time.Now()
+	check := false
+	for {
+		d.mu.Lock()
+		head := d.head
+		d.mu.Unlock()
+		if check && time.Since(lastRead) < fullRead {
+			if h, err := d.cfg.Store.FeedHead(ctx); err == nil && h <= head {
+				select {
+				case <-d.stop:
+					return
+				case <-d.kick:
+					check = false
+				case <-t.C:
+				}
+				continue
+			}
+		}
+		lastRead = time.Now()
+		page, err := d.cfg.Store.ReadFeed(ctx, tearline.FeedQuery{After: head, Limit: 1000})
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			d.log.Error("dissemination: read the feed", "err", err)
+		} else if page.Last > head {
+			for _, e := range page.Entries {
+				// The graph learns the batch before any facts are made, so
+				// that objects and the relationships sent with them see
+				// each other.
+				if isContext(e.Type) {
+					d.graph.observe(e, readFields(e.Raw))
+				}
+			}
+			items := d.prepare(page.Entries)
+			d.append(items, page.Last)
+			continue
+		}
+		select {
+		case <-d.stop:
+			return
+		case <-d.kick:
+			check = false
+		case <-t.C:
+			check = true
+		}
+	}
+}
+
+// prepare wraps entries as items.
+func (d *Dispatcher) prepare(entries []*tearline.FeedEntry) []*Item {
+	items := make([]*Item, len(entries))
+	for i, e := range entries {
+		items[i] = &Item{FeedEntry: e}
+	}
+	return items
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// append adds items, read up to last, to the window and wakes readers.
+func (d *Dispatcher) append(items []*Item, last int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.items = append(d.items, items...)
+	d.head = last
+	if n := len(d.items); n > 2*d.cfg.Window {
+		drop := n - d.cfg.Window
+		d.base = d.items[drop-1].Seq
+		d.items = append([]*Item(nil), d.items[drop:]...)
+	}
+	close(d.changed)
+	d.changed = make(chan struct{})
+}
+
+// next returns up to max items after cursor and the cursor to continue
+// from: from the window when cursor is within it, else from the store.
+// With wait, when nothing is new it blocks until something is, wake is
+// ready, or ctx ends (then it returns no items and the same cursor).
+func (d *Dispatcher) next(ctx context.Context, cursor int64, max int, wait bool, wake <-chan struct{}) ([]*Item, int64, error) {
+	for {
+		d.mu.Lock()
+		base, head, changed := d.base, d.head, d.changed
+		if cursor >= base && cursor < head {
+			i := sort.Search(len(d.items), func(i int) bool { return d.items[i].Seq > cursor })
+			j := min(len(d.items), i+max)
+			out := d.items[i:j:j]
+			next := head
+			if j < len(d.items) {
+				next = d.items[j-1].Seq
+			}
+			d.mu.Unlock()
+			return out, next, nil
+		}
+		d.mu.Unlock()
+		if cursor < base {
+			page, err := d.cfg.Store.ReadFeed(ctx, tearline.FeedQuery{After: cursor, Limit: int(min(int64(max), base-cursor))})
+			if err != nil {
+				return nil, cursor, err
+			}
+			return d.prepare(page.Entries), page.Last, nil
+		}
+		if !wait {
+			return nil, cursor, nil
+		}
+		select {
+		case <-changed:
+		case <-wake:
+			return nil, cursor, nil
+		case <-ctx.Done():
+			return nil, cursor, nil
+		}
+	}
+}
+
+// Head returns the sequence number of the newest feed entry read.
+func (d *Dispatcher) Head() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.head
+}
+
+// refresher reads organizations and subscriptions again every Refresh,
+// until Stop.
+func (d *Dispatcher) refresher() {
+	ctx, cancel := d.stopContext()
+	defer cancel()
+	t := time.NewTicker(d.cfg.Refresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stop:
+			return
+		case <-t.C:
+		}
+		if err := d.Reload(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("dissemination: reload subscriptions", "err", err)
+		}
+	}
+}
+
+// Reload reads the organizations and the subscriptions again, starting,
+// changing and stopping webhook workers to match. The admin API calls it
+// after each change.
+func (d *Dispatcher) Reload(ctx context.Context) error {
+	if err := d.subjects.refresh(ctx); err != nil {
+		return err
+	}
+	subs, err := d.cfg.Store.ListSubscriptions(ctx, "")
+	if err != nil {
+		return err
+	}
+	m := make(map[string]*tearline.Subscription, len(subs))
+	for _, sub := range subs {
+		m[sub.ID] = sub
+	}
+	d.subsMu.Lock()
+	d.subs = m
+	d.subsMu.Unlock()
+	if d.cfg.Webhooks {
+		return d.hooks.reload(d, subs)
+	}
+	return nil
+}
+
+// Subscription returns the subscription with the given id as last read
+// (Reload, or every Refresh); ok is false when there is none.
+func (d *Dispatcher) Subscription(id string) (sub *tearline.Subscription, ok bool) {
+	d.subsMu.Lock()
+	defer d.subsMu.Unlock()
+	sub, ok = d.subs[id]
+	return sub, ok
+}
