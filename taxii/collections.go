@@ -245,6 +245,11 @@ func (s *Server) getCollections(w http.ResponseWriter, r *http.Request, p *tearl
 			res.Collections = append(res.Collections, resourceOf(v))
 		}
 	}
+	feeds, err := s.feedResources(r.Context(), p, root)
+	if err != nil {
+		return err
+	}
+	res.Collections = append(res.Collections, feeds...)
 	writeTAXII(w, http.StatusOK, res)
 	return nil
 }

@@ -177,6 +177,7 @@ func checkPath(r *http.Request) error {
 // media type and authenticates it; public handlers also serve anonymous
 // clients (with a nil principal).
 func (s *Server) taxii(h handlerFunc, public bool) http.Handler {
+	h = s.feeds(h) // subscriptions served as collections
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !acceptsTAXII(r.Header.Values("Accept")) {
 			s.writeError(w, r, tearline.Errorf(eNotAcceptable,

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/auth"
+	"github.com/tearline/tearline/dissem"
 	"github.com/tearline/tearline/ingest"
 	"github.com/tearline/tearline/ledger"
 	"github.com/tearline/tearline/limit"
@@ -104,6 +105,9 @@ type Config struct {
 	// formula constants, the clock of decay); the engine runs when the
 	// backend keeps scores (tearline.Scores).
 	Score score.Options
+	// Dissemination configures subscriptions, webhooks, the event stream
+	// and per-subscription collections (see dissem.go).
+	Dissemination Dissemination
 }
 
 // Server is a TAXII 2.1 server over a Backend. It is safe for concurrent
@@ -121,6 +125,10 @@ type Server struct {
 	// policy is the access decision every object passes on its way out
 	// (release) and every submitted object passes on its way in.
 	policy *marking.Policy
+	// dissem delivers subscriptions from the change feed that subs keeps;
+	// both nil when the backend keeps none (see dissem.go).
+	dissem *dissem.Dispatcher
+	subs   dissemStore
 	// scores keeps objects' confidence and context scores; nil when the
 	// backend keeps none (see scores.go).
 	scores *score.Engine
@@ -227,6 +235,9 @@ func New(cfg Config, b Backend) (*Server, error) {
 		}
 	}
 	s.initScores()
+	if err := s.initDissem(); err != nil {
+		return nil, err
+	}
 	s.mux = s.routes()
 	s.registerMetrics()
 	return s, nil
@@ -305,6 +316,7 @@ func (s *Server) routes() *http.ServeMux {
 
 	handle("GET", "/api/v1/observables/", s.withRole(tearline.RoleReader, "observable lookups", s.getObservables))
 	s.peerRoutes(handle)
+	s.dissemRoutes(handle)
 	s.scoreRoutes(handle)
 
 	handle("GET", "/healthz/", http.HandlerFunc(s.healthz))
@@ -342,6 +354,9 @@ func (s *Server) Start(ctx context.Context) error {
 	pending, err := s.b.PendingSubmissions(ctx)
 	if err != nil {
 		return fmt.Errorf("taxii: resume submissions: %w", err)
+	}
+	if err := s.startDissem(ctx); err != nil {
+		return err
 	}
 	s.started = true
 	for range workers {
@@ -387,7 +402,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
-		return nil
+		return s.stopDissem(ctx)
 	case <-ctx.Done():
 		return fmt.Errorf("taxii: shutdown: %w", ctx.Err())
 	}

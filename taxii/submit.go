@@ -235,6 +235,7 @@ func (s *Server) process(ctx context.Context, st *tearline.Status, body []byte, 
 		opts.OnProgress = func(int) { save() }
 	}
 	_, err = ingest.Envelope(ctx, s.b, st.CollectionID, bytes.NewReader(body), opts)
+	s.feedChanged()
 	return done, err
 }
 

@@ -51,7 +51,6 @@ TEARLINE_DATA (default ./tearline-data).`,
 		newBackupCmd(s),
 		newRestoreCmd(s),
 		newMatchCmd(s),
-		newWarnlistCmd(s),
 	)
 	return root
 }
