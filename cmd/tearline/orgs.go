@@ -154,7 +154,7 @@ clearance, country or community on their next request.`,
 	cert.Flags().StringVar(&certOrg, "org", "", "organization name or id (required)")
 	cert.Flags().StringVar(&certRole, "role", string(tearline.RoleReader), "role: reader, contributor, analyst or admin")
 	cert.MarkFlagRequired("org")
-	cmd.AddCommand(add, update, list, cert, newOrgClientsCmd(s, &dir))
+	cmd.AddCommand(add, update, list, cert, newOrgClientsCmd(s, &dir), newOrgReliabilityCmd(s, &dir))
 	return cmd
 }
 

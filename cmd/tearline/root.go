@@ -51,6 +51,7 @@ TEARLINE_DATA (default ./tearline-data).`,
 		newBackupCmd(s),
 		newRestoreCmd(s),
 		newMatchCmd(s),
+		newWarnlistCmd(s),
 	)
 	return root
 }
