@@ -41,6 +41,7 @@ type serveConfig struct {
 	LedgerSkipWithheld bool            `toml:"ledger_skip_withheld"`
 	APIRoots           []apiRootConfig `toml:"api_root"`
 	limitsConfig
+	dissemConfig
 
 	// Federation runs the peers' pull and push links in the background.
 	Federation bool `toml:"federation"`
@@ -81,6 +82,7 @@ func defaultServeConfig() serveConfig {
 		ClassificationLevels: slices.Clone(marking.DefaultLevels),
 		Ledger:               true,
 		Federation:           true,
+		dissemConfig:         defaultDissemConfig(),
 		limitsConfig: limitsConfig{
 			ReadHeaderTimeout: 10 * time.Second,
 			RateLimit:         100,
@@ -99,7 +101,7 @@ type option struct {
 }
 
 func (c *serveConfig) options() []option {
-	return []option{
+	return append([]option{
 		{"data", "data directory of the embedded store and the ledger", &c.Data},
 		{"store", storeUsage, &c.Store},
 		{"listen", "address to listen on (host:port)", &c.Listen},
@@ -126,7 +128,7 @@ func (c *serveConfig) options() []option {
 		{"auth-failure-rate", "failed authentications per second allowed from one client address, sustained (0: no limit); past it the address gets 429", &c.AuthFailureRate},
 		{"auth-failure-burst", "failed authentications one client address may have at once above --auth-failure-rate", &c.AuthFailureBurst},
 		{"metrics-listen", "also serve /metrics (Prometheus), /healthz and /readyz without credentials on this address, e.g. 127.0.0.1:9090 (the main listener serves /metrics to admin keys only)", &c.MetricsListen},
-	}
+	}, c.dissemConfig.options()...)
 }
 
 // envName returns the environment variable of a flag: TEARLINE_TLS_CERT for
