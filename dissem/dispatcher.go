@@ -456,6 +456,9 @@ func (d *Dispatcher) next(ctx context.Context, cursor int64, max int, wait bool,
 	}
 }
 
+// Gate returns the access decision the dispatcher was configured with.
+func (d *Dispatcher) Gate() Gate { return d.cfg.Gate }
+
 // Head returns the sequence number of the newest feed entry read.
 func (d *Dispatcher) Head() int64 {
 	d.mu.Lock()

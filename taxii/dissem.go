@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/tearline/tearline"
@@ -61,7 +62,7 @@ func (s *Server) initDissem() error {
 			dissemStore
 			tearline.Directory
 		}{st, s.b},
-		Gate:           gate{s},
+		Gate:           &gate{s: s, views: map[viewKey]cachedView{}},
 		Logger:         s.log.With("component", "dissemination"),
 		Scorer:         cfg.Scorer,
 		Webhooks:       !cfg.NoWebhooks,
@@ -110,7 +111,50 @@ func (s *Server) feedChanged() {
 
 // gate is the access decision for dissemination: the one in release,
 // for a subscriber's organization as a reader of each entry's collection.
-type gate struct{ s *Server }
+// It keeps the collection views it builds (grants, client and peer
+// relations) for viewTTL, since every delivery needs them: a change of
+// grants reaches deliveries within that time.
+type gate struct {
+	s     *Server
+	mu    sync.Mutex
+	views map[viewKey]cachedView
+}
+
+// viewTTL is how long a subscriber's view of a collection is reused.
+const viewTTL = time.Second
+
+type viewKey struct{ org, collection string }
+
+type cachedView struct {
+	v       *collection
+	expires time.Time
+}
+
+// gateOf returns the server's dissemination gate.
+func (s *Server) gateOf() *gate { return s.dissem.Gate().(*gate) }
+
+// view returns p's view of a collection through the cache.
+func (g *gate) view(ctx context.Context, p *tearline.Principal, collectionID string) (*collection, error) {
+	k := viewKey{p.Org.ID, collectionID}
+	now := time.Now()
+	g.mu.Lock()
+	c, ok := g.views[k]
+	g.mu.Unlock()
+	if ok && now.Before(c.expires) {
+		return c.v, nil
+	}
+	v, err := g.s.subscriberView(ctx, p, collectionID)
+	if err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	if len(g.views) > 100000 {
+		clear(g.views) // bounded: many organizations times many collections
+	}
+	g.views[k] = cachedView{v: v, expires: now.Add(viewTTL)}
+	g.mu.Unlock()
+	return v, nil
+}
 
 // subscriberView returns collection collectionID as principal p sees it,
 // as Server.collection and Server.readable build it for a request: its
@@ -145,7 +189,7 @@ func (s *Server) subscriberView(ctx context.Context, p *tearline.Principal, coll
 // above the delivery's ceiling, and records every decision in the
 // disclosure ledger in one batch. EUNAVAILABLE when the ledger cannot
 // record.
-func (g gate) Release(ctx context.Context, org *tearline.Organization, d dissem.Delivery, entries []*tearline.FeedEntry) ([][]byte, error) {
+func (g *gate) Release(ctx context.Context, org *tearline.Organization, d dissem.Delivery, entries []*tearline.FeedEntry) ([][]byte, error) {
 	s := g.s
 	p := &tearline.Principal{Org: org, Role: tearline.RoleReader, KeyID: d.Key}
 	views := map[string]*collection{}
@@ -158,7 +202,7 @@ func (g gate) Release(ctx context.Context, org *tearline.Organization, d dissem.
 		v, ok := views[e.CollectionID]
 		if !ok {
 			var err error
-			if v, err = s.subscriberView(ctx, p, e.CollectionID); err != nil {
+			if v, err = g.view(ctx, p, e.CollectionID); err != nil {
 				return nil, err
 			}
 			views[e.CollectionID] = v
@@ -195,10 +239,10 @@ func (g gate) Release(ctx context.Context, org *tearline.Organization, d dissem.
 
 // Visible reports whether org, as a reader of the collection, may receive
 // raw at all. Nothing is sent or recorded.
-func (g gate) Visible(ctx context.Context, org *tearline.Organization, collectionID string, raw []byte) bool {
+func (g *gate) Visible(ctx context.Context, org *tearline.Organization, collectionID string, raw []byte) bool {
 	s := g.s
 	p := &tearline.Principal{Org: org, Role: tearline.RoleReader}
-	v, err := s.subscriberView(ctx, p, collectionID)
+	v, err := g.view(ctx, p, collectionID)
 	if err != nil || v == nil {
 		return false
 	}

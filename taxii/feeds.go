@@ -204,7 +204,7 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, p *tearline.Pri
 	if manifest {
 		path = ledger.PathManifest
 	}
-	raws, err := gate{s}.Release(ctx, p.Org, dissem.Delivery{Path: path, Key: p.KeyID, Request: requestInfoOf(ctx).id,
+	raws, err := s.gateOf().Release(ctx, p.Org, dissem.Delivery{Path: path, Key: p.KeyID, Request: requestInfoOf(ctx).id,
 		Ceiling: fc.filter.Ceiling()}, sel.Entries)
 	if err != nil {
 		return err

@@ -119,7 +119,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *tearline.Prin
 			return nil // the client reconnects with its Last-Event-ID
 		}
 		if len(sel.Entries) > 0 {
-			raws, err := gate{s}.Release(ctx, p.Org, delivery, sel.Entries)
+			raws, err := s.gateOf().Release(ctx, p.Org, delivery, sel.Entries)
 			if err != nil {
 				return nil // the ledger cannot record: end the stream; the client resumes later
 			}
