@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/tearline/tearline"
@@ -129,7 +130,11 @@ func (p *privacy) redact(res *stix.Result, findings []pii.Finding) verdict {
 // RedactionWarning is the WarnPIIRedacted warning of redaction records.
 func RedactionWarning(records []pii.Redaction) Warning {
 	w := Warning{Code: WarnPIIRedacted}
-	for _, r := range records {
+	for i, r := range records {
+		if i == MaxSpanArgs {
+			w.Args = append(w.Args, "+"+strconv.Itoa(len(records)-i))
+			break
+		}
 		w.Args = append(w.Args, PIIArg(r.Path, r.Kind.String(), r.Length))
 	}
 	return w
@@ -137,8 +142,18 @@ func RedactionWarning(records []pii.Redaction) Warning {
 
 // HeldWarning is the WarnPIIHeld warning of a held object.
 func HeldWarning(r *tearline.Review) Warning {
-	w := Warning{Code: WarnPIIHeld, Args: []string{"review=" + r.ID}}
-	for _, f := range r.Findings {
+	return FindingsWarning(WarnPIIHeld, []string{"review=" + r.ID}, r.Findings)
+}
+
+// FindingsWarning is the warning code with the arguments args, then one
+// PIIArg per finding (at most MaxSpanArgs, then +N for the N more).
+func FindingsWarning(code string, args []string, fs []tearline.PIIFinding) Warning {
+	w := Warning{Code: code, Args: args}
+	for i, f := range fs {
+		if i == MaxSpanArgs {
+			w.Args = append(w.Args, "+"+strconv.Itoa(len(fs)-i))
+			break
+		}
 		w.Args = append(w.Args, PIIArg(f.Path, f.Kind, f.End-f.Start))
 	}
 	return w

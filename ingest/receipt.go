@@ -21,10 +21,10 @@ const (
 	// (tearline.Duplicate); nothing was stored again. No arguments.
 	WarnDuplicate = "duplicate"
 	// WarnPIIRedacted: personal data was replaced by [REDACTED:kind]
-	// before storing; one PIIArg per span.
+	// before storing; one PIIArg per span (at most MaxSpanArgs, then +N).
 	WarnPIIRedacted = "pii-redacted"
 	// WarnPIIHeld: the object is held for review and not stored; the
-	// first argument is review=ID, then one PIIArg per span.
+	// first argument is review=ID, then the spans as for WarnPIIRedacted.
 	WarnPIIHeld = "pii-held"
 	// WarnPIIApproved: an analyst approved the held object; the argument
 	// is how it was stored: as-is, redacted or edited.
@@ -116,6 +116,10 @@ func EscapeArg(s string) string {
 	}
 	return string(b)
 }
+
+// MaxSpanArgs is the most spans a warning names; a last argument +N
+// counts the N more.
+const MaxSpanArgs = 20
 
 // PIIArg is the argument naming one span of personal data:
 // PATH(KIND,LENGTH), with the JSON path of the string escaped by

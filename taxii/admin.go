@@ -145,6 +145,7 @@ type adminCollectionJSON struct {
 	APIRoot     string      `json:"api_root"`
 	Created     time.Time   `json:"created"`
 	Grants      []grantJSON `json:"grants"`
+	PII         piiJSON     `json:"pii"`
 }
 
 // writeAdmin writes an admin API answer.
@@ -373,6 +374,11 @@ func (s *Server) adminCollection(r *http.Request, c *tearline.Collection) (admin
 	if j.APIRoot == "" {
 		j.APIRoot = s.def.Name
 	}
+	pol, err := s.b.PIIPolicy(r.Context(), c.ID)
+	if err != nil {
+		return adminCollectionJSON{}, err
+	}
+	j.PII = piiJSON{Action: pol.Action, FlagIdentifiers: pol.FlagIdentifiers}
 	for _, g := range gs {
 		j.Grants = append(j.Grants, grantJSON{CollectionID: g.CollectionID, OrgID: g.OrgID, Read: g.Read, Write: g.Write})
 	}
@@ -406,6 +412,9 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, p *tea
 		APIRoot     string   `json:"api_root"`
 		Read        []string `json:"read"`
 		Write       []string `json:"write"`
+		// PII and PIIIdentifiers set the PII policy (see review.go).
+		PII            *string `json:"pii"`
+		PIIIdentifiers *bool   `json:"pii_identifiers"`
 	}
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
@@ -415,6 +424,11 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, p *tea
 	}
 	if req.APIRoot == s.def.Name {
 		req.APIRoot = ""
+	}
+	if req.PII != nil {
+		if _, err := tearline.ParsePIIAction(*req.PII); err != nil {
+			return err
+		}
 	}
 	// Resolve every organization first, so that a typo creates nothing.
 	grants := map[string]*tearline.Grant{}
@@ -457,6 +471,9 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, p *tea
 		if err := s.b.SetGrant(r.Context(), *g); err != nil {
 			return err
 		}
+	}
+	if err := s.setPIIPolicy(r.Context(), c.ID, req.PII, req.PIIIdentifiers); err != nil {
+		return err
 	}
 	s.logger(r.Context()).Info("collection created", "collection", c.ID, "alias", c.Alias)
 	j, err := s.adminCollection(r, c)

@@ -38,6 +38,8 @@ type Backend interface {
 	tearline.Products
 	tearline.Releases
 	tearline.Clients
+	tearline.PIIPolicies
+	tearline.Reviews
 }
 
 // APIRoot configures one TAXII API root, served at /taxii2/{Name}/.
@@ -316,6 +318,7 @@ func (s *Server) routes() *http.ServeMux {
 
 	handle("GET", "/api/v1/observables/", s.withRole(tearline.RoleReader, "observable lookups", s.getObservables))
 	s.peerRoutes(handle)
+	s.reviewRoutes(handle)
 	s.dissemRoutes(handle)
 	s.scoreRoutes(handle)
 

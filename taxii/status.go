@@ -65,6 +65,9 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request, p *tearline.P
 	if st.OrgID != p.Org.ID || st.APIRoot != root.Name {
 		return notFound
 	}
+	if err := s.withReviews(r.Context(), st); err != nil {
+		return err
+	}
 	writeTAXII(w, http.StatusOK, statusResourceOf(st))
 	return nil
 }

@@ -67,10 +67,10 @@ func (s *Server) postObjects(w http.ResponseWriter, r *http.Request, p *tearline
 		// The client may hang up; what was accepted is finished anyway so
 		// that its status tells the truth.
 		ctx := context.WithoutCancel(r.Context())
-		if _, err := s.process(ctx, st, body, nil); err != nil {
+		if _, err := s.process(ctx, st, p.KeyID, body, nil); err != nil {
 			return err
 		}
-		st.Status = tearline.StatusComplete
+		st.Status = afterProcessing(st)
 		if err := s.b.SaveStatus(ctx, st); err != nil {
 			return err
 		}
@@ -85,6 +85,11 @@ func (s *Server) postObjects(w http.ResponseWriter, r *http.Request, p *tearline
 	case s.slots <- struct{}{}:
 	default:
 		return tearline.Errorf(tearline.EUNAVAILABLE, "%d large submissions are waiting to be processed; retry later or send envelopes of at most %d objects", maxQueued, s.cfg.SyncObjects)
+	}
+	// The status does not record the key, which the review queue needs.
+	if err := s.b.SetSubmissionKey(r.Context(), st.ID, p.KeyID); err != nil {
+		<-s.slots
+		return err
 	}
 	if err := s.b.CreateSubmission(r.Context(), st, body); err != nil {
 		<-s.slots
@@ -183,12 +188,13 @@ func (s *Server) batchSizeFor(total int) int {
 	return min(max(ingest.DefaultBatchSize, (total+19)/20), 20000)
 }
 
-// process validates and stores the objects of submission st from its
-// envelope body and fills its successes and failures. save, when set, is
+// process validates and stores the objects of submission st, made with
+// API key keyID, from its envelope body and fills its successes and
+// failures, and its pendings with the objects held for review. save, when set, is
 // called after each stored batch. It returns which objects (by index) got a
 // detail, and ctx's error when canceled (batches stored by then stay
 // stored) or a store error.
-func (s *Server) process(ctx context.Context, st *tearline.Status, body []byte, save func()) (done []bool, err error) {
+func (s *Server) process(ctx context.Context, st *tearline.Status, keyID string, body []byte, save func()) (done []bool, err error) {
 	st.Successes, st.Failures, st.Pendings = nil, nil, nil
 	done = make([]bool, st.TotalCount)
 	submitter, err := s.submitter(ctx, st.OrgID)
@@ -200,13 +206,17 @@ func (s *Server) process(ctx context.Context, st *tearline.Status, body []byte, 
 		Policy:    s.policy,
 		Submitter: submitter,
 		Source:    st.OrgID,
+		StatusID:  st.ID,
+		KeyID:     keyID,
 		OnObject: func(o *ingest.Outcome) {
 			if o.Index < len(done) {
 				done[o.Index] = true
 			}
 			s.countObject(o.Status)
-			d := tearline.StatusDetail{ID: o.ID, Version: o.Version}
+			d := tearline.StatusDetail{ID: o.ID, Version: o.Version, Message: ingest.FormatWarnings(o.Warnings)}
 			switch {
+			case o.Held != nil:
+				st.Pendings = append(st.Pendings, d)
 			case o.Status == tearline.Added:
 				if d.Version == "" {
 					d.Version = dateAdded(o.DateAdded)
@@ -216,7 +226,6 @@ func (s *Server) process(ctx context.Context, st *tearline.Status, body []byte, 
 				if d.Version == "" {
 					d.Version = dateAdded(o.DateAdded)
 				}
-				d.Message = "already in the collection"
 				st.Successes = append(st.Successes, d)
 			default:
 				d.Message = issuesText(o.Issues.Errors(), 1000)
@@ -315,7 +324,12 @@ func (s *Server) runSubmission(id string) {
 		default:
 		}
 	}
-	done, err := s.process(ctx, st, body, save)
+	key, err := s.b.SubmissionKey(ctx, id)
+	if err != nil && tearline.ErrorCode(err) != tearline.ENOTFOUND {
+		log.Error("read pending submission", "err", err)
+		return
+	}
+	done, err := s.process(ctx, st, key, body, save)
 	switch {
 	case ctx.Err() != nil:
 		log.Info("submission interrupted by shutdown; the next start resumes it",
@@ -328,7 +342,7 @@ func (s *Server) runSubmission(id string) {
 		log.Error("submission failed; the next start retries it", "err", err)
 		return
 	}
-	st.Status = tearline.StatusComplete
+	st.Status = afterProcessing(st)
 	if err := s.b.CompleteSubmission(ctx, st); err != nil {
 		log.Error("complete submission; the next start retries it", "err", err)
 		return

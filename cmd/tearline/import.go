@@ -21,6 +21,7 @@ func newImportCmd(s *streams) *cobra.Command {
 		dir, collection  string
 		source           string
 		create, warnings bool
+		noPII            bool
 		levels           []string
 	)
 	cmd := &cobra.Command{
@@ -42,7 +43,13 @@ file is read once for its marking definitions first.
 The observables of the stored objects (see "tearline lookup") are added to
 the observable index with the organization given by --source as their
 source; without it they are unattributed: they show in lookups and their
-first/last seen times, but count as no source.`,
+first/last seen times, but count as no source.
+
+The collection's PII policy applies as to a TAXII submission (see "tearline
+collection update"): objects with personal data are redacted, rejected (and
+counted as rejected), or held for review ("tearline review list"), each
+reported on its own line. --no-pii sets the policy aside for this import:
+the operator takes responsibility for what is loaded.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			ctx := cmd.Context()
@@ -90,6 +97,9 @@ first/last seen times, but count as no source.`,
 				rep, err := importFile(s, name, func(r io.Reader, opts ingest.Options) (*ingest.Report, error) {
 					opts.Policy, opts.Submitter = policy, operator
 					opts.Observables, opts.Source = index, sourceID
+					if noPII {
+						opts.PII = &tearline.PIIPolicy{Action: tearline.PIINone}
+					}
 					return ingest.Bundle(ctx, store, col.ID, r, opts)
 				}, warnings)
 				if rep != nil {
@@ -115,6 +125,7 @@ first/last seen times, but count as no source.`,
 	cmd.Flags().BoolVar(&create, "create", false, "create the collection (alias NAME) if it does not exist")
 	cmd.Flags().StringVar(&source, "source", "", "organization (name or id) recorded as the source of the imported observables")
 	cmd.Flags().BoolVar(&warnings, "warnings", false, "print warnings (SHOULD-rule findings), not only their count")
+	cmd.Flags().BoolVar(&noPII, "no-pii", false, "do not apply the collection's PII policy to this import")
 	levelsFlag(cmd.Flags(), &levels)
 	cmd.MarkFlagRequired("collection")
 	return cmd
@@ -177,6 +188,13 @@ func importFile(s *streams, name string, run func(io.Reader, ingest.Options) (*i
 			}
 			fmt.Fprintf(s.out, "%s: %s\n", name, is)
 		}
+	}, OnObject: func(o *ingest.Outcome) {
+		// Held and refused objects have issues; redacted ones only this.
+		for _, w := range o.Warnings {
+			if w.Code == ingest.WarnPIIRedacted && o.Stored() {
+				fmt.Fprintf(s.out, "%s: objects[%d]: %s stored redacted: %s\n", name, o.Index, o.ID, ingest.FormatWarnings([]ingest.Warning{w}))
+			}
+		}
 	}}
 	if f, ok := s.errOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bar := progressbar.NewOptions64(size,
@@ -200,8 +218,12 @@ func importFile(s *streams, name string, run func(io.Reader, ingest.Options) (*i
 	}
 	rep, err := run(r, opts)
 	if rep != nil {
-		fmt.Fprintf(s.out, "%s: %d objects: %d added, %d unchanged, %d invalid, %d conflicts, %d warnings (%.2fs)\n",
-			name, rep.Objects, rep.Added, rep.Duplicates, rep.Invalid, rep.Conflicts, rep.Warnings, time.Since(start).Seconds())
+		pii := ""
+		if rep.Redacted > 0 || rep.Held > 0 {
+			pii = fmt.Sprintf(", %d redacted, %d held for review", rep.Redacted, rep.Held)
+		}
+		fmt.Fprintf(s.out, "%s: %d objects: %d added, %d unchanged, %d invalid, %d conflicts, %d warnings%s (%.2fs)\n",
+			name, rep.Objects, rep.Added, rep.Duplicates, rep.Invalid, rep.Conflicts, rep.Warnings, pii, time.Since(start).Seconds())
 	}
 	return rep, err
 }
