@@ -15,6 +15,7 @@ import (
 	"github.com/tearline/tearline/ledger"
 	"github.com/tearline/tearline/marking"
 	"github.com/tearline/tearline/pii"
+	"github.com/tearline/tearline/score"
 	"github.com/tearline/tearline/stix"
 )
 
@@ -290,7 +291,7 @@ func (s *Server) decideReview(w http.ResponseWriter, r *http.Request, p *tearlin
 		return err
 	}
 	ctx := context.WithoutCancel(r.Context())
-	rv, err := DecideReview(ctx, s.b, s.policy, r.PathValue("review"), p, d)
+	rv, err := decideReview(ctx, s.b, s.policy, s.scores, r.PathValue("review"), p, d)
 	if err != nil {
 		return err
 	}
@@ -348,6 +349,12 @@ type ReviewDecision struct {
 // EFORBIDDEN when decider may not decide it; EINVALID for a rejection
 // without a reason, or an approval whose object does not pass the checks.
 func DecideReview(ctx context.Context, b Backend, policy *marking.Policy, id string, decider *tearline.Principal, d ReviewDecision) (*tearline.Review, error) {
+	return decideReview(ctx, b, policy, nil, id, decider, d)
+}
+
+// decideReview is DecideReview; scorer, when set, scores an approved
+// object as it is stored, as a submission's objects are.
+func decideReview(ctx context.Context, b Backend, policy *marking.Policy, scorer *score.Engine, id string, decider *tearline.Principal, d ReviewDecision) (*tearline.Review, error) {
 	rv, err := b.FindReview(ctx, id)
 	if tearline.ErrorCode(err) == tearline.ENOTFOUND {
 		return nil, tearline.Errorf(tearline.ENOTFOUND, "no review %q", id)
@@ -384,7 +391,7 @@ func DecideReview(ctx context.Context, b Backend, policy *marking.Policy, id str
 			return nil, err
 		}
 	}
-	if err := storeApproved(ctx, b, policy, rv); err != nil {
+	if err := storeApproved(ctx, b, policy, scorer, rv); err != nil {
 		return nil, fmt.Errorf("review %s is approved but its object was not stored (approve it again to finish): %w", rv.ID, err)
 	}
 	return rv, nil
@@ -483,7 +490,7 @@ func approvedBytes(ctx context.Context, b Backend, policy *marking.Policy, rv *t
 // storeApproved ingests the approved object of rv into its collection,
 // with the collection's PII policy set aside, and records the outcome. A
 // store failure is returned with nothing recorded.
-func storeApproved(ctx context.Context, b Backend, policy *marking.Policy, rv *tearline.Review) error {
+func storeApproved(ctx context.Context, b Backend, policy *marking.Policy, scorer *score.Engine, rv *tearline.Review) error {
 	submitter, err := reviewSubmitter(ctx, b, policy, rv.SubmitterOrg)
 	if err != nil {
 		return err
@@ -494,6 +501,7 @@ func storeApproved(ctx context.Context, b Backend, policy *marking.Policy, rv *t
 		Policy:    policy,
 		Submitter: submitter,
 		Source:    rv.SubmitterOrg,
+		Scorer:    scorer,
 		OnObject:  func(o *ingest.Outcome) { out = o },
 	}
 	if idx, ok := b.(tearline.Observables); ok {
