@@ -32,6 +32,12 @@
 //	        size against the raw value bytes, then time lookups through the
 //	        store and over HTTP (GET /api/v1/observables). Run only when
 //	        named.
+//	dissem  -dissem-subs (1000) webhook subscriptions on a receiver on
+//	        127.0.0.1 while -dissem-rate (1000) objects/s are posted: the
+//	        time from each object's acceptance (its add committed) to the
+//	        webhook request carrying it; then -dissem-streams (500) event
+//	        streams reading every object posted at -dissem-stream-rate.
+//	        Run alone: -workload dissem.
 //	load    -load-clients (200) concurrent clients mixing polls, pages,
 //	        manifests, lookups by id and posts for -duration (30s; the
 //	        documented run is 10m) against a server with serve's limits
@@ -90,6 +96,14 @@ func main() {
 	if *workload == "load" {
 		if err := runLoad(context.Background(), loadOpts, topts.seed); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Printf("peak resident memory of the process: %.0f MB\n", peakRSSMB())
+		return
+	}
+	if *workload == "dissem" {
+		if err := runDissem(context.Background(), dissemOpts); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: dissem: %v\n", err)
 			os.Exit(1)
 		}
 		fmt.Printf("peak resident memory of the process: %.0f MB\n", peakRSSMB())
