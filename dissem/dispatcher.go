@@ -175,8 +175,9 @@ type Dispatcher struct {
 	subjects subjects
 	hooks    hooks
 
-	subsMu sync.Mutex
-	subs   map[string]*tearline.Subscription // every subscription, by id, as last read
+	reloadMu sync.Mutex // one Reload at a time, so an older list never wins
+	subsMu   sync.Mutex
+	subs     map[string]*tearline.Subscription // every subscription, by id, as last read
 }
 
 // New returns a dispatcher for cfg. Store and Gate are required.
@@ -489,6 +490,8 @@ func (d *Dispatcher) refresher() {
 // changing and stopping webhook workers to match. The admin API calls it
 // after each change.
 func (d *Dispatcher) Reload(ctx context.Context) error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
 	if err := d.subjects.refresh(ctx); err != nil {
 		return err
 	}
