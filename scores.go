@@ -84,35 +84,48 @@ type ScoreLink struct {
 // feed them. Errors are *Error values with the listed codes, or wrapped
 // internal errors.
 type Scores interface {
-	// SaveScores creates or replaces the records, keyed by id and
-	// version, in one transaction. Records of versions the store does not
-	// hold are skipped. EINVALID for a record without an id.
-	SaveScores(ctx context.Context, recs []*ScoreRecord) error
+	// UpdateScores runs fn in one write transaction, with tx reading what
+	// is stored and what fn wrote before: scoring reads its inputs and
+	// writes its records at once, so that the reads see the pages the
+	// submission just wrote. Everything fn wrote is committed when it
+	// returns nil, nothing when it or the commit fails. A store may call
+	// fn again when the transaction failed because of a concurrent one,
+	// so fn must start from what it reads. fn's error is returned.
+	UpdateScores(ctx context.Context, fn func(tx ScoreTx) error) error
 	// FindScores returns the records of every stored version of the ids,
 	// in no particular order.
 	FindScores(ctx context.Context, ids []string) ([]*ScoreRecord, error)
-	// SaveScoreLinks creates, replaces (same target and source) or, with
-	// an empty Kind, removes links, in one transaction. EINVALID for a
-	// link without a target or source, or of an unknown kind.
-	SaveScoreLinks(ctx context.Context, links []ScoreLink) error
 	// ScoreLinks returns the links whose targets are among targets.
 	ScoreLinks(ctx context.Context, targets []string) ([]ScoreLink, error)
+}
+
+// ScoreTx reads and writes scores within one Scores.UpdateScores
+// transaction. Errors are *Error values with the listed codes, or wrapped
+// internal errors.
+type ScoreTx interface {
+	// FindScores and ScoreLinks are Scores.FindScores and
+	// Scores.ScoreLinks within the transaction.
+	FindScores(ids []string) ([]*ScoreRecord, error)
+	ScoreLinks(targets []string) ([]ScoreLink, error)
+	// ObservableSources returns, for each value in order, its sources in
+	// the observable index (see ObservableEntry.Sources; nil for a value
+	// the index lacks, and for every value when the store keeps no
+	// index). EINVALID for an unknown kind or a value not in normalized
+	// form.
+	ObservableSources(values []ObservableValue) ([][]ObservableSource, error)
+	// SaveScores creates or replaces the records, keyed by id and
+	// version. Records of versions the store does not hold are skipped.
+	// EINVALID for a record without an id.
+	SaveScores(recs []*ScoreRecord) error
+	// SaveScoreLinks creates, replaces (same target and source) or, with
+	// an empty Kind, removes links. EINVALID for a link without a target
+	// or source, or of an unknown kind.
+	SaveScoreLinks(links []ScoreLink) error
 }
 
 // ObservableValue is a normalized value of the observable index (see
 // ObservableRef).
 type ObservableValue struct{ Kind, Value string }
-
-// Corroborations answers the observable index's sources of many values at
-// once: the corroboration that scores read while a batch is ingested.
-// Errors are *Error values with the listed codes, or wrapped internal
-// errors.
-type Corroborations interface {
-	// ObservableSources returns, for each value in order, its sources
-	// (see ObservableEntry.Sources; nil for a value the index lacks).
-	// EINVALID for an unknown kind or a value not in normalized form.
-	ObservableSources(ctx context.Context, values []ObservableValue) ([][]ObservableSource, error)
-}
 
 // Reliability is the admin-set reliability of an organization as a
 // source: a grade of the Admiralty scale (A completely reliable to E

@@ -62,10 +62,10 @@ func (e *Engine) newBatch(c *cached, source string, items []Item) *batch {
 	return b
 }
 
-// gather reads what scoring needs from the store: the links of the
-// scored objects and of the link targets, the sources of the values, and
-// (when rescoring, for writes) the records of duplicates and targets.
-func (b *batch) gather(ctx context.Context, write bool) error {
+// gather reads what scoring needs: the links of the scored objects and of
+// the link targets, the sources of the values, and (when rescoring, for
+// writes) the records of duplicates and targets.
+func (b *batch) gather(r reads, write bool) error {
 	ids := make([]string, 0, len(b.scored)+len(b.targets))
 	var recIDs []string
 	for _, i := range b.scored {
@@ -84,7 +84,7 @@ func (b *batch) gather(ctx context.Context, write bool) error {
 	ids = sortedSet(ids)
 	b.byTarget = map[string][]tearline.ScoreLink{}
 	if len(ids) > 0 {
-		links, err := b.e.scores.ScoreLinks(ctx, ids)
+		links, err := r.ScoreLinks(ids)
 		if err != nil {
 			return fmt.Errorf("score: read links: %w", err)
 		}
@@ -94,7 +94,7 @@ func (b *batch) gather(ctx context.Context, write bool) error {
 	}
 	b.existing = map[versionKey]*tearline.ScoreRecord{}
 	if recIDs = sortedSet(recIDs); len(recIDs) > 0 {
-		recs, err := b.e.scores.FindScores(ctx, recIDs)
+		recs, err := r.FindScores(recIDs)
 		if err != nil {
 			return fmt.Errorf("score: read scores: %w", err)
 		}
@@ -103,9 +103,6 @@ func (b *batch) gather(ctx context.Context, write bool) error {
 		}
 	}
 	b.sources = map[observable.Observable][]tearline.ObservableSource{}
-	if b.e.corr == nil {
-		return nil
-	}
 	var values []tearline.ObservableValue
 	seen := map[observable.Observable]bool{}
 	for _, i := range b.scored {
@@ -119,7 +116,7 @@ func (b *batch) gather(ctx context.Context, write bool) error {
 	if len(values) == 0 {
 		return nil
 	}
-	srcs, err := b.e.corr.ObservableSources(ctx, values)
+	srcs, err := r.ObservableSources(values)
 	if err != nil {
 		return fmt.Errorf("score: read corroboration of %d values: %w", len(values), err)
 	}
@@ -142,6 +139,7 @@ func (b *batch) build() ([]*tearline.ScoreRecord, []Findings) {
 	findings := make([]Findings, len(b.items))
 	recs := make([]*tearline.ScoreRecord, 0, len(b.scored))
 	b.built = make(map[versionKey]bool, len(b.scored))
+	b.recItem = b.recItem[:0]
 	for _, i := range b.scored {
 		it, f := &b.items[i], b.facts[i]
 		o := it.Object
@@ -278,7 +276,7 @@ func (b *batch) rescoreTargets() []*tearline.ScoreRecord {
 // carrying the batch's values that this submission corroborates: values
 // that the submitting organization and at least one other have
 // submitted.
-func (b *batch) propagate(ctx context.Context) ([]*tearline.ScoreRecord, error) {
+func (b *batch) propagate(ctx context.Context, tx tearline.ScoreTx) ([]*tearline.ScoreRecord, error) {
 	if b.source == "" || b.e.index == nil {
 		return nil, nil
 	}
@@ -313,7 +311,7 @@ func (b *batch) propagate(ctx context.Context) ([]*tearline.ScoreRecord, error) 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	recs, err := b.e.scores.FindScores(ctx, sortedSet(ids))
+	recs, err := tx.FindScores(sortedSet(ids))
 	if err != nil {
 		return nil, fmt.Errorf("score: read scores: %w", err)
 	}

@@ -42,16 +42,15 @@ const MaxRescored = 100
 // decay applied. It is safe for concurrent use.
 //
 // The store must implement tearline.Scores. When it also implements
-// tearline.Reliabilities, tearline.WarningLists, tearline.Corroborations
-// and tearline.Observables, reliabilities, admin warning lists and
+// tearline.Reliabilities, tearline.WarningLists and tearline.Observables,
+// reliabilities, admin warning lists and the versions to rescore on
 // corroboration are read from it; without them organizations have the
-// default reliability, only the built-in warning lists apply, and nothing
-// corroborates.
+// default reliability, only the built-in warning lists apply, and only
+// the corroborating submission's own objects are rescored.
 type Engine struct {
 	scores tearline.Scores
 	rels   tearline.Reliabilities
 	lists  tearline.WarningLists
-	corr   tearline.Corroborations
 	index  tearline.Observables
 	params Params
 	now    func() time.Time
@@ -89,7 +88,6 @@ func New(store tearline.Scores, opts Options) *Engine {
 	}
 	e.rels, _ = store.(tearline.Reliabilities)
 	e.lists, _ = store.(tearline.WarningLists)
-	e.corr, _ = store.(tearline.Corroborations)
 	e.index, _ = store.(tearline.Observables)
 	return e
 }
@@ -213,25 +211,31 @@ func (e *Engine) ScoreBatch(ctx context.Context, source string, items []Item) ([
 		return nil, err
 	}
 	b := e.newBatch(c, source, items)
-	if len(b.links) > 0 {
-		if err := e.scores.SaveScoreLinks(ctx, b.links); err != nil {
-			return nil, fmt.Errorf("score: save links: %w", err)
+	var findings []Findings
+	err = e.scores.UpdateScores(ctx, func(tx tearline.ScoreTx) error {
+		if len(b.links) > 0 {
+			if err := tx.SaveScoreLinks(b.links); err != nil {
+				return fmt.Errorf("score: save links: %w", err)
+			}
 		}
-	}
-	if err := b.gather(ctx, true); err != nil {
-		return nil, err
-	}
-	recs, findings := b.build()
-	recs = append(recs, b.rescoreTargets()...)
-	more, err := b.propagate(ctx)
+		if err := b.gather(tx, true); err != nil {
+			return err
+		}
+		recs, fs := b.build()
+		recs = append(recs, b.rescoreTargets()...)
+		more, err := b.propagate(ctx, tx)
+		if err != nil {
+			return err
+		}
+		recs = append(recs, more...)
+		if err := tx.SaveScores(recs); err != nil {
+			return fmt.Errorf("score: save %d scores: %w", len(recs), err)
+		}
+		findings = fs
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	recs = append(recs, more...)
-	if len(recs) > 0 {
-		if err := e.scores.SaveScores(ctx, recs); err != nil {
-			return nil, fmt.Errorf("score: save %d scores: %w", len(recs), err)
-		}
 	}
 	return findings, nil
 }
@@ -297,7 +301,7 @@ func (e *Engine) Scores(ctx context.Context, objs []*tearline.Object) ([]*Result
 	}
 	if len(missing) > 0 {
 		b := e.newBatch(c, "", missing)
-		if err := b.gather(ctx, false); err != nil {
+		if err := b.gather(storeReads{ctx, e}, false); err != nil {
 			return nil, err
 		}
 		fresh, _ := b.build()
@@ -351,6 +355,46 @@ func evidenceOf(c *cached, r *tearline.ScoreRecord) Evidence {
 		Stated: r.Stated, Reliability: rel, Sources: r.Sources,
 		Sightings: r.Sightings, FalsePositives: r.FalsePositives, Warned: len(r.Warnings) > 0,
 	}
+}
+
+// reads is what scoring reads: a write transaction's view when it
+// rescores, the store's otherwise.
+type reads interface {
+	FindScores(ids []string) ([]*tearline.ScoreRecord, error)
+	ScoreLinks(targets []string) ([]tearline.ScoreLink, error)
+	ObservableSources(values []tearline.ObservableValue) ([][]tearline.ObservableSource, error)
+}
+
+// storeReads reads from the store outside a transaction, the sources of
+// values one lookup each (scores computed on demand are few).
+type storeReads struct {
+	ctx context.Context
+	e   *Engine
+}
+
+func (r storeReads) FindScores(ids []string) ([]*tearline.ScoreRecord, error) {
+	return r.e.scores.FindScores(r.ctx, ids)
+}
+
+func (r storeReads) ScoreLinks(targets []string) ([]tearline.ScoreLink, error) {
+	return r.e.scores.ScoreLinks(r.ctx, targets)
+}
+
+func (r storeReads) ObservableSources(values []tearline.ObservableValue) ([][]tearline.ObservableSource, error) {
+	out := make([][]tearline.ObservableSource, len(values))
+	if r.e.index == nil {
+		return out, nil
+	}
+	for i, v := range values {
+		entry, err := r.e.index.LookupObservable(r.ctx, v.Kind, v.Value, 1)
+		if tearline.ErrorCode(err) == tearline.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out[i] = entry.Sources
+	}
+	return out, nil
 }
 
 // versionKey names an object version.

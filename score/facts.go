@@ -1,16 +1,12 @@
 package score
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/tearline/tearline"
 )
 
@@ -60,173 +56,80 @@ type rawFacts struct {
 	falsePositive                          bool
 }
 
-var decoders = sync.Pool{New: func() any { return new(decoder) }}
-
-type decoder struct {
-	r   bytes.Reader
-	dec *jsontext.Decoder
-}
-
 // Analyze reads the facts of a stored (validated) object. The error is for
 // bytes that are not a JSON object.
 func Analyze(raw []byte) (*Facts, error) {
-	d := decoders.Get().(*decoder)
-	defer decoders.Put(d)
-	d.r.Reset(raw)
-	if d.dec == nil {
-		d.dec = jsontext.NewDecoder(&d.r)
-	} else {
-		d.dec.Reset(&d.r)
-	}
 	f := &Facts{Stated: -1}
 	var rf rawFacts
-	if err := read(d.dec, f, &rf); err != nil {
+	err := eachMember(raw, func(name, v []byte) {
+		var dst *string
+		switch string(name) {
+		case "type":
+			dst = &f.Type
+		case "id":
+			dst = &f.ID
+		case "created_by_ref":
+			dst = &f.CreatedBy
+		case "modified":
+			dst = &rf.modified
+		case "created":
+			dst = &rf.created
+		case "last_seen":
+			dst = &rf.lastSeen
+		case "first_seen":
+			dst = &rf.firstSeen
+		case "sighting_of_ref":
+			dst = &rf.sightingOf
+		case "source_ref":
+			dst = &rf.sourceRef
+		case "target_ref":
+			dst = &rf.targetRef
+		case "opinion":
+			dst = &rf.opinion
+		case "valid_until":
+			if s, ok := text(v); ok {
+				f.ValidUntil, _ = time.Parse(time.RFC3339Nano, s)
+			}
+		case "description":
+			if n := textLen(v); n >= LongDescriptionLen {
+				f.Features |= LongDescription
+			} else if n > 0 {
+				f.Features |= ShortDescription
+			}
+		case "confidence":
+			if n, err := strconv.Atoi(string(v)); err == nil {
+				f.Stated = clamp(n)
+			}
+		case "revoked":
+			f.Revoked = string(v) == "true"
+		case FalsePositiveProperty:
+			rf.falsePositive = string(v) == "true"
+		case "kill_chain_phases":
+			if nonEmptyList(v) {
+				f.Features |= KillChain
+			}
+		case "external_references":
+			if nonEmptyList(v) {
+				f.Features |= ExternalReferences
+			}
+		case "labels", "indicator_types":
+			if nonEmptyList(v) {
+				f.Features |= Labels
+			}
+		case "object_refs":
+			// A list that is not of strings leaves no refs: the object was
+			// validated, so this is not expected.
+			_ = json.Unmarshal(v, &rf.objectRefs)
+		}
+		if dst != nil {
+			*dst, _ = text(v)
+		}
+	})
+	if err != nil {
 		return nil, fmt.Errorf("score: read object: %w", err)
 	}
 	f.links(&rf)
 	return f, nil
-}
-
-// read reads the top-level members of an object.
-func read(dec *jsontext.Decoder, f *Facts, rf *rawFacts) error {
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	if tok.Kind() != '{' {
-		return errors.New("not a JSON object")
-	}
-	for dec.PeekKind() != '}' {
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		var s *string
-		switch name := tok.String(); name {
-		case "type":
-			s = &f.Type
-		case "id":
-			s = &f.ID
-		case "created_by_ref":
-			s = &f.CreatedBy
-		case "modified":
-			s = &rf.modified
-		case "created":
-			s = &rf.created
-		case "last_seen":
-			s = &rf.lastSeen
-		case "first_seen":
-			s = &rf.firstSeen
-		case "sighting_of_ref":
-			s = &rf.sightingOf
-		case "source_ref":
-			s = &rf.sourceRef
-		case "target_ref":
-			s = &rf.targetRef
-		case "opinion":
-			s = &rf.opinion
-		case "valid_until":
-			var v string
-			if err := readString(dec, &v); err != nil {
-				return err
-			}
-			f.ValidUntil, _ = time.Parse(time.RFC3339Nano, v)
-			continue
-		case "description":
-			var v string
-			if err := readString(dec, &v); err != nil {
-				return err
-			}
-			if n := utf8.RuneCountInString(v); n >= LongDescriptionLen {
-				f.Features |= LongDescription
-			} else if strings.TrimSpace(v) != "" {
-				f.Features |= ShortDescription
-			}
-			continue
-		case "confidence":
-			tok, err := dec.ReadToken()
-			if err != nil {
-				return err
-			}
-			if tok.Kind() == '0' {
-				if n, err := tok.Int(); err == nil {
-					f.Stated = clamp(int(n))
-				}
-			}
-			continue
-		case "revoked", FalsePositiveProperty:
-			tok, err := dec.ReadToken()
-			if err != nil {
-				return err
-			}
-			if tok.Kind() == 't' {
-				if name == "revoked" {
-					f.Revoked = true
-				} else {
-					rf.falsePositive = true
-				}
-			}
-			continue
-		case "kill_chain_phases", "external_references", "labels", "indicator_types":
-			v, err := dec.ReadValue()
-			if err != nil {
-				return err
-			}
-			if nonEmptyArray(v) {
-				switch name {
-				case "kill_chain_phases":
-					f.Features |= KillChain
-				case "external_references":
-					f.Features |= ExternalReferences
-				default:
-					f.Features |= Labels
-				}
-			}
-			continue
-		case "object_refs":
-			v, err := dec.ReadValue()
-			if err != nil {
-				return err
-			}
-			// A list that is not of strings leaves no refs: the object was
-			// validated, so this is not expected.
-			_ = json.Unmarshal(v, &rf.objectRefs)
-			continue
-		default:
-			if err := dec.SkipValue(); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := readString(dec, s); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// readString reads a value into s when it is a string, and skips it
-// otherwise.
-func readString(dec *jsontext.Decoder, s *string) error {
-	if dec.PeekKind() != '"' {
-		return dec.SkipValue()
-	}
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	*s = tok.String()
-	return nil
-}
-
-// nonEmptyArray reports whether v is a JSON array with an element.
-func nonEmptyArray(v jsontext.Value) bool {
-	b := bytes.TrimLeft(v, " \t\r\n")
-	if len(b) == 0 || b[0] != '[' {
-		return false
-	}
-	b = bytes.TrimLeft(b[1:], " \t\r\n")
-	return len(b) > 0 && b[0] != ']'
 }
 
 // links fills f.Links from what a sighting, opinion or relationship says.

@@ -4,28 +4,59 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
+	"fmt"
 	"time"
+
+	"github.com/go-json-experiment/json"
 
 	"github.com/tearline/tearline"
 )
 
 var (
-	_ tearline.Scores         = (*DB)(nil)
-	_ tearline.Corroborations = (*DB)(nil)
+	_ tearline.Scores  = (*DB)(nil)
+	_ tearline.ScoreTx = (*scoreTx)(nil)
 )
 
-// scoreColumns are the columns of object_scores after object, in the
-// order scoreArgs and scanScore use.
-const scoreColumns = `org, stated, features, related, half_life, reference, valid_until, revoked,
-	sources, sightings, false_positives, warnings, confidence, context, computed`
+// scoreTx is a tearline.ScoreTx on the writer connection, whose page
+// cache holds what the submission just wrote (a reader's cache is
+// dropped whenever the WAL has grown).
+type scoreTx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
 
-// scoreSelect is scoreColumns qualified by the alias s.
-const scoreSelect = `s.org, s.stated, s.features, s.related, s.half_life, s.reference, s.valid_until, s.revoked,
-	s.sources, s.sightings, s.false_positives, s.warnings, s.confidence, s.context, s.computed`
+// UpdateScores implements tearline.Scores.
+func (db *DB) UpdateScores(ctx context.Context, fn func(tx tearline.ScoreTx) error) (err error) {
+	defer wrap(&err, "update scores")
+	return db.writeTx(ctx, func(tx *sql.Tx) error { return fn(&scoreTx{ctx, tx}) })
+}
 
-// SaveScores implements tearline.Scores.
-func (db *DB) SaveScores(ctx context.Context, recs []*tearline.ScoreRecord) (err error) {
+// querier is what reads run on: the reader pool or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// scoreData is the part of a score record that object_scores keeps as
+// JSON in its record column. Times are microseconds since the epoch,
+// the half-life is in seconds; zero values are left out.
+type scoreData struct {
+	Org            string                `json:"org,omitempty"`
+	Stated         int                   `json:"stated"`
+	Features       uint32                `json:"features,omitzero"`
+	Related        uint32                `json:"related,omitzero"`
+	HalfLife       int64                 `json:"half_life,omitzero"`
+	Reference      int64                 `json:"reference,omitzero"`
+	ValidUntil     int64                 `json:"valid_until,omitzero"`
+	Revoked        bool                  `json:"revoked,omitzero"`
+	Sources        int                   `json:"sources,omitzero"`
+	Sightings      int                   `json:"sightings,omitzero"`
+	FalsePositives int                   `json:"false_positives,omitzero"`
+	Warnings       []tearline.WarningHit `json:"warnings,omitempty"`
+	Computed       int64                 `json:"computed,omitzero"`
+}
+
+// SaveScores implements tearline.ScoreTx.
+func (t *scoreTx) SaveScores(recs []*tearline.ScoreRecord) (err error) {
 	defer wrap(&err, "save %d scores", len(recs))
 	if len(recs) == 0 {
 		return nil
@@ -37,43 +68,52 @@ func (db *DB) SaveScores(ctx context.Context, recs []*tearline.ScoreRecord) (err
 		}
 		refs[i] = tearline.ObservableRef{ObjectID: r.ID}
 	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		pks, err := objectPKs(tx, refs)
+	pks, err := objectPKs(t.tx, refs)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		pk     int64
+		rec    *tearline.ScoreRecord
+		record string
+	}
+	rows := make([]row, 0, len(recs))
+	for _, r := range recs {
+		pk, ok := pks[versionRef{r.ID, versionKey(r.Version)}]
+		if !ok {
+			continue
+		}
+		b, err := json.Marshal(scoreData{
+			Org: r.Org, Stated: r.Stated, Features: r.Features, Related: r.Related,
+			HalfLife: int64(r.HalfLife / time.Second), Reference: optMicros(r.Reference), ValidUntil: optMicros(r.ValidUntil),
+			Revoked: r.Revoked, Sources: r.Sources, Sightings: r.Sightings, FalsePositives: r.FalsePositives,
+			Warnings: r.Warnings, Computed: optMicros(r.Computed),
+		})
 		if err != nil {
 			return err
 		}
-		type row struct {
-			pk  int64
-			rec *tearline.ScoreRecord
-		}
-		rows := make([]row, 0, len(recs))
-		for _, r := range recs {
-			if pk, ok := pks[versionRef{r.ID, versionKey(r.Version)}]; ok {
-				rows = append(rows, row{pk, r})
-			}
-		}
-		return execRows(tx, `INSERT OR REPLACE INTO object_scores (object, `+scoreColumns+`) VALUES `,
-			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, len(rows), func(args []any, i int) []any {
-				return scoreArgs(append(args, rows[i].pk), rows[i].rec)
-			})
-	})
-}
-
-// scoreArgs appends the column values of a record.
-func scoreArgs(args []any, r *tearline.ScoreRecord) []any {
-	var warnings any
-	if len(r.Warnings) > 0 {
-		b, _ := json.Marshal(r.Warnings)
-		warnings = string(b)
+		rows = append(rows, row{pk, r, string(b)})
 	}
-	return append(args, r.Org, r.Stated, int64(r.Features), int64(r.Related), int64(r.HalfLife/time.Second),
-		optMicros(r.Reference), optMicros(r.ValidUntil), r.Revoked, r.Sources, r.Sightings, r.FalsePositives,
-		warnings, r.Confidence, r.Context, optMicros(r.Computed))
+	return execRows(t.tx, `INSERT OR REPLACE INTO object_scores (object, confidence, context, record) VALUES `,
+		`(?, ?, ?, ?)`, ``, len(rows), func(args []any, i int) []any {
+			return append(args, rows[i].pk, rows[i].rec.Confidence, rows[i].rec.Context, rows[i].record)
+		})
 }
 
 // FindScores implements tearline.Scores.
 func (db *DB) FindScores(ctx context.Context, ids []string) (_ []*tearline.ScoreRecord, err error) {
 	defer wrap(&err, "find scores of %d objects", len(ids))
+	return findScores(ctx, db.r, ids)
+}
+
+// FindScores implements tearline.ScoreTx.
+func (t *scoreTx) FindScores(ids []string) (_ []*tearline.ScoreRecord, err error) {
+	defer wrap(&err, "find scores of %d objects", len(ids))
+	return findScores(t.ctx, t.tx, ids)
+}
+
+// findScores reads the records of the versions of ids.
+func findScores(ctx context.Context, q querier, ids []string) ([]*tearline.ScoreRecord, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -89,7 +129,7 @@ func (db *DB) FindScores(ctx context.Context, ids []string) (_ []*tearline.Score
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT o.id, o.version, `+scoreSelect+`
+	rows, err := q.QueryContext(ctx, `SELECT o.id, o.version, s.confidence, s.context, s.record
 		FROM objects o JOIN object_scores s ON s.object = o.pk
 		WHERE o.idh IN (SELECT value FROM json_each(?))`, string(hashesJSON))
 	if err != nil {
@@ -109,34 +149,32 @@ func (db *DB) FindScores(ctx context.Context, ids []string) (_ []*tearline.Score
 	return out, rows.Err()
 }
 
-// scanScore reads an object id, version and the score columns.
+// scanScore reads an object id and version, and the score columns.
 func scanScore(rows *sql.Rows) (*tearline.ScoreRecord, error) {
 	var (
-		r                               tearline.ScoreRecord
-		version                         string
-		features, related, halfLife     int64
-		reference, validUntil, computed int64
-		warnings                        sql.NullString
+		r       tearline.ScoreRecord
+		version string
+		record  []byte
+		d       scoreData
 	)
-	err := rows.Scan(&r.ID, &version, &r.Org, &r.Stated, &features, &related, &halfLife, &reference, &validUntil,
-		&r.Revoked, &r.Sources, &r.Sightings, &r.FalsePositives, &warnings, &r.Confidence, &r.Context, &computed)
-	if err != nil {
+	if err := rows.Scan(&r.ID, &version, &r.Confidence, &r.Context, &record); err != nil {
 		return nil, err
 	}
+	var err error
 	if r.Version, err = parseVersionKey(version); err != nil {
 		return nil, err
 	}
 	if r.Version.Equal(time.Time{}) {
 		r.Version = time.Time{}
 	}
-	r.Features, r.Related = uint32(features), uint32(related)
-	r.HalfLife = time.Duration(halfLife) * time.Second
-	r.Reference, r.ValidUntil, r.Computed = optTime(reference), optTime(validUntil), optTime(computed)
-	if warnings.Valid {
-		if err := json.Unmarshal([]byte(warnings.String), &r.Warnings); err != nil {
-			return nil, err
-		}
+	if err := json.Unmarshal(record, &d); err != nil {
+		return nil, fmt.Errorf("score record of %s: %w", r.ID, err)
 	}
+	r.Org, r.Stated, r.Features, r.Related = d.Org, d.Stated, d.Features, d.Related
+	r.HalfLife = time.Duration(d.HalfLife) * time.Second
+	r.Reference, r.ValidUntil, r.Computed = optTime(d.Reference), optTime(d.ValidUntil), optTime(d.Computed)
+	r.Revoked, r.Sources, r.Sightings, r.FalsePositives = d.Revoked, d.Sources, d.Sightings, d.FalsePositives
+	r.Warnings = d.Warnings
 	return &r, nil
 }
 
@@ -152,8 +190,8 @@ func validLink(i int, l tearline.ScoreLink) error {
 	return tearline.Errorf(tearline.EINVALID, "score link %d has unknown kind %q", i, l.Kind)
 }
 
-// SaveScoreLinks implements tearline.Scores.
-func (db *DB) SaveScoreLinks(ctx context.Context, links []tearline.ScoreLink) (err error) {
+// SaveScoreLinks implements tearline.ScoreTx.
+func (t *scoreTx) SaveScoreLinks(links []tearline.ScoreLink) (err error) {
 	defer wrap(&err, "save %d score links", len(links))
 	var keep, drop []tearline.ScoreLink
 	for i, l := range links {
@@ -166,26 +204,32 @@ func (db *DB) SaveScoreLinks(ctx context.Context, links []tearline.ScoreLink) (e
 			keep = append(keep, l)
 		}
 	}
-	if len(links) == 0 {
-		return nil
-	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		for _, l := range drop {
-			if _, err := tx.Exec(`DELETE FROM score_links WHERE target = ? AND source = ?`, l.Target, l.Source); err != nil {
-				return err
-			}
+	for _, l := range drop {
+		if _, err := t.tx.Exec(`DELETE FROM score_links WHERE target = ? AND source = ?`, l.Target, l.Source); err != nil {
+			return err
 		}
-		return execRows(tx, `INSERT OR REPLACE INTO score_links (target, source, kind, related, time) VALUES `,
-			`(?, ?, ?, ?, ?)`, ``, len(keep), func(args []any, i int) []any {
-				l := keep[i]
-				return append(args, l.Target, l.Source, l.Kind, l.Related, optMicros(l.Time))
-			})
-	})
+	}
+	return execRows(t.tx, `INSERT OR REPLACE INTO score_links (target, source, kind, related, time) VALUES `,
+		`(?, ?, ?, ?, ?)`, ``, len(keep), func(args []any, i int) []any {
+			l := keep[i]
+			return append(args, l.Target, l.Source, l.Kind, l.Related, optMicros(l.Time))
+		})
 }
 
 // ScoreLinks implements tearline.Scores.
 func (db *DB) ScoreLinks(ctx context.Context, targets []string) (_ []tearline.ScoreLink, err error) {
 	defer wrap(&err, "read score links of %d objects", len(targets))
+	return scoreLinks(ctx, db.r, targets)
+}
+
+// ScoreLinks implements tearline.ScoreTx.
+func (t *scoreTx) ScoreLinks(targets []string) (_ []tearline.ScoreLink, err error) {
+	defer wrap(&err, "read score links of %d objects", len(targets))
+	return scoreLinks(t.ctx, t.tx, targets)
+}
+
+// scoreLinks reads the links of targets.
+func scoreLinks(ctx context.Context, q querier, targets []string) ([]tearline.ScoreLink, error) {
 	if len(targets) == 0 {
 		return nil, nil
 	}
@@ -193,7 +237,7 @@ func (db *DB) ScoreLinks(ctx context.Context, targets []string) (_ []tearline.Sc
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT target, source, kind, related, time FROM score_links
+	rows, err := q.QueryContext(ctx, `SELECT target, source, kind, related, time FROM score_links
 		WHERE target IN (SELECT value FROM json_each(?)) ORDER BY target, source`, string(targetsJSON))
 	if err != nil {
 		return nil, err
@@ -214,9 +258,9 @@ func (db *DB) ScoreLinks(ctx context.Context, targets []string) (_ []tearline.Sc
 	return out, rows.Err()
 }
 
-// ObservableSources implements tearline.Corroborations with one query
-// over the observable index.
-func (db *DB) ObservableSources(ctx context.Context, values []tearline.ObservableValue) (_ [][]tearline.ObservableSource, err error) {
+// ObservableSources implements tearline.ScoreTx with one query over the
+// observable index.
+func (t *scoreTx) ObservableSources(values []tearline.ObservableValue) (_ [][]tearline.ObservableSource, err error) {
 	defer wrap(&err, "read the sources of %d observables", len(values))
 	out := make([][]tearline.ObservableSource, len(values))
 	if len(values) == 0 {
@@ -234,7 +278,7 @@ func (db *DB) ObservableSources(ctx context.Context, values []tearline.Observabl
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT k.key, g.id, s.first, s.last
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT k.key, g.id, s.first, s.last
 		FROM json_each(?) k JOIN observables v ON v.key = unhex(k.value)
 		JOIN observable_sources s ON s.observable = v.id JOIN observable_orgs g ON g.pk = s.org
 		ORDER BY k.key, s.first, g.id`, string(keysJSON))

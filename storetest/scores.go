@@ -37,6 +37,7 @@ func RunScores(t *testing.T, open func(t *testing.T) ScoresStore) {
 		{"Replace", testScoresReplace},
 		{"RemovedVersion", testScoresRemovedVersion},
 		{"Links", testScoreLinks},
+		{"Transaction", testScoresTransaction},
 		{"Reliability", testReliability},
 		{"WarningLists", testWarningLists},
 	}
@@ -48,14 +49,24 @@ func RunScores(t *testing.T, open func(t *testing.T) ScoresStore) {
 	}
 }
 
-// CorroborationsStore is a store with an observable index that answers
-// the sources of many values at once.
+// CorroborationsStore is a store with an observable index and scores,
+// whose ScoreTx answers the index's sources of many values at once.
 type CorroborationsStore interface {
 	ObservablesStore
-	tearline.Corroborations
+	tearline.Scores
 }
 
-// RunCorroborations checks tearline.Corroborations against the store's
+// observableSources calls ScoreTx.ObservableSources in a transaction.
+func observableSources(t *testing.T, s tearline.Scores, values []tearline.ObservableValue) (got [][]tearline.ObservableSource, err error) {
+	t.Helper()
+	err = s.UpdateScores(t.Context(), func(tx tearline.ScoreTx) error {
+		got, err = tx.ObservableSources(values)
+		return err
+	})
+	return got, err
+}
+
+// RunCorroborations checks ScoreTx.ObservableSources against the store's
 // observable index: each value's sources in input order, as
 // LookupObservable gives them, nil for values the index lacks, and
 // EINVALID for a value not in normalized form.
@@ -66,7 +77,7 @@ func RunCorroborations(t *testing.T, open func(t *testing.T) CorroborationsStore
 		mustRecord(t, s, refOf("ipv4", "5.6.7.8", nil, orgA, 1), refOf("ipv4", "5.6.7.8", nil, orgB, 2),
 			refOf("ipv4", "5.6.7.8", nil, orgA, 3), refOf("domain", "evil.test", nil, "", 4))
 		values := []tearline.ObservableValue{{Kind: "domain", Value: "evil.test"}, {Kind: "ipv4", Value: "9.9.9.9"}, {Kind: "ipv4", Value: "5.6.7.8"}, {Kind: "domain", Value: "evil.test"}}
-		got, err := s.ObservableSources(t.Context(), values)
+		got, err := observableSources(t, s, values)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,9 +97,9 @@ func RunCorroborations(t *testing.T, open func(t *testing.T) CorroborationsStore
 		if len(got[2]) != 2 || got[2][0].Org != orgA || !got[2][0].Last.Equal(at(3)) {
 			t.Errorf("sources of 5.6.7.8 = %+v, want orgA (hours 1-3) then orgB", got[2])
 		}
-		_, err = s.ObservableSources(t.Context(), []tearline.ObservableValue{{Kind: "ipv4", Value: "1.1.1.1"}, {Kind: "ipv4", Value: "01.1.1.1"}})
+		_, err = observableSources(t, s, []tearline.ObservableValue{{Kind: "ipv4", Value: "1.1.1.1"}, {Kind: "ipv4", Value: "01.1.1.1"}})
 		wantCode(t, err, tearline.EINVALID)
-		if got, err := s.ObservableSources(t.Context(), nil); err != nil || len(got) != 0 {
+		if got, err := observableSources(t, s, nil); err != nil || len(got) != 0 {
 			t.Errorf("ObservableSources(nil) = %v, %v", got, err)
 		}
 	})
@@ -128,9 +139,19 @@ func mustFindScores(t *testing.T, s tearline.Scores, ids ...string) []*tearline.
 
 func mustSaveScores(t *testing.T, s tearline.Scores, recs ...*tearline.ScoreRecord) {
 	t.Helper()
-	if err := s.SaveScores(t.Context(), recs); err != nil {
+	if err := saveScores(t, s, recs...); err != nil {
 		t.Fatalf("SaveScores: %v", err)
 	}
+}
+
+func saveScores(t *testing.T, s tearline.Scores, recs ...*tearline.ScoreRecord) error {
+	t.Helper()
+	return s.UpdateScores(t.Context(), func(tx tearline.ScoreTx) error { return tx.SaveScores(recs) })
+}
+
+func saveLinks(t *testing.T, s tearline.Scores, links ...tearline.ScoreLink) error {
+	t.Helper()
+	return s.UpdateScores(t.Context(), func(tx tearline.ScoreTx) error { return tx.SaveScoreLinks(links) })
 }
 
 func testScoresSaveFind(t *testing.T, s ScoresStore) {
@@ -157,7 +178,7 @@ func testScoresSaveFind(t *testing.T, s ScoresStore) {
 	if got := mustFindScores(t, s); len(got) != 0 {
 		t.Errorf("FindScores() = %+v", got)
 	}
-	wantCode(t, s.SaveScores(t.Context(), []*tearline.ScoreRecord{{ID: ""}}), tearline.EINVALID)
+	wantCode(t, saveScores(t, s, &tearline.ScoreRecord{ID: ""}), tearline.EINVALID)
 }
 
 func testScoresReplace(t *testing.T, s ScoresStore) {
@@ -207,16 +228,16 @@ func testScoreLinks(t *testing.T, s ScoresStore) {
 		{Target: "indicator--2", Source: "relationship--1", Kind: tearline.LinkRelated, Related: "campaign"},
 		{Target: "indicator--3", Source: "sighting--2", Kind: tearline.LinkSighting},
 	}
-	if err := s.SaveScoreLinks(ctx, links); err != nil {
+	if err := saveLinks(t, s, links...); err != nil {
 		t.Fatal(err)
 	}
 	// A new version of the sighting marks it a false positive; the opinion
 	// is withdrawn.
-	if err := s.SaveScoreLinks(ctx, []tearline.ScoreLink{
-		{Target: "indicator--1", Source: "sighting--1", Kind: tearline.LinkFalsePositive, Time: seen},
-		{Target: "indicator--1", Source: "opinion--1"},
-		{Target: "indicator--9", Source: "opinion--1"}, // removing what is not there
-	}); err != nil {
+	if err := saveLinks(t, s,
+		tearline.ScoreLink{Target: "indicator--1", Source: "sighting--1", Kind: tearline.LinkFalsePositive, Time: seen},
+		tearline.ScoreLink{Target: "indicator--1", Source: "opinion--1"},
+		tearline.ScoreLink{Target: "indicator--9", Source: "opinion--1"}, // removing what is not there
+	); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.ScoreLinks(ctx, []string{"indicator--2", "indicator--1", "indicator--8"})
@@ -239,7 +260,7 @@ func testScoreLinks(t *testing.T, s ScoresStore) {
 		{Target: "indicator--1", Source: "", Kind: tearline.LinkSighting},
 		{Target: "indicator--1", Source: "sighting--1", Kind: "endorsement"},
 	} {
-		wantCode(t, s.SaveScoreLinks(ctx, []tearline.ScoreLink{links[4], bad}), tearline.EINVALID)
+		wantCode(t, saveLinks(t, s, links[4], bad), tearline.EINVALID)
 	}
 	if got, err := s.ScoreLinks(ctx, nil); err != nil || len(got) != 0 {
 		t.Errorf("ScoreLinks(nil) = %v, %v", got, err)
@@ -341,5 +362,51 @@ func testWarningLists(t *testing.T, s ScoresStore) {
 	}
 	if got, _ := s.WarningEntries(ctx, "ok"); len(got) != 0 {
 		t.Errorf("a refused call stored %+v", got)
+	}
+}
+
+func testScoresTransaction(t *testing.T, s ScoresStore) {
+	c := mustCreate(t, s, "scores")
+	x := newObject(t, "indicator", 1, "2026-01-01T00:00:00Z")
+	mustAdd(t, s, c.ID, x)
+	link := tearline.ScoreLink{Target: x.ID, Source: "sighting--1", Kind: tearline.LinkSighting}
+	// What the transaction wrote, it reads back before committing.
+	err := s.UpdateScores(t.Context(), func(tx tearline.ScoreTx) error {
+		if err := tx.SaveScoreLinks([]tearline.ScoreLink{link}); err != nil {
+			return err
+		}
+		if err := tx.SaveScores([]*tearline.ScoreRecord{scoreRecord(x, 10)}); err != nil {
+			return err
+		}
+		links, err := tx.ScoreLinks([]string{x.ID})
+		if err != nil || len(links) != 1 {
+			t.Errorf("links in the transaction: %+v, %v", links, err)
+		}
+		recs, err := tx.FindScores([]string{x.ID})
+		if err != nil || len(recs) != 1 || recs[0].Confidence != 10 {
+			t.Errorf("records in the transaction: %+v, %v", recs, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A failing fn leaves nothing written, and its error is returned.
+	failed := tearline.Errorf(tearline.ECONFLICT, "stop")
+	err = s.UpdateScores(t.Context(), func(tx tearline.ScoreTx) error {
+		if err := tx.SaveScores([]*tearline.ScoreRecord{scoreRecord(x, 99)}); err != nil {
+			return err
+		}
+		if err := tx.SaveScoreLinks([]tearline.ScoreLink{{Target: x.ID, Source: "sighting--1"}}); err != nil {
+			return err
+		}
+		return failed
+	})
+	wantCode(t, err, tearline.ECONFLICT)
+	if recs := mustFindScores(t, s, x.ID); len(recs) != 1 || recs[0].Confidence != 10 {
+		t.Errorf("after a failed transaction: %+v", recs)
+	}
+	if links, err := s.ScoreLinks(t.Context(), []string{x.ID}); err != nil || len(links) != 1 {
+		t.Errorf("links after a failed transaction: %+v, %v", links, err)
 	}
 }

@@ -96,7 +96,7 @@ const richContext = `,"kill_chain_phases":[{"kill_chain_name":"mitre-attack","ph
 func TestScoreEvidenceOverTAXII(t *testing.T) {
 	t.Parallel()
 	e := newScoreEnv(t)
-	if _, ok := e.db.(tearline.Corroborations); !ok {
+	if _, ok := e.db.(tearline.Observables); !ok {
 		t.Skip("the store keeps no observable index to corroborate from")
 	}
 	ind := objID("indicator", 1)
