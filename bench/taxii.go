@@ -107,6 +107,9 @@ func startEnv(ctx context.Context) (_ *taxiiEnv, err error) {
 	if err := e.db.SetGrant(ctx, tearline.Grant{CollectionID: e.col.ID, OrgID: org.ID, Read: true, Write: true}); err != nil {
 		return nil, err
 	}
+	if err := setPostPII(ctx, e.db, e.col.ID); err != nil {
+		return nil, err
+	}
 
 	// As cmd/tearline/serve.go does, with its default settings; the access
 	// log goes through the same JSON handler at level info, to nowhere.
