@@ -228,7 +228,8 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 				return err
 			}
 		}
-		scored, err := scoreBatch(ctx, opts.Scorer, opts.Source, batch, added, obs)
+		// Scored likewise whatever becomes of ctx: the batch is stored.
+		scored, err := scoreBatch(context.WithoutCancel(ctx), opts.Scorer, opts.Source, batch, added, obs)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/ingest"
 	"github.com/tearline/tearline/marking"
+	"github.com/tearline/tearline/score"
 	"github.com/tearline/tearline/stix"
 	"golang.org/x/term"
 )
@@ -78,6 +79,10 @@ the operator takes responsibility for what is loaded.`,
 				sourceID = o.ID
 			}
 			index, _ := store.(tearline.Observables)
+			var scorer *score.Engine
+			if st, ok := store.(tearline.Scores); ok {
+				scorer = score.New(st, score.Options{})
+			}
 			all := policy.Levels()
 			operator := &marking.Recipient{Clearance: all[len(all)-1]}
 			var rejected int
@@ -97,6 +102,7 @@ the operator takes responsibility for what is loaded.`,
 				rep, err := importFile(s, name, func(r io.Reader, opts ingest.Options) (*ingest.Report, error) {
 					opts.Policy, opts.Submitter = policy, operator
 					opts.Observables, opts.Source = index, sourceID
+					opts.Scorer = scorer
 					if noPII {
 						opts.PII = &tearline.PIIPolicy{Action: tearline.PIINone}
 					}

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tearline/tearline/sqlite"
 )
 
 func TestOrgReliability(t *testing.T) {
@@ -67,5 +72,41 @@ func TestWarnlistCmd(t *testing.T) {
 	}
 	if code, out, _ := run(t, "", "warnlist", "list", "--data", data, "corp"); code != 0 || strings.Contains(out, "10.20.0.0/16") {
 		t.Errorf("after remove: %d %s", code, out)
+	}
+}
+
+func TestImportScores(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	bundle := filepath.Join(t.TempDir(), "b.json")
+	const id = "indicator--5a1f6a57-64a9-4b7e-9f35-4a8d8b1d1e01"
+	const ind = `{"type":"indicator","spec_version":"2.1","id":"` + id + `","created":"2026-01-01T00:00:00.000Z",` +
+		`"modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '8.8.8.8']","pattern_type":"stix",` +
+		`"valid_from":"2026-01-01T00:00:00Z","confidence":90}`
+	if err := os.WriteFile(bundle, []byte(`{"type":"bundle","id":"bundle--7d0092c5-5f74-4287-9642-33f4c354e56d","objects":[`+ind+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run(t, "", "org", "add", "--data", data, "--name", "acme"); code != 0 {
+		t.Fatalf("org add: %d %s %s", code, out, errOut)
+	}
+	if code, out, errOut := run(t, "", "import", "--data", data, "-c", "feed", "--create", "--source", "acme", bundle); code != 0 {
+		t.Fatalf("import: %d %s %s", code, out, errOut)
+	}
+	db, err := sqlite.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	org, err := db.FindOrganization(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := db.FindScores(context.Background(), []string{id})
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("score records %+v, %v", recs, err)
+	}
+	r := recs[0]
+	if r.Org != org.ID || r.Stated != 90 || len(r.Warnings) != 1 || r.Warnings[0].List != "public-dns-resolvers" {
+		t.Errorf("record %+v", r)
 	}
 }
