@@ -1,0 +1,12 @@
+package postgres
+
+import (
+	"testing"
+
+	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/storetest"
+)
+
+func TestExchanges(t *testing.T) {
+	storetest.RunExchanges(t, func(t *testing.T) tearline.Exchanges { return openTest(t) })
+}
