@@ -161,9 +161,21 @@ func TestSummaryDetectsChanges(t *testing.T) {
 		}
 		os.Remove(p)
 	}
-	// Damage a page in the middle of the file.
+	// Damage the root page of the objects table, which holds rows (a page
+	// in the middle of the file may be the unused space of an empty
+	// table's page, whose damage no check can see).
+	var root, pageSize int
+	r, err := sql.Open("sqlite", snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.QueryRow(`SELECT rootpage, (SELECT page_size FROM pragma_page_size) FROM sqlite_schema WHERE name = 'objects'`).Scan(&root, &pageSize)
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	damaged := append([]byte(nil), b...)
-	for i := len(damaged) / 2; i < len(damaged)/2+4096; i++ {
+	for i := (root - 1) * pageSize; i < root*pageSize; i++ {
 		damaged[i] ^= 0x5a
 	}
 	p := filepath.Join(dir, "damaged.db")

@@ -1,0 +1,215 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/tearline/tearline"
+)
+
+var (
+	_ tearline.PortalUsers = (*DB)(nil)
+	_ tearline.TextSearch  = (*DB)(nil)
+)
+
+// CreateUser implements tearline.PortalUsers.
+func (db *DB) CreateUser(ctx context.Context, u *tearline.User) (err error) {
+	defer wrap(&err, "create user %q", u.Name)
+	if err := tearline.CheckUser(u); err != nil {
+		return err
+	}
+	created := now()
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := orgExists(ctx, tx, u.OrgID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO portal_users (name, org, role, password, created) VALUES ($1, $2, $3, $4, $5)`,
+			u.Name, u.OrgID, string(u.Role), u.PasswordHash, created)
+		if uniqueViolation(err) != "" {
+			return tearline.Errorf(tearline.ECONFLICT, "a user named %q exists", u.Name)
+		}
+		return err
+	})
+	if err == nil {
+		u.Created = created
+	}
+	return err
+}
+
+func scanUser(row pgx.Row) (*tearline.User, error) {
+	var (
+		u    tearline.User
+		role string
+	)
+	if err := row.Scan(&u.Name, &u.OrgID, &role, &u.PasswordHash, &u.Created); err != nil {
+		return nil, err
+	}
+	u.Role, u.Created = tearline.Role(role), u.Created.UTC()
+	return &u, nil
+}
+
+// FindUser implements tearline.PortalUsers.
+func (db *DB) FindUser(ctx context.Context, name string) (_ *tearline.User, err error) {
+	defer wrap(&err, "find user %q", name)
+	u, err := scanUser(db.pool.QueryRow(ctx, `SELECT name, org, role, password, created FROM portal_users WHERE name = $1`, name))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, tearline.Errorf(tearline.ENOTFOUND, "no user %q", name)
+	}
+	return u, err
+}
+
+// Users implements tearline.PortalUsers.
+func (db *DB) Users(ctx context.Context) (_ []*tearline.User, err error) {
+	defer wrap(&err, "list users")
+	rows, err := db.pool.Query(ctx, `SELECT name, org, role, password, created FROM portal_users ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row pgx.CollectableRow) (*tearline.User, error) { return scanUser(row) })
+}
+
+// SetPassword implements tearline.PortalUsers.
+func (db *DB) SetPassword(ctx context.Context, name, hash string) (err error) {
+	defer wrap(&err, "set the password of %q", name)
+	if hash == "" {
+		return tearline.Errorf(tearline.EINVALID, "empty password hash")
+	}
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE portal_users SET password = $1 WHERE name = $2`, hash, name)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return tearline.Errorf(tearline.ENOTFOUND, "no user %q", name)
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM portal_sessions WHERE user_name = $1`, name)
+		return err
+	})
+}
+
+// DeleteUser implements tearline.PortalUsers.
+func (db *DB) DeleteUser(ctx context.Context, name string) (err error) {
+	defer wrap(&err, "delete user %q", name)
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM portal_users WHERE name = $1`, name)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return tearline.Errorf(tearline.ENOTFOUND, "no user %q", name)
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM portal_sessions WHERE user_name = $1`, name)
+		return err
+	})
+}
+
+// CreateSession implements tearline.PortalUsers.
+func (db *DB) CreateSession(ctx context.Context, s *tearline.Session) (err error) {
+	defer wrap(&err, "create a session")
+	_, err = db.pool.Exec(ctx, `INSERT INTO portal_sessions (id_hash, user_name, key_id, org, role, csrf, since, created, expires)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		s.IDHash, s.User, s.KeyID, s.OrgID, string(s.Role), s.CSRF, nullTime(s.Since), stored(s.Created), stored(s.Expires))
+	if uniqueViolation(err) != "" {
+		return tearline.Errorf(tearline.ECONFLICT, "session id taken")
+	}
+	return err
+}
+
+// FindSession implements tearline.PortalUsers.
+func (db *DB) FindSession(ctx context.Context, idHash []byte) (_ *tearline.Session, err error) {
+	defer wrap(&err, "find a session")
+	var (
+		s     tearline.Session
+		role  string
+		since *time.Time
+	)
+	err = db.pool.QueryRow(ctx, `SELECT id_hash, user_name, key_id, org, role, csrf, since, created, expires
+		FROM portal_sessions WHERE id_hash = $1 AND expires > $2`, idHash, now()).
+		Scan(&s.IDHash, &s.User, &s.KeyID, &s.OrgID, &role, &s.CSRF, &since, &s.Created, &s.Expires)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, tearline.Errorf(tearline.ENOTFOUND, "no such session")
+	} else if err != nil {
+		return nil, err
+	}
+	s.Role, s.Since, s.Created, s.Expires = tearline.Role(role), fromNull(since), s.Created.UTC(), s.Expires.UTC()
+	return &s, nil
+}
+
+// DeleteSession implements tearline.PortalUsers.
+func (db *DB) DeleteSession(ctx context.Context, idHash []byte) (err error) {
+	defer wrap(&err, "delete a session")
+	_, err = db.pool.Exec(ctx, `DELETE FROM portal_sessions WHERE id_hash = $1`, idHash)
+	return err
+}
+
+// DeleteSessionsBefore implements tearline.PortalUsers.
+func (db *DB) DeleteSessionsBefore(ctx context.Context, t time.Time) (_ int, err error) {
+	defer wrap(&err, "delete expired sessions")
+	tag, err := db.pool.Exec(ctx, `DELETE FROM portal_sessions WHERE expires < $1`, t)
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// Visit implements tearline.PortalUsers. Two nodes recording visits of
+// the same principal at once may both read the same previous visit.
+func (db *DB) Visit(ctx context.Context, principal string, t time.Time) (prev time.Time, err error) {
+	defer wrap(&err, "record a visit of %q", principal)
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		var last time.Time
+		err := tx.QueryRow(ctx, `SELECT last FROM portal_visits WHERE principal = $1`, principal).Scan(&last)
+		switch {
+		case err == nil:
+			prev = last.UTC()
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO portal_visits (principal, last) VALUES ($1, $2)
+			ON CONFLICT (principal) DO UPDATE SET last = excluded.last`, principal, stored(t))
+		return err
+	})
+	return prev, err
+}
+
+// SearchText implements tearline.TextSearch with a tsvector of each
+// version's name and description ("simple" configuration, words as
+// prefixes). No index serves it: the expression reads the stored bytes,
+// which no immutable expression can, so it scans the objects that may
+// have a name (not cyber observables); object text that holds a \u0000
+// escape, which PostgreSQL's text cannot hold, is skipped.
+func (db *DB) SearchText(ctx context.Context, query string, limit int) (_ []tearline.TextHit, err error) {
+	defer wrap(&err, "search text")
+	words := tearline.SearchWords(query)
+	if len(words) == 0 {
+		return nil, tearline.Errorf(tearline.EINVALID, "the search %q holds no words", query)
+	}
+	terms := make([]string, len(words))
+	for i, w := range words {
+		terms[i] = w + ":*"
+	}
+	rows, err := db.pool.Query(ctx, `WITH docs AS (
+			SELECT id, version, to_tsvector('simple', coalesce(j->>'name', '') || ' ' || coalesce(j->>'description', '')) AS doc
+			FROM (SELECT id, version, convert_from(raw, 'UTF8')::jsonb AS j FROM objects
+				WHERE strpos(convert_from(raw, 'UTF8'), '\u0000') = 0) o
+		)
+		SELECT id, version FROM docs WHERE doc @@ to_tsquery('simple', $1)
+		ORDER BY ts_rank(doc, to_tsquery('simple', $1)) DESC, id LIMIT $2`, strings.Join(terms, " & "), limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row pgx.CollectableRow) (tearline.TextHit, error) {
+		var (
+			h       tearline.TextHit
+			version string
+		)
+		if err := row.Scan(&h.ID, &version); err != nil {
+			return h, err
+		}
+		h.Version, err = parseVersionKey(version)
+		return h, err
+	})
+}

@@ -1,0 +1,11 @@
+package sqlite
+
+import (
+	"testing"
+
+	"github.com/tearline/tearline/storetest"
+)
+
+func TestPortal(t *testing.T) {
+	storetest.RunPortal(t, func(t *testing.T) storetest.PortalStore { return openTest(t) })
+}

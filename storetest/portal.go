@@ -1,0 +1,256 @@
+package storetest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/tearline/tearline"
+)
+
+// PortalStore is what RunPortal needs: organizations, collections and
+// objects, the portal's users and sessions, and full-text search.
+type PortalStore interface {
+	tearline.Store
+	tearline.Directory
+	tearline.PortalUsers
+	tearline.TextSearch
+}
+
+// RunPortal runs the conformance suite of tearline.PortalUsers and
+// tearline.TextSearch against the store returned by open: users (create,
+// find, list, password change, removal and their error codes), sessions
+// (found only unexpired, ended by logout, password change and removal),
+// visits, and search over names and descriptions. open is called once per
+// subtest, possibly from parallel subtests, and must return a new, empty
+// store that it closes with t.Cleanup.
+func RunPortal(t *testing.T, open func(t *testing.T) PortalStore) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s PortalStore)
+	}{
+		{"Users", testPortalUsers},
+		{"Sessions", testPortalSessions},
+		{"Visits", testPortalVisits},
+		{"SearchText", testSearchText},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open(t))
+		})
+	}
+}
+
+func portalOrg(t *testing.T, s PortalStore) *tearline.Organization {
+	t.Helper()
+	o := &tearline.Organization{Name: "org-" + uuid.NewString()[:8]}
+	if err := s.CreateOrganization(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func testPortalUsers(t *testing.T, s PortalStore) {
+	ctx := t.Context()
+	o := portalOrg(t, s)
+	u := &tearline.User{Name: "ana@example.org", OrgID: o.ID, Role: tearline.RoleAnalyst, PasswordHash: "h1"}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if u.Created.IsZero() {
+		t.Error("Created not set")
+	}
+	bad := []struct {
+		u    tearline.User
+		code string
+	}{
+		{tearline.User{Name: "ana@example.org", OrgID: o.ID, Role: tearline.RoleReader, PasswordHash: "x"}, tearline.ECONFLICT},
+		{tearline.User{Name: "bob", OrgID: "identity--" + uuid.NewString(), Role: tearline.RoleReader, PasswordHash: "x"}, tearline.ENOTFOUND},
+		{tearline.User{Name: "bad name", OrgID: o.ID, Role: tearline.RoleReader, PasswordHash: "x"}, tearline.EINVALID},
+		{tearline.User{Name: "bob", OrgID: o.ID, Role: "king", PasswordHash: "x"}, tearline.EINVALID},
+		{tearline.User{Name: "bob", OrgID: o.ID, Role: tearline.RoleReader}, tearline.EINVALID},
+	}
+	for _, b := range bad {
+		if err := s.CreateUser(ctx, &b.u); tearline.ErrorCode(err) != b.code {
+			t.Errorf("CreateUser(%+v) = %v, want %s", b.u, err, b.code)
+		}
+	}
+	got, err := s.FindUser(ctx, u.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.OrgID != o.ID || got.Role != tearline.RoleAnalyst || got.PasswordHash != "h1" || !got.Created.Equal(u.Created) {
+		t.Errorf("FindUser = %+v, want %+v", got, u)
+	}
+	if _, err := s.FindUser(ctx, "nobody"); tearline.ErrorCode(err) != tearline.ENOTFOUND {
+		t.Errorf("FindUser(nobody) = %v, want not found", err)
+	}
+	if err := s.CreateUser(ctx, &tearline.User{Name: "abe", OrgID: o.ID, Role: tearline.RoleReader, PasswordHash: "h2"}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Users(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 || all[0].Name != "abe" || all[1].Name != u.Name {
+		t.Errorf("Users = %v, want abe then %s", all, u.Name)
+	}
+	if err := s.SetPassword(ctx, u.Name, "h3"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.FindUser(ctx, u.Name); got == nil || got.PasswordHash != "h3" {
+		t.Errorf("after SetPassword: %+v", got)
+	}
+	if err := s.SetPassword(ctx, "nobody", "h"); tearline.ErrorCode(err) != tearline.ENOTFOUND {
+		t.Errorf("SetPassword(nobody) = %v, want not found", err)
+	}
+	if err := s.DeleteUser(ctx, "abe"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, "abe"); tearline.ErrorCode(err) != tearline.ENOTFOUND {
+		t.Errorf("second DeleteUser = %v, want not found", err)
+	}
+}
+
+func sessionHash(n int) []byte {
+	h := sha256.Sum256(fmt.Appendf(nil, "session-%d-%s", n, uuid.NewString()))
+	return h[:]
+}
+
+func testPortalSessions(t *testing.T, s PortalStore) {
+	ctx := t.Context()
+	o := portalOrg(t, s)
+	if err := s.CreateUser(ctx, &tearline.User{Name: "ana", OrgID: o.ID, Role: tearline.RoleAnalyst, PasswordHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	live := &tearline.Session{IDHash: sessionHash(1), User: "ana", OrgID: o.ID, Role: tearline.RoleAnalyst,
+		CSRF: "c1", Since: now.Add(-time.Hour), Created: now, Expires: now.Add(time.Hour)}
+	key := &tearline.Session{IDHash: sessionHash(2), KeyID: "k1", OrgID: o.ID, Role: tearline.RoleReader,
+		CSRF: "c2", Created: now, Expires: now.Add(time.Hour)}
+	old := &tearline.Session{IDHash: sessionHash(3), User: "ana", OrgID: o.ID, Role: tearline.RoleAnalyst,
+		CSRF: "c3", Created: now.Add(-2 * time.Hour), Expires: now.Add(-time.Hour)}
+	for _, ss := range []*tearline.Session{live, key, old} {
+		if err := s.CreateSession(ctx, ss); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreateSession(ctx, live); tearline.ErrorCode(err) != tearline.ECONFLICT {
+		t.Errorf("CreateSession of a taken id = %v, want conflict", err)
+	}
+	got, err := s.FindSession(ctx, live.IDHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.IDHash, live.IDHash) || got.User != "ana" || got.CSRF != "c1" || got.Role != tearline.RoleAnalyst ||
+		!got.Since.Equal(live.Since) || !got.Expires.Equal(live.Expires) {
+		t.Errorf("FindSession = %+v, want %+v", got, live)
+	}
+	if got, err := s.FindSession(ctx, key.IDHash); err != nil || !got.Since.IsZero() || got.KeyID != "k1" {
+		t.Errorf("FindSession(key) = %+v, %v", got, err)
+	}
+	if _, err := s.FindSession(ctx, old.IDHash); tearline.ErrorCode(err) != tearline.ENOTFOUND {
+		t.Errorf("FindSession(expired) = %v, want not found", err)
+	}
+	if n, err := s.DeleteSessionsBefore(ctx, now); err != nil || n != 1 {
+		t.Errorf("DeleteSessionsBefore = %d, %v, want 1", n, err)
+	}
+	if err := s.DeleteSession(ctx, key.IDHash); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindSession(ctx, key.IDHash); tearline.ErrorCode(err) != tearline.ENOTFOUND {
+		t.Errorf("FindSession after logout = %v, want not found", err)
+	}
+	if err := s.DeleteSession(ctx, key.IDHash); err != nil {
+		t.Errorf("second DeleteSession = %v", err)
+	}
+	// A new password ends the user's sessions.
+	if err := s.SetPassword(ctx, "ana", "h2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindSession(ctx, live.IDHash); tearline.ErrorCode(err) != tearline.ENOTFOUND {
+		t.Errorf("FindSession after a password change = %v, want not found", err)
+	}
+}
+
+func testPortalVisits(t *testing.T, s PortalStore) {
+	ctx := t.Context()
+	t1 := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
+	t2 := t1.Add(time.Hour)
+	if prev, err := s.Visit(ctx, "user:ana", t1); err != nil || !prev.IsZero() {
+		t.Errorf("first Visit = %v, %v, want zero", prev, err)
+	}
+	if prev, err := s.Visit(ctx, "user:ana", t2); err != nil || !prev.Equal(t1) {
+		t.Errorf("second Visit = %v, %v, want %v", prev, err, t1)
+	}
+	if prev, err := s.Visit(ctx, "key:k1", t2); err != nil || !prev.IsZero() {
+		t.Errorf("Visit of another principal = %v, %v, want zero", prev, err)
+	}
+}
+
+func testSearchText(t *testing.T, s PortalStore) {
+	ctx := t.Context()
+	c := &tearline.Collection{Alias: "fts-" + uuid.NewString()[:8], Title: "search"}
+	if err := s.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(typ, name, desc string) *tearline.Object {
+		id := typ + "--" + uuid.NewString()
+		v := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
+		raw := fmt.Appendf(nil, `{"type":%q,"spec_version":"2.1","id":%q,"created":"2025-05-01T00:00:00.000Z","modified":"2025-05-01T00:00:00.000Z","name":%q,"description":%q}`,
+			typ, id, name, desc)
+		return &tearline.Object{ID: id, Type: typ, SpecVersion: "2.1", Version: v, Created: v, Raw: raw}
+	}
+	emotet := mk("malware", "Emotet", "Banking trojan turned loader")
+	phish := mk("campaign", "Spring phishing wave", "Lures carrying emotet loaders to hospitals")
+	other := mk("tool", "Cobalt Strike", "Adversary simulation")
+	if _, err := s.AddObjects(ctx, c.ID, []*tearline.Object{emotet, phish, other}); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(hits []tearline.TextHit) map[string]bool {
+		m := map[string]bool{}
+		for _, h := range hits {
+			m[h.ID] = true
+		}
+		return m
+	}
+	for _, tt := range []struct {
+		q    string
+		want []string
+	}{
+		{"emotet", []string{emotet.ID, phish.ID}},
+		{"EMOT", []string{emotet.ID, phish.ID}},
+		{"loader hospitals", []string{phish.ID}},
+		{"cobalt", []string{other.ID}},
+		{`"cobalt" OR NEAR(x`, []string{}},
+		{"absent", []string{}},
+	} {
+		hits, err := s.SearchText(ctx, tt.q, 10)
+		if err != nil {
+			t.Errorf("SearchText(%q): %v", tt.q, err)
+			continue
+		}
+		got := ids(hits)
+		if len(got) != len(tt.want) {
+			t.Errorf("SearchText(%q) = %v, want %v", tt.q, hits, tt.want)
+		}
+		for _, id := range tt.want {
+			if !got[id] {
+				t.Errorf("SearchText(%q) misses %s", tt.q, id)
+			}
+		}
+	}
+	if _, err := s.SearchText(ctx, "  -- ", 10); tearline.ErrorCode(err) != tearline.EINVALID {
+		t.Errorf("SearchText without words = %v, want invalid", err)
+	}
+	if err := s.DeleteCollection(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if hits, err := s.SearchText(ctx, "emotet", 10); err != nil || len(hits) != 0 {
+		t.Errorf("SearchText after the objects were deleted = %v, %v", hits, err)
+	}
+}
