@@ -186,6 +186,7 @@ func (s *Server) getObjects(w http.ResponseWriter, r *http.Request, p *tearline.
 	if err != nil {
 		return err
 	}
+	s.consumed(p, len(rel.raws))
 	return writeEnvelope(w, rel)
 }
 
@@ -204,6 +205,7 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, p *tearline.P
 	if err != nil {
 		return err
 	}
+	s.consumed(p, len(rel.raws))
 	return writeEnvelope(w, rel)
 }
 

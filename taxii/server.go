@@ -110,6 +110,14 @@ type Config struct {
 	// Dissemination configures subscriptions, webhooks, the event stream
 	// and per-subscription collections (see dissem.go).
 	Dissemination Dissemination
+	// HostOrg names (id or name) the organization that hosts the server:
+	// its analysts triage the submissions of every other organization
+	// (partners), whose submissions alone get triage records. "" makes
+	// every organization a partner, triaged by admin keys only.
+	HostOrg string
+	// FeedbackLimit limits POST /api/v1/objects/{id}/feedback per API key
+	// (Rate and Burst only); zero takes DefaultFeedbackLimit.
+	FeedbackLimit limit.Config
 }
 
 // Server is a TAXII 2.1 server over a Backend. It is safe for concurrent
@@ -134,6 +142,10 @@ type Server struct {
 	// scores keeps objects' confidence and context scores; nil when the
 	// backend keeps none (see scores.go).
 	scores *score.Engine
+	// ex records exchanges: triage, feedback, activity (see exchange.go).
+	ex exchange
+	// feedbackLimit limits the feedback form per key.
+	feedbackLimit *limit.Limiter
 
 	// Background processing of large submissions.
 	queue   chan string   // ids of stored submissions to process
@@ -237,6 +249,7 @@ func New(cfg Config, b Backend) (*Server, error) {
 		}
 	}
 	s.initScores()
+	s.initExchange()
 	if err := s.initDissem(); err != nil {
 		return nil, err
 	}
@@ -321,6 +334,7 @@ func (s *Server) routes() *http.ServeMux {
 	s.reviewRoutes(handle)
 	s.dissemRoutes(handle)
 	s.scoreRoutes(handle)
+	s.exchangeRoutes(handle)
 
 	handle("GET", "/healthz/", http.HandlerFunc(s.healthz))
 	handle("GET", "/readyz/", http.HandlerFunc(s.readyz))
@@ -405,6 +419,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		_ = s.flushActivity(ctx) // logged
 		return s.stopDissem(ctx)
 	case <-ctx.Done():
 		return fmt.Errorf("taxii: shutdown: %w", ctx.Err())

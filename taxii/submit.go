@@ -74,6 +74,7 @@ func (s *Server) postObjects(w http.ResponseWriter, r *http.Request, p *tearline
 		if err := s.b.SaveStatus(ctx, st); err != nil {
 			return err
 		}
+		s.submitted(ctx, st)
 		log.Info("submission processed", "successes", st.SuccessCount(), "failures", st.FailureCount())
 		writeTAXII(w, http.StatusAccepted, statusResourceOf(st))
 		return nil
@@ -347,6 +348,7 @@ func (s *Server) runSubmission(id string) {
 		log.Error("complete submission; the next start retries it", "err", err)
 		return
 	}
+	s.submitted(ctx, st)
 	if hook := s.afterSave.Load(); hook != nil {
 		(*hook)(cloneStatus(st))
 	}

@@ -1,0 +1,321 @@
+package taxii
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/limit"
+	"github.com/tearline/tearline/marking"
+)
+
+// exchangeEnv is env with a hosting organization "Hub" (federal, US;
+// analyst key "hub", reader key "hub-reader") and a partner "CERT-FR"
+// (national CERT, FR; contributor key "partner"), both with read and write
+// grants on intel.
+type exchangeEnv struct{ *env }
+
+func newExchangeEnv(t *testing.T, cfg Config) *exchangeEnv {
+	cfg.HostOrg = "Hub"
+	e := &exchangeEnv{newEnv(t, &cfg, false)}
+	for _, o := range []*tearline.Organization{
+		{Name: "Hub", Type: "federal", Country: "US"},
+		{Name: "CERT-FR", Type: "national-cert", Country: "FR"},
+	} {
+		if err := e.db.CreateOrganization(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		e.orgs[o.Name] = o
+		e.grant(e.intel, o.Name, true, true)
+	}
+	e.tokens["hub"] = e.newKey(e.orgs["Hub"], tearline.RoleAnalyst)
+	e.tokens["hub-reader"] = e.newKey(e.orgs["Hub"], tearline.RoleReader)
+	e.tokens["partner"] = e.newKey(e.orgs["CERT-FR"], tearline.RoleContributor)
+	return e
+}
+
+// feedback posts the feedback form about object id as who.
+func (e *exchangeEnv) feedback(who, id string, form map[string]any) *response {
+	e.t.Helper()
+	return e.admin(who, http.MethodPost, "/api/v1/objects/"+id+"/feedback/", form)
+}
+
+// feedbackID posts the form, expects 201 and returns the new object's id.
+func (e *exchangeEnv) feedbackID(who, id string, form map[string]any) string {
+	e.t.Helper()
+	r := e.feedback(who, id, form)
+	expect(e.t, r, http.StatusCreated)
+	var res struct {
+		ID     string          `json:"id"`
+		Object json.RawMessage `json:"object"`
+	}
+	r.decode(e.t, &res)
+	return res.ID
+}
+
+// submission reads a submission as who.
+func (e *exchangeEnv) submission(who, id string) submissionJSON {
+	e.t.Helper()
+	r := e.admin(who, http.MethodGet, "/api/v1/submissions/"+id+"/", nil)
+	expect(e.t, r, http.StatusOK)
+	var s submissionJSON
+	r.decode(e.t, &s)
+	return s
+}
+
+// TestExchangeRoundTrip has a partner submit an indicator, the hosting
+// organization acknowledge it, sight it, disagree with it and ask a
+// question, the partner answer; each side is notified through its
+// webhook, and the sharing metrics report exactly the figures of these
+// events.
+func TestExchangeRoundTrip(t *testing.T) {
+	t.Parallel()
+	e := newExchangeEnv(t, dissemConfig())
+	hub, partner := e.orgs["Hub"], e.orgs["CERT-FR"]
+	recvPartner, recvHub := newReceiver(t), newReceiver(t)
+	e.subscribe("CERT-FR", "feedback on ours", `{"feedback": true}`, recvPartner.ts.URL+"/hook")
+	e.subscribe("Hub", "feedback on ours", `{"feedback": true}`, recvHub.ts.URL+"/hook")
+
+	// The partner submits an indicator it created.
+	ind := sdo("indicator", 1, fmt.Sprintf(`"created_by_ref":%q,"name":"c2","pattern":"[ipv4-addr:value = '198.51.100.7']","pattern_type":"stix","valid_from":%q`,
+		partner.ID, baseTime.Format(millisLayout)))
+	indID := objID("indicator", 1)
+	r := e.post("partner", colPath(e.intel, "objects/"), envelope(ind))
+	expect(t, r, http.StatusAccepted)
+	var st statusResource
+	r.decode(t, &st)
+
+	// Both sides see it received; others do not see it at all.
+	sub := e.submission("partner", st.ID)
+	if sub.State != tearline.TriageReceived || sub.Org != partner.ID || !slices.Equal(sub.Objects, []string{indID}) ||
+		sub.ToAcknowledge != nil || sub.ToFirstFeedback != nil {
+		t.Fatalf("new submission: %+v", sub)
+	}
+	expect(t, e.admin("reader", http.MethodGet, "/api/v1/submissions/"+st.ID+"/", nil), http.StatusNotFound)
+	var list struct{ Submissions []submissionJSON }
+	r = e.admin("hub", http.MethodGet, "/api/v1/submissions/?state=received", nil)
+	expect(t, r, http.StatusOK)
+	r.decode(t, &list)
+	if len(list.Submissions) != 1 || list.Submissions[0].ID != st.ID || list.Submissions[0].OrgName != "CERT-FR" {
+		t.Fatalf("the hub's list: %s", r.body)
+	}
+	r = e.admin("reader", http.MethodGet, "/api/v1/submissions/", nil)
+	expect(t, r, http.StatusOK)
+	r.decode(t, &list)
+	if len(list.Submissions) != 0 {
+		t.Fatalf("another organization's list: %s", r.body)
+	}
+	// Only the hub's analysts move the state.
+	expect(t, e.admin("analyst", http.MethodPost, "/api/v1/submissions/"+st.ID+"/triage/", map[string]string{"state": "acknowledged"}), http.StatusForbidden)
+	expect(t, e.admin("hub-reader", http.MethodPost, "/api/v1/submissions/"+st.ID+"/triage/", map[string]string{"state": "acknowledged"}), http.StatusForbidden)
+	expect(t, e.admin("hub", http.MethodPost, "/api/v1/submissions/"+st.ID+"/triage/", map[string]string{"state": "received"}), http.StatusBadRequest)
+
+	// The hub acknowledges, sights, disagrees and asks.
+	r = e.admin("hub", http.MethodPost, "/api/v1/submissions/"+st.ID+"/triage/", map[string]string{"state": "acknowledged", "note": "thanks, looking"})
+	expect(t, r, http.StatusOK)
+	sightingID := e.feedbackID("hub", indID, map[string]any{"kind": "sighting", "count": 3, "where": "two power plants",
+		"first_seen": "2026-01-02T03:04:05Z", "last_seen": "2026-01-03T03:04:05Z"})
+	opinionID := e.feedbackID("hub", indID, map[string]any{"kind": "opinion", "opinion": "disagree", "explanation": "false positive: a CDN"})
+	questionID := e.feedbackID("hub", indID, map[string]any{"kind": "question", "content": "Where did you see it first?"})
+	e.admin("hub", http.MethodPost, "/api/v1/submissions/"+st.ID+"/triage/", map[string]string{"state": "in-analysis"})
+
+	// The partner is told at once, through its webhook.
+	recvPartner.wait("the hub's feedback", hasAll(sightingID, opinionID, questionID))
+
+	// The partner answers; the hub is told.
+	answerID := e.feedbackID("partner", indID, map[string]any{"kind": "answer", "content": "On our honeypot, in January.", "in_reply_to": questionID})
+	recvHub.wait("the partner's answer", hasAll(answerID))
+	r = e.admin("hub", http.MethodPost, "/api/v1/submissions/"+st.ID+"/triage/", map[string]string{"state": "answered"})
+	expect(t, r, http.StatusOK)
+
+	// The stored objects are what the forms said.
+	objs := map[string]map[string]any{}
+	for _, entry := range e.storedIn(e.intel) {
+		var m map[string]any
+		if err := json.Unmarshal(entry.Raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		objs[entry.ID] = m
+	}
+	for id, want := range map[string]map[string]any{
+		sightingID: {"sighting_of_ref": indID, "count": 3.0, "description": "Seen at: two power plants", "created_by_ref": hub.ID},
+		opinionID:  {"opinion": "disagree", "explanation": "false positive: a CDN", "object_refs": []any{indID}},
+		questionID: {"labels": []any{"question"}, "object_refs": []any{indID}},
+		answerID:   {"labels": []any{"answer"}, "object_refs": []any{indID, questionID}, "created_by_ref": partner.ID},
+	} {
+		for k, v := range want {
+			if d := cmp.Diff(v, objs[id][k]); d != "" {
+				t.Errorf("%s.%s (-want +got):\n%s", id, k, d)
+			}
+		}
+		// The feedback carries the markings of the object it is about.
+		if d := cmp.Diff([]any{marking.TLP2Green}, objs[id]["object_marking_refs"]); d != "" {
+			t.Errorf("%s markings (-want +got):\n%s", id, d)
+		}
+	}
+
+	// The partner sees the state and the measured times of its submission.
+	sub = e.submission("partner", st.ID)
+	if sub.State != tearline.TriageAnswered || sub.ToAcknowledge == nil || sub.ToFirstFeedback == nil ||
+		*sub.ToFirstFeedback < *sub.ToAcknowledge || sub.Note != "" || sub.UpdatedBy != hub.ID {
+		t.Fatalf("after the exchange: %+v", sub)
+	}
+	var answerSub submissionJSON
+	r = e.admin("partner", http.MethodGet, "/api/v1/submissions/", nil)
+	expect(t, r, http.StatusOK)
+	r.decode(t, &list)
+	if len(list.Submissions) != 2 {
+		t.Fatalf("the partner's submissions: %s", r.body)
+	}
+	for _, s := range list.Submissions {
+		if s.ID != st.ID {
+			answerSub = s
+		}
+	}
+	if !slices.Equal(answerSub.Objects, []string{answerID}) || answerSub.State != tearline.TriageReceived {
+		t.Fatalf("the answer's submission: %+v", answerSub)
+	}
+
+	// The partner reads the collection: it consumes.
+	r = e.get("partner", colPath(e.intel, "objects/"))
+	expect(t, r, http.StatusOK)
+	var page envelopeResource
+	r.decode(t, &page)
+
+	// The metrics are the figures of these events.
+	r = e.admin("hub", http.MethodGet, "/api/v1/metrics/sharing/?period=1d", nil)
+	expect(t, r, http.StatusOK)
+	var m sharingMetrics
+	r.decode(t, &m)
+	f := func(v float64) *float64 { return &v }
+	ack := *sub.ToAcknowledge
+	first := *sub.ToFirstFeedback
+	avail := []float64{sub.ToAvailable, answerSub.ToAvailable}
+	slices.Sort(avail)
+	recs, err := e.db.(tearline.Scores).FindScores(context.Background(), []string{indID, answerID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buckets := map[string]int{"0-19": 0, "20-39": 0, "40-59": 0, "60-79": 0, "80-100": 0}
+	var contexts []float64
+	for _, rec := range recs {
+		buckets[contextBuckets[min(rec.Context/20, 4)]]++
+		contexts = append(contexts, float64(rec.Context))
+	}
+	slices.Sort(contexts)
+	quality := qualityHistogram{Scored: len(recs), Buckets: buckets}
+	if len(contexts) > 0 {
+		quality.Median = f(contexts[(len(contexts)+1)/2-1])
+	}
+	one := func(v float64) durationStats { return durationStats{Count: 1, Median: f(v), P90: f(v)} }
+	want := sharingMetrics{
+		From: m.From, To: m.To,
+		Organizations: orgActivity{
+			Submitting: orgCounts{Total: 1, ByType: map[string]int{"national-cert": 1}, ByCountry: map[string]int{"FR": 1}},
+			Consuming:  orgCounts{Total: 1, ByType: map[string]int{"national-cert": 1}, ByCountry: map[string]int{"FR": 1}},
+		},
+		Objects: objectFlow{Shared: 2, Received: len(page.Objects), ByDay: []dayFlow{{Day: tearline.Day(sub.Received).Format("2006-01-02"),
+			Shared: 2, Received: len(page.Objects)}}},
+		Submissions: submissionCounts{Total: 2, ByState: map[string]int{"answered": 1, "received": 1}},
+		ToAvailable: durationStats{Count: 2, Median: f(avail[0]), P90: f(avail[1])},
+		ToAcknowledge: groupedDurations{durationStats: one(ack), Waiting: 1,
+			ByPartner: map[string]durationStats{"CERT-FR": one(ack)}, ByPartnerType: map[string]durationStats{"national-cert": one(ack)}},
+		ToFeedback: groupedDurations{durationStats: one(first), Waiting: 1,
+			ByPartner: map[string]durationStats{"CERT-FR": one(first)}, ByPartnerType: map[string]durationStats{"national-cert": one(first)}},
+		// The indicator got a sighting and an opinion, the answer nothing;
+		// the hub's question is the one note from another organization.
+		Feedback: feedbackFigures{Objects: 2, WithAny: 1, Rate: 0.5, Sightings: 1, Opinions: 1, Notes: 1},
+		Quality:  quality,
+	}
+	if d := cmp.Diff(want, m, cmp.AllowUnexported(sharingMetrics{}, groupedDurations{})); d != "" {
+		t.Errorf("sharing metrics (-want +got):\n%s", d)
+	}
+	if len(page.Objects) != 5 {
+		t.Errorf("the partner read %d objects, want the indicator and four feedback objects", len(page.Objects))
+	}
+	// Only the hub's analysts and admins read the metrics.
+	expect(t, e.admin("analyst", http.MethodGet, "/api/v1/metrics/sharing/", nil), http.StatusForbidden)
+}
+
+// storedIn returns the latest versions stored in c.
+func (e *exchangeEnv) storedIn(c *tearline.Collection) []*tearline.Entry {
+	e.t.Helper()
+	page, err := e.db.QueryObjects(context.Background(), tearline.ObjectQuery{CollectionID: c.ID})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return page.Entries
+}
+
+// TestFeedbackBadInput: an object the caller may not see is the 404 of a
+// missing one, malformed forms name the faulty member, floods are
+// limited per key.
+func TestFeedbackBadInput(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.FeedbackLimit = limit.Config{Rate: 0.001, Burst: 16}
+	e := newExchangeEnv(t, cfg)
+	e.add(e.intel, indicator(1, 0))
+	e.grant(e.other, "Contributor Org", true, true)
+	e.add(e.other, indicator(2, 0)) // the partner has no grant on other
+	red := sdo("indicator", 3, fmt.Sprintf(`"pattern":"[ipv4-addr:value = '203.0.113.9']","pattern_type":"stix","valid_from":%q`, baseTime.Format(millisLayout)))
+	red = red[:len(red)-len(`"`+marking.TLP2Green+`"]}`)] + `"` + marking.TLP2Red + `"]}`
+	e.add(e.intel, red) // TLP:RED from the contributor: not for the partner
+	sighting := map[string]any{"kind": "sighting"}
+
+	missing := e.feedback("partner", objID("indicator", 99), sighting)
+	expect(t, missing, http.StatusNotFound)
+	for _, id := range []string{objID("indicator", 2), objID("indicator", 3)} {
+		r := e.feedback("partner", id, sighting)
+		expect(t, r, http.StatusNotFound)
+		var got, want errorResource
+		r.decode(t, &got)
+		missing.decode(t, &want)
+		if got.Title != want.Title || len(got.Description) != len(want.Description) {
+			t.Errorf("feedback on a withheld object %s: %s, unlike a missing one: %s", id, r.body, missing.body)
+		}
+	}
+	ind := objID("indicator", 1)
+	for _, tc := range []struct {
+		form map[string]any
+		want string
+	}{
+		{map[string]any{}, "feedback.kind: missing"},
+		{map[string]any{"kind": "praise"}, "feedback.kind: \"praise\""},
+		{map[string]any{"kind": "sighting", "count": -1}, "feedback.count: -1 is outside"},
+		{map[string]any{"kind": "sighting", "first_seen": "yesterday"}, "feedback.first_seen: \"yesterday\" is not a timestamp"},
+		{map[string]any{"kind": "sighting", "where_sighted_refs": []string{"malware--1"}}, "feedback.where_sighted_refs[0]:"},
+		{map[string]any{"kind": "sighting", "opinion": "agree"}, "feedback.opinion: does not apply to kind \"sighting\""},
+		{map[string]any{"kind": "opinion"}, "feedback.opinion: missing"},
+		{map[string]any{"kind": "opinion", "opinion": "meh"}, "feedback.opinion: \"meh\": want one of"},
+		{map[string]any{"kind": "question"}, "feedback.content: missing"},
+		{map[string]any{"kind": "answer", "content": "x"}, "feedback.in_reply_to: missing"},
+		{map[string]any{"kind": "answer", "content": "x", "in_reply_to": objID("note", 404)}, "feedback.in_reply_to: no note"},
+		{map[string]any{"kind": "note", "content": "x", "object_marking_refs": []string{"tlp:red"}}, "feedback.object_marking_refs[0]:"},
+		{map[string]any{"kind": "sighting", "colour": "red"}, "unknown field \"colour\""},
+	} {
+		r := e.feedback("partner", ind, tc.form)
+		expect(t, r, http.StatusBadRequest)
+		var er errorResource
+		r.decode(t, &er)
+		if !strings.Contains(er.Description, tc.want) {
+			t.Errorf("form %v: %q, want it to say %q", tc.form, er.Description, tc.want)
+		}
+	}
+	// A reader may not submit feedback at all.
+	expect(t, e.feedback("reader", ind, sighting), http.StatusForbidden)
+	// The burst of 16 is used up by now (3 look-ups, 13 forms): a flood is refused.
+	r := e.feedback("partner", ind, sighting)
+	expect(t, r, http.StatusTooManyRequests)
+	if r.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	// Another key is not held back by the flood.
+	e.feedbackID("hub", ind, sighting)
+}
