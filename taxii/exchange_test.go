@@ -13,6 +13,7 @@ import (
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/limit"
 	"github.com/tearline/tearline/marking"
+	"github.com/tearline/tearline/metrics"
 )
 
 // exchangeEnv is env with a hosting organization "Hub" (federal, US;
@@ -76,7 +77,9 @@ func (e *exchangeEnv) submission(who, id string) submissionJSON {
 // events.
 func TestExchangeRoundTrip(t *testing.T) {
 	t.Parallel()
-	e := newExchangeEnv(t, dissemConfig())
+	cfg := dissemConfig()
+	cfg.Metrics = metrics.New()
+	e := newExchangeEnv(t, cfg)
 	hub, partner := e.orgs["Hub"], e.orgs["CERT-FR"]
 	recvPartner, recvHub := newReceiver(t), newReceiver(t)
 	e.subscribe("CERT-FR", "feedback on ours", `{"feedback": true}`, recvPartner.ts.URL+"/hook")
@@ -238,6 +241,22 @@ func TestExchangeRoundTrip(t *testing.T) {
 	}
 	if len(page.Objects) != 5 {
 		t.Errorf("the partner read %d objects, want the indicator and four feedback objects", len(page.Objects))
+	}
+	// The same figures in Prometheus form (over 30 days).
+	r = e.admin("admin", http.MethodGet, "/metrics", nil)
+	expect(t, r, http.StatusOK)
+	for _, line := range []string{
+		`tearline_sharing_objects{direction="shared"} 2`,
+		fmt.Sprintf(`tearline_sharing_objects{direction="received"} %d`, len(page.Objects)),
+		`tearline_sharing_feedback_rate 0.5`,
+		`tearline_sharing_organizations{activity="submitting",country="FR",type="all"} 1`,
+		`tearline_sharing_organizations{activity="consuming",country="all",type="national-cert"} 1`,
+		`tearline_sharing_waiting_submissions{measure="acknowledge"} 1`,
+		fmt.Sprintf(`tearline_sharing_seconds{measure="acknowledge",quantile="0.5"} %g`, ack),
+	} {
+		if !strings.Contains(string(r.body), line+"\n") {
+			t.Errorf("/metrics lacks %s", line)
+		}
 	}
 	// Only the hub's analysts and admins read the metrics.
 	expect(t, e.admin("analyst", http.MethodGet, "/api/v1/metrics/sharing/", nil), http.StatusForbidden)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tearline/tearline"
 )
 
@@ -384,4 +385,81 @@ func (s *Server) quality(ctx context.Context, h *qualityHistogram, objects []str
 		h.Median = &med
 	}
 	return nil
+}
+
+// sharingWindow is the period the Prometheus form of the sharing metrics
+// covers, ending at each scrape.
+const sharingWindow = 30 * 24 * time.Hour
+
+// sharingCollector serves the sharing metrics of the last sharingWindow in
+// Prometheus form on /metrics, computed at each scrape.
+type sharingCollector struct {
+	s                                        *Server
+	orgs, objects, seconds, waiting, rate, q *prometheus.Desc
+}
+
+// registerSharing adds the sharing metrics to the server's metrics, when
+// both exist.
+func (s *Server) registerSharing() {
+	if s.cfg.Metrics == nil || s.ex.st == nil {
+		return
+	}
+	const w = " Over the last 30 days."
+	s.cfg.Metrics.Registry().MustRegister(&sharingCollector{
+		s:       s,
+		orgs:    prometheus.NewDesc("tearline_sharing_organizations", "Organizations active, submitting or consuming, by type and country."+w, []string{"activity", "type", "country"}, nil),
+		objects: prometheus.NewDesc("tearline_sharing_objects", "Objects shared by partners' submissions and received by readers."+w, []string{"direction"}, nil),
+		seconds: prometheus.NewDesc("tearline_sharing_seconds", "Median and 90th percentile of the time from a partner's submission to availability, acknowledgement and first feedback."+w, []string{"measure", "quantile"}, nil),
+		waiting: prometheus.NewDesc("tearline_sharing_waiting_submissions", "Partners' submissions not yet acknowledged, or without feedback."+w, []string{"measure"}, nil),
+		rate:    prometheus.NewDesc("tearline_sharing_feedback_rate", "Share of the objects partners shared that got a sighting or an opinion from another organization."+w, nil, nil),
+		q:       prometheus.NewDesc("tearline_sharing_context_score_objects", "Objects partners shared by context score bucket."+w, []string{"bucket"}, nil),
+	})
+}
+
+// Describe implements prometheus.Collector.
+func (c *sharingCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.orgs, c.objects, c.seconds, c.waiting, c.rate, c.q} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *sharingCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	now := time.Now().UTC()
+	m, err := c.s.sharing(ctx, now.Add(-sharingWindow), now)
+	if err != nil {
+		c.s.log.Error("sharing metrics", "err", err)
+		return
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for activity, oc := range map[string]orgCounts{"submitting": m.Organizations.Submitting, "consuming": m.Organizations.Consuming} {
+		// Type and country are counted apart; each series gives one of
+		// them with the other as "all".
+		for typ, n := range oc.ByType {
+			gauge(c.orgs, float64(n), activity, typ, "all")
+		}
+		for country, n := range oc.ByCountry {
+			gauge(c.orgs, float64(n), activity, "all", country)
+		}
+		gauge(c.orgs, float64(oc.Total), activity, "all", "all")
+	}
+	gauge(c.objects, float64(m.Objects.Shared), "shared")
+	gauge(c.objects, float64(m.Objects.Received), "received")
+	for measure, st := range map[string]durationStats{"available": m.ToAvailable, "acknowledge": m.ToAcknowledge.durationStats,
+		"first_feedback": m.ToFeedback.durationStats} {
+		if st.Median != nil {
+			gauge(c.seconds, *st.Median, measure, "0.5")
+			gauge(c.seconds, *st.P90, measure, "0.9")
+		}
+	}
+	gauge(c.waiting, float64(m.ToAcknowledge.Waiting), "acknowledge")
+	gauge(c.waiting, float64(m.ToFeedback.Waiting), "first_feedback")
+	gauge(c.rate, m.Feedback.Rate)
+	for b, n := range m.Quality.Buckets {
+		gauge(c.q, float64(n), b)
+	}
 }

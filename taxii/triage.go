@@ -26,6 +26,7 @@ func (s *Server) initExchange() {
 		cfg = DefaultFeedbackLimit
 	}
 	s.feedbackLimit = limit.New(limit.Config{Rate: cfg.Rate, Burst: cfg.Burst})
+	s.registerSharing()
 }
 
 // exchangeRoutes registers the routes of two-way exchange: feedback,
