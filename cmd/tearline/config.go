@@ -42,6 +42,7 @@ type serveConfig struct {
 	APIRoots           []apiRootConfig `toml:"api_root"`
 	limitsConfig
 	dissemConfig
+	exchangeConfig
 
 	// Federation runs the peers' pull and push links in the background.
 	Federation bool `toml:"federation"`
@@ -128,7 +129,7 @@ func (c *serveConfig) options() []option {
 		{"auth-failure-rate", "failed authentications per second allowed from one client address, sustained (0: no limit); past it the address gets 429", &c.AuthFailureRate},
 		{"auth-failure-burst", "failed authentications one client address may have at once above --auth-failure-rate", &c.AuthFailureBurst},
 		{"metrics-listen", "also serve /metrics (Prometheus), /healthz and /readyz without credentials on this address, e.g. 127.0.0.1:9090 (the main listener serves /metrics to admin keys only)", &c.MetricsListen},
-	}, c.dissemConfig.options()...)
+	}, append(c.dissemConfig.options(), c.exchangeConfig.options()...)...)
 }
 
 // envName returns the environment variable of a flag: TEARLINE_TLS_CERT for

@@ -172,6 +172,7 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 		Metrics:              m,
 		Limiter:              limiterOf(cfg),
 		Dissemination:        cfg.dissemination(),
+		HostOrg:              cfg.HostOrg,
 	}
 	for _, r := range cfg.APIRoots {
 		tc.APIRoots = append(tc.APIRoots, taxii.APIRoot{Name: r.Name, Title: r.Title, Description: r.Description, MaxContentLength: r.MaxContentLength})
