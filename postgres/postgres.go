@@ -146,7 +146,8 @@ func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // concurrent transaction inserted first (unique violation on objects), or a
 // membership whose object version a concurrent transaction deleted, or vice
 // versa (foreign key violation between collection_objects and objects, or
-// errVersionGone).
+// errVersionGone), or an object version of the observable index that a
+// concurrent transaction deleted (observable_versions and objects).
 // Each time, a new attempt sees the other transaction's outcome.
 func retryable(err error) bool {
 	if errors.Is(err, errVersionGone) {
@@ -162,7 +163,8 @@ func retryable(err error) bool {
 	case "23505":
 		return pe.ConstraintName == "objects_pkey"
 	case "23503":
-		return pe.ConstraintName == "collection_objects_id_version_fkey"
+		return pe.ConstraintName == "collection_objects_id_version_fkey" ||
+			pe.ConstraintName == "observable_versions_id_version_fkey"
 	}
 	return false
 }

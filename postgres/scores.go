@@ -27,12 +27,6 @@ func (db *DB) UpdateScores(ctx context.Context, fn func(tx tearline.ScoreTx) err
 	return db.inTx(ctx, func(tx pgx.Tx) error { return fn(&scoreTx{ctx, tx}) })
 }
 
-// ObservableSources implements tearline.ScoreTx: this store keeps no
-// observable index yet, so no value has sources.
-func (t *scoreTx) ObservableSources(values []tearline.ObservableValue) ([][]tearline.ObservableSource, error) {
-	return make([][]tearline.ObservableSource, len(values)), nil
-}
-
 // upsertScoreSQL writes one record, unless the store lacks its version.
 const upsertScoreSQL = `INSERT INTO object_scores (id, version, org, stated, features, related, half_life,
 		reference, valid_until, revoked, sources, sightings, false_positives, warnings, confidence, context, computed)

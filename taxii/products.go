@@ -432,9 +432,14 @@ func (rs *releaseSet) store(ctx context.Context, b Backend, policy *marking.Poli
 		return err
 	}
 	var failed error
+	// The released objects feed the observable index, as a submission of
+	// the author's organization does.
+	idx, _ := b.(tearline.Observables)
 	_, err = ingest.Envelope(ctx, b, pr.CollectionID, bytes.NewReader(env), ingest.Options{
-		Policy:    policy,
-		Submitter: author,
+		Policy:      policy,
+		Submitter:   author,
+		Observables: idx,
+		Source:      pr.AuthorOrg,
 		OnObject: func(o *ingest.Outcome) {
 			if o.Stored() || failed != nil {
 				return

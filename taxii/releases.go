@@ -9,6 +9,7 @@ import (
 
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/marking"
+	"github.com/tearline/tearline/observable"
 )
 
 // releaseJSON is a release request as the API shows it.
@@ -308,10 +309,38 @@ func DecideRelease(ctx context.Context, b Backend, id string, decider *tearline.
 	if err == nil && res[0].Status == tearline.Conflict {
 		err = tearline.Errorf(tearline.ECONFLICT, "collection %s holds a different object with the id and version of %s", rl.CollectionID, rl.ObjectID)
 	}
+	if err == nil {
+		err = indexObservables(ctx, b, rl.OriginatorOrg, obj)
+	}
 	if err != nil {
 		return nil, tearline.Errorf(tearline.ErrorCode(err), "release request %s is approved but the object was not added (approve it again to finish): %s", rl.ID, tearline.ErrorMessage(err))
 	}
 	return rl, nil
+}
+
+// indexObservables adds the observables of stored object versions to the
+// store's observable index, attributed to source, as ingest does for what
+// it stores: for the paths that store without ingest (a released version
+// added to another collection). It does nothing when the store keeps no
+// index.
+func indexObservables(ctx context.Context, b Backend, source string, objs ...*tearline.Object) error {
+	idx, ok := b.(tearline.Observables)
+	if !ok {
+		return nil
+	}
+	now := time.Now()
+	var refs []tearline.ObservableRef
+	for _, o := range objs {
+		obs, _ := observable.FromObject(o.Raw)
+		for _, v := range obs {
+			refs = append(refs, tearline.ObservableRef{Kind: v.Kind.String(), Value: v.Value,
+				ObjectID: o.ID, Version: o.Version, Source: source, Time: now})
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	return idx.RecordObservables(ctx, refs)
 }
 
 // releasedVersion reads the requested version from the collection it was
