@@ -68,6 +68,10 @@ func TestNormalize(t *testing.T) {
 		{kind: URL, in: "http://example.com:80/a", out: "http://example.com/a"},
 		{kind: URL, in: "https://example.com:443/a", out: "https://example.com/a"},
 		{kind: URL, in: "https://example.com:0443/a", out: "https://example.com/a"},
+		{kind: URL, in: "A://%70.", out: "a://p/"}, // an escaped domain is a domain (fuzz finding)
+		{kind: URL, in: "http://%31%32%37.0.0.1/", out: "http://127.0.0.1/"},
+		{kind: URL, in: "http://EX%41MPLE.com./", out: "http://example.com/"},
+		{kind: URL, in: "foo://a%2Fb/", out: "foo://a%2Fb/"},
 		{kind: URL, in: "https://example.com:8443/a", out: "https://example.com:8443/a"},
 		{kind: URL, in: "http://example.com:/a", out: "http://example.com/a"},
 		{kind: URL, in: "http://example.com:80x/a", error: true},

@@ -140,6 +140,12 @@ func appendHost(b []byte, host string) ([]byte, error) {
 		b = a.AppendTo(b)
 		return append(b, ']'), nil
 	}
+	if strings.IndexByte(host, '%') >= 0 {
+		// Decode escaped unreserved characters before telling what the
+		// host is: "%70." is the domain "p." and must come out as "p",
+		// as normalizing "p." gives (an escape that stays is kept).
+		host = string(appendEscaped(nil, host, false))
+	}
 	if digitsAndDots(host) {
 		// Parsing only what may be an address spares the error value a
 		// failed parse allocates.
