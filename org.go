@@ -78,6 +78,8 @@ type Contact struct {
 	Hours     string   `json:"hours,omitempty"`     // when reachable, free text
 	Languages []string `json:"languages,omitempty"` // RFC 5646 tags
 	PGPKey    string   `json:"pgp_key,omitempty"`   // fingerprint or armored key
+	// SMIME is the contact's S/MIME certificate, PEM-encoded.
+	SMIME string `json:"smime_certificate,omitempty"`
 }
 
 // OrganizationTypes is the vocabulary of Organization.Type: federal

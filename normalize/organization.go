@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -49,7 +50,8 @@ func OrganizationName(name string) error {
 // communities upper case with single spaces, languages (of the organization
 // and its contacts) as canonical RFC 5646 tags; repeated list values are
 // dropped. EINVALID for a value outside a vocabulary, an unknown country, a
-// malformed language tag or a contact without a name.
+// malformed language tag, a contact without a name or with a malformed
+// member (see checkContact: the error names it, e.g. contacts[0].email).
 func Organization(o *tearline.Organization) (*tearline.Organization, error) {
 	p := *o
 	p.Type = strings.ToLower(strings.TrimSpace(o.Type))
@@ -94,6 +96,9 @@ func Organization(o *tearline.Organization) (*tearline.Organization, error) {
 		}
 		if c.Languages, err = languageTags(c.Languages); err != nil {
 			return nil, tearline.Errorf(tearline.EINVALID, "contact %q: %s", c.Name, tearline.ErrorMessage(err))
+		}
+		if err := checkContact(&c, fmt.Sprintf("contacts[%d]", i)); err != nil {
+			return nil, err
 		}
 		p.Contacts = append(p.Contacts, c)
 	}

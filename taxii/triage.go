@@ -37,6 +37,8 @@ func (s *Server) exchangeRoutes(handle func(method, path string, h http.Handler)
 	handle("GET", "/api/v1/submissions/{submission}/", s.withRole(tearline.RoleReader, "submissions", s.getSubmission))
 	handle("POST", "/api/v1/submissions/{submission}/triage/", s.withRole(tearline.RoleAnalyst, "triage", s.setTriage))
 	handle("GET", "/api/v1/metrics/sharing/", s.withRole(tearline.RoleAnalyst, "sharing metrics", s.getSharingMetrics))
+	handle("GET", "/api/v1/directory/", s.withRole(tearline.RoleReader, "the directory", s.getDirectory))
+	handle("PUT", "/api/v1/directory/contacts/", s.withRole(tearline.RoleAnalyst, "changing your organization's contacts", s.putContacts))
 }
 
 // triager reports whether p may see and move every partner's submission:

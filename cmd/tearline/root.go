@@ -55,6 +55,7 @@ TEARLINE_DATA (default ./tearline-data).`,
 		newMatchCmd(s),
 		newWarnlistCmd(s),
 		newTriageCmd(s),
+		newDirectoryCmd(s),
 	)
 	return root
 }

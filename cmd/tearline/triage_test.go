@@ -58,3 +58,36 @@ func TestTriageCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectoryCLI lists contacts, all of them and as one organization
+// may know them.
+func TestDirectoryCLI(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	cli(t, "org", "add", "--data", data, "--name", "hub", "--country", "us")
+	cli(t, "org", "add", "--data", data, "--name", "cert-fr", "--country", "fr")
+	db, err := sqlite.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := db.FindOrganization(context.Background(), "cert-fr")
+	if err == nil {
+		o.Contacts = []tearline.Contact{{Name: "Duty officer", Email: "duty@cert.example", Phone: "+33 1 23 45 67 89", Languages: []string{"fr"}}}
+		err = db.UpdateOrganization(context.Background(), o)
+	}
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := cli(t, "directory", "--data", data)
+	if !strings.Contains(out, "cert-fr       FR       Duty officer  -     duty@cert.example  +33 1 23 45 67 89") || !strings.Contains(out, "hub") {
+		t.Errorf("directory:\n%s", out)
+	}
+	// The two share nothing: each knows only itself.
+	if out := cli(t, "directory", "--data", data, "--as", "hub"); strings.Contains(out, "cert-fr") || !strings.Contains(out, "hub") {
+		t.Errorf("directory --as hub:\n%s", out)
+	}
+	if code, _, errOut := run(t, "", "directory", "--data", data, "--as", "nobody"); code == 0 || !strings.Contains(errOut, `--as "nobody"`) {
+		t.Errorf("directory --as nobody: exit %d, %s", code, errOut)
+	}
+}
