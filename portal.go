@@ -136,3 +136,14 @@ func SearchWords(q string) []string {
 	}
 	return out
 }
+
+// References finds the stored objects that refer to an object, for the
+// portal's object page. Like TextSearch, it returns candidates that must
+// pass the access decision before anything of them reaches a client.
+type References interface {
+	// ReferringObjects returns at most limit object versions whose
+	// source_ref, target_ref, sighting_of_ref or object_refs name id
+	// (relationships, sightings, opinions, notes, reports, groupings), in
+	// no particular order.
+	ReferringObjects(ctx context.Context, id string, limit int) ([]TextHit, error)
+}

@@ -213,3 +213,33 @@ func (db *DB) SearchText(ctx context.Context, query string, limit int) (_ []tear
 		return h, err
 	})
 }
+
+var _ tearline.References = (*DB)(nil)
+
+// ReferringObjects implements tearline.References by reading the stored
+// relationships, sightings, opinions, notes, reports and groupings,
+// without an index (see SearchText).
+func (db *DB) ReferringObjects(ctx context.Context, id string, limit int) (_ []tearline.TextHit, err error) {
+	defer wrap(&err, "find objects referring to %s", id)
+	rows, err := db.pool.Query(ctx, `SELECT id, version FROM (
+			SELECT id, version, convert_from(raw, 'UTF8')::jsonb AS j FROM objects
+			WHERE type IN ('relationship', 'sighting', 'opinion', 'note', 'report', 'grouping')
+			  AND position($1::text IN convert_from(raw, 'UTF8')) > 0
+			  AND strpos(convert_from(raw, 'UTF8'), '\u0000') = 0) o
+		WHERE j->>'source_ref' = $1 OR j->>'target_ref' = $1 OR j->>'sighting_of_ref' = $1 OR j->'object_refs' ? $1
+		ORDER BY id, version LIMIT $2`, id, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row pgx.CollectableRow) (tearline.TextHit, error) {
+		var (
+			h       tearline.TextHit
+			version string
+		)
+		if err := row.Scan(&h.ID, &version); err != nil {
+			return h, err
+		}
+		h.Version, err = parseVersionKey(version)
+		return h, err
+	})
+}

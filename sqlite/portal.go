@@ -243,3 +243,30 @@ func ftsQuery(q string) string {
 	}
 	return strings.Join(terms, " AND ")
 }
+
+var _ tearline.References = (*DB)(nil)
+
+// ReferringObjects implements tearline.References with the object_refs
+// index.
+func (db *DB) ReferringObjects(ctx context.Context, id string, limit int) (_ []tearline.TextHit, err error) {
+	defer wrap(&err, "find objects referring to %s", id)
+	rows, err := db.r.QueryContext(ctx, `SELECT o.id, o.version FROM object_refs r JOIN objects o ON o.pk = r.object
+		WHERE r.ref = ? ORDER BY r.object DESC LIMIT ?`, id, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []tearline.TextHit
+	for rows.Next() {
+		var oid, version string
+		if err := rows.Scan(&oid, &version); err != nil {
+			return nil, err
+		}
+		v, err := parseVersionKey(version)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tearline.TextHit{ID: oid, Version: v})
+	}
+	return out, rows.Err()
+}

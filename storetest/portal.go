@@ -18,13 +18,15 @@ type PortalStore interface {
 	tearline.Directory
 	tearline.PortalUsers
 	tearline.TextSearch
+	tearline.References
 }
 
 // RunPortal runs the conformance suite of tearline.PortalUsers and
 // tearline.TextSearch against the store returned by open: users (create,
 // find, list, password change, removal and their error codes), sessions
 // (found only unexpired, ended by logout, password change and removal),
-// visits, and search over names and descriptions. open is called once per
+// visits, search over names and descriptions, and the objects that refer
+// to an object. open is called once per
 // subtest, possibly from parallel subtests, and must return a new, empty
 // store that it closes with t.Cleanup.
 func RunPortal(t *testing.T, open func(t *testing.T) PortalStore) {
@@ -36,6 +38,7 @@ func RunPortal(t *testing.T, open func(t *testing.T) PortalStore) {
 		{"Sessions", testPortalSessions},
 		{"Visits", testPortalVisits},
 		{"SearchText", testSearchText},
+		{"ReferringObjects", testReferringObjects},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,5 +255,50 @@ func testSearchText(t *testing.T, s PortalStore) {
 	}
 	if hits, err := s.SearchText(ctx, "emotet", 10); err != nil || len(hits) != 0 {
 		t.Errorf("SearchText after the objects were deleted = %v, %v", hits, err)
+	}
+}
+
+func testReferringObjects(t *testing.T, s PortalStore) {
+	ctx := t.Context()
+	c := &tearline.Collection{Alias: "refs-" + uuid.NewString()[:8], Title: "refs"}
+	if err := s.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	target, other := "malware--"+uuid.NewString(), "tool--"+uuid.NewString()
+	mk := func(typ, body string) *tearline.Object {
+		id := typ + "--" + uuid.NewString()
+		v := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
+		raw := fmt.Appendf(nil, `{"type":%q,"spec_version":"2.1","id":%q,"created":"2025-05-01T00:00:00.000Z","modified":"2025-05-01T00:00:00.000Z",%s}`,
+			typ, id, body)
+		return &tearline.Object{ID: id, Type: typ, SpecVersion: "2.1", Version: v, Created: v, Raw: raw}
+	}
+	rel := mk("relationship", fmt.Sprintf(`"relationship_type":"uses","source_ref":%q,"target_ref":%q`, other, target))
+	sig := mk("sighting", fmt.Sprintf(`"sighting_of_ref":%q`, target))
+	note := mk("note", fmt.Sprintf(`"content":"x","object_refs":[%q,%q]`, other, target))
+	unrelated := mk("relationship", fmt.Sprintf(`"relationship_type":"uses","source_ref":%q,"target_ref":%q`, other, "malware--"+uuid.NewString()))
+	// A description naming the id is no reference.
+	mention := mk("report", fmt.Sprintf(`"name":"r","description":"see %s","published":"2025-05-01T00:00:00Z","object_refs":[%q]`, target, other))
+	if _, err := s.AddObjects(ctx, c.ID, []*tearline.Object{rel, sig, note, unrelated, mention}); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := s.ReferringObjects(ctx, target, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, h := range hits {
+		got[h.ID] = true
+	}
+	if len(hits) != 3 || !got[rel.ID] || !got[sig.ID] || !got[note.ID] {
+		t.Errorf("ReferringObjects = %v, want %s, %s and %s", hits, rel.ID, sig.ID, note.ID)
+	}
+	if hits, err := s.ReferringObjects(ctx, target, 1); err != nil || len(hits) != 1 {
+		t.Errorf("ReferringObjects with limit 1 = %v, %v", hits, err)
+	}
+	if err := s.DeleteCollection(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if hits, err := s.ReferringObjects(ctx, target, 10); err != nil || len(hits) != 0 {
+		t.Errorf("ReferringObjects after the objects were deleted = %v, %v", hits, err)
 	}
 }
