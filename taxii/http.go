@@ -211,6 +211,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, h handlerFunc, pu
 		return
 	}
 	p, err := s.auth.Authenticate(r.Context(), r)
+	if as, ok := r.Context().Value(asKey{}).(*tearline.Principal); ok && as != nil {
+		p, err = as, nil // ServeAs: the portal authenticated its user
+	}
 	if tearline.ErrorCode(err) == tearline.EUNAUTHORIZED {
 		s.authFailed(r)
 	}
