@@ -1,0 +1,121 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tearline/tearline"
+)
+
+// table is a list the API answered, for display.
+type table struct {
+	ID      string
+	Caption string
+	Columns []string
+	Rows    [][]string
+	Error   string // why the API refused the list
+}
+
+// apiTable reads the list under key of an API answer as a table of the
+// given fields (top-level JSON members; nested values shown as JSON).
+func (p *Portal) apiTable(r *http.Request, s *session, id, caption, path, key string, fields []string) table {
+	t := table{ID: id, Caption: caption, Columns: fields}
+	var res map[string]json.RawMessage
+	if err := p.api(r, s, http.MethodGet, path, "", nil, &res); err != nil {
+		t.Error = tearline.ErrorMessage(err)
+		return t
+	}
+	var items []map[string]json.RawMessage
+	json.Unmarshal(res[key], &items)
+	for _, it := range items {
+		row := make([]string, len(fields))
+		for i, f := range fields {
+			row[i] = cell(it[f])
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// cell formats a JSON value for a table cell.
+func cell(raw json.RawMessage) string {
+	if raw == nil {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var ss []string
+	if json.Unmarshal(raw, &ss) == nil {
+		return strings.Join(ss, ", ")
+	}
+	return compact(raw)
+}
+
+// tablesData is what the list pages show.
+type tablesData struct {
+	Intro  string
+	Tables []table
+	Tabs   []tab
+}
+
+type tab struct {
+	Name, Href string
+	Current    bool
+}
+
+// subscriptions lists the subscriptions the API shows the user
+// (GET /api/v1/subscriptions).
+func (p *Portal) subscriptions(w http.ResponseWriter, r *http.Request, s *session) {
+	d := tablesData{
+		Intro: "Subscriptions deliver what matches their filters to a webhook, a stream or a collection. Manage them with the API or 'tearline subscription'.",
+		Tables: []table{p.apiTable(r, s, "subscriptions", "Subscriptions", "/api/v1/subscriptions/", "subscriptions",
+			[]string{"id", "name", "org", "filter", "collection", "dead_letters", "created"})},
+	}
+	p.render(w, r, http.StatusOK, "subscriptions", s, d)
+}
+
+// keys lists the API keys of the user's organization
+// (GET /api/v1/organizations/{org}/keys: the API answers admins only).
+func (p *Portal) keys(w http.ResponseWriter, r *http.Request, s *session) {
+	d := tablesData{
+		Intro: "API keys of your organization. Secrets are shown once, at creation ('tearline key create' or the admin API).",
+		Tables: []table{p.apiTable(r, s, "keys", "API keys", "/api/v1/organizations/"+url.PathEscape(s.p.Org.ID)+"/keys/", "keys",
+			[]string{"id", "role", "description", "created", "revoked"})},
+	}
+	p.render(w, r, http.StatusOK, "keys", s, d)
+}
+
+// adminPages are the admin lists: API path, list key and columns.
+var adminPages = map[string]struct {
+	title, path, key string
+	fields           []string
+}{
+	"organizations": {"Organizations", "/api/v1/organizations/", "organizations", []string{"id", "name", "type", "country", "sectors", "clearance", "communities", "created"}},
+	"collections":   {"Collections", "/api/v1/collections/", "collections", []string{"id", "alias", "title", "api_root", "grants", "pii", "created"}},
+	"peers":         {"Federation peers", "/api/v1/peers/", "peers", []string{"id", "name", "org", "url", "ceiling", "country", "communities"}},
+}
+
+// admin shows an admin list through the admin API, which answers admins
+// only.
+func (p *Portal) admin(w http.ResponseWriter, r *http.Request, s *session) {
+	what := r.PathValue("what")
+	page, ok := adminPages[what]
+	if !ok {
+		p.errorPage(w, r, s, tearline.Errorf(tearline.ENOTFOUND, "no admin page %q", what))
+		return
+	}
+	if !s.IsAdmin() {
+		p.errorPage(w, r, s, tearline.Errorf(tearline.EFORBIDDEN, "the admin pages need the %s role; yours is %s", tearline.RoleAdmin, s.p.Role))
+		return
+	}
+	d := tablesData{Tables: []table{p.apiTable(r, s, "admin-"+what, page.title, page.path, page.key, page.fields)}}
+	for _, name := range []string{"organizations", "collections", "peers"} {
+		d.Tabs = append(d.Tabs, tab{Name: adminPages[name].title, Href: fmt.Sprintf("/ui/admin/%s", name), Current: name == what})
+	}
+	p.render(w, r, http.StatusOK, "admin", s, d)
+}

@@ -1,0 +1,352 @@
+package ui_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/ledger"
+	"github.com/tearline/tearline/marking"
+	"github.com/tearline/tearline/ui/uitest"
+)
+
+// TestRedNeverShown checks that a TLP:RED object of another organization
+// shows on no page, in no graph and no lookup of a user who may not
+// receive it, while its originator sees it (so the test can fail).
+func TestRedNeverShown(t *testing.T) {
+	t.Parallel()
+	srv := uitest.Start(t, uitest.Options{})
+	d := srv.Seed()
+	alice, bob := newBrowser(t, srv), newBrowser(t, srv)
+	alice.mustSignIn("alice")
+	bob.mustSignIn("bob")
+	pages := []string{
+		"/ui/dashboard",
+		"/ui/search?q=RedSecret",
+		"/ui/search?q=emotet",
+		"/ui/search",
+		"/ui/search?type=malware",
+		"/ui/search?tlp=TLP:RED",
+		"/ui/objects/" + d.RedMalware,
+		"/ui/objects/" + d.RedMalware + "/graph",
+		"/ui/objects/" + d.Malware + "/graph",
+		"/ui/objects/" + d.Malware,
+	}
+	for _, path := range pages {
+		a := alice.get(path)
+		// The id itself may be echoed (it is in the request); nothing of
+		// the object may show.
+		if strings.Contains(a.body, "RedSecret Emotet variant") || strings.Contains(a.body, "Only for Bravo") ||
+			!strings.Contains(path, d.RedMalware) && strings.Contains(a.body, d.RedMalware) {
+			t.Errorf("alice sees the TLP:RED object on %s", path)
+		}
+		if a.status >= 500 {
+			t.Errorf("alice %s: %d", path, a.status)
+		}
+	}
+	if p := alice.get("/ui/objects/" + d.RedMalware); p.status != http.StatusNotFound {
+		t.Errorf("alice's object page of the TLP:RED object: %d, want 404", p.status)
+	}
+	if p := alice.get("/ui/objects/" + d.RedMalware + "/graph"); p.status != http.StatusNotFound {
+		t.Errorf("alice's graph of the TLP:RED object: %d, want 404", p.status)
+	}
+	// The same pages show it to its originator.
+	for _, path := range []string{"/ui/dashboard", "/ui/search?q=RedSecret", "/ui/search?tlp=TLP:RED", "/ui/objects/" + d.RedMalware} {
+		if p := bob.get(path); p.status != http.StatusOK || !strings.Contains(p.body, "RedSecret Emotet variant") {
+			t.Errorf("bob, the originator, does not see the TLP:RED object on %s (%d)", path, p.status)
+		}
+	}
+	// Alice sees what she may.
+	for path, want := range map[string]string{
+		"/ui/search?q=emotet":       "Spring Emotet wave",
+		"/ui/dashboard":             "Emotet C2 address",
+		"/ui/objects/" + d.Malware:  "Banking trojan turned loader",
+		"/ui/search?tlp=TLP:AMBER":  "Emotet C2 address",
+		"/ui/search?type=campaign":  "Spring Emotet wave",
+		"/ui/search?q=trojan+loads": "",
+	} {
+		p := alice.get(path)
+		if p.status != http.StatusOK || !strings.Contains(p.body, want) {
+			t.Errorf("alice %s: %d, want %q in it", path, p.status, want)
+		}
+	}
+}
+
+// TestGraph checks the graph JSON: the relationship between the
+// indicator and the malware, with both ends.
+func TestGraph(t *testing.T) {
+	t.Parallel()
+	srv := uitest.Start(t, uitest.Options{})
+	d := srv.Seed()
+	b := newBrowser(t, srv)
+	b.mustSignIn("alice")
+	p := b.get("/ui/objects/" + d.Malware + "/graph")
+	var g struct {
+		Nodes []struct {
+			Data map[string]string `json:"data"`
+		} `json:"nodes"`
+		Edges []struct {
+			Data map[string]string `json:"data"`
+		} `json:"edges"`
+	}
+	if err := json.Unmarshal([]byte(p.body), &g); err != nil {
+		t.Fatalf("graph: %v: %s", err, p.body)
+	}
+	nodes := map[string]bool{}
+	for _, n := range g.Nodes {
+		nodes[n.Data["id"]] = true
+	}
+	if !nodes[d.Malware] || !nodes[d.Indicator] || len(g.Edges) != 1 || g.Edges[0].Data["label"] != "indicates" ||
+		g.Edges[0].Data["source"] != d.Indicator || g.Edges[0].Data["target"] != d.Malware {
+		t.Errorf("graph = %s", p.body)
+	}
+}
+
+// TestReadsRecorded checks that what the portal shows is recorded in the
+// disclosure ledger, under path ui, for the user's organization.
+func TestReadsRecorded(t *testing.T) {
+	t.Parallel()
+	srv := uitest.Start(t, uitest.Options{})
+	d := srv.Seed()
+	b := newBrowser(t, srv)
+	b.mustSignIn("alice")
+	if p := b.get("/ui/objects/" + d.Malware); p.status != http.StatusOK {
+		t.Fatalf("object page: %d", p.status)
+	}
+	b.get("/ui/objects/" + d.RedMalware)
+	if err := srv.Ledger.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(srv.Dir, ledger.DirName)
+	for _, tt := range []struct {
+		id       string
+		decision marking.Decision
+	}{{d.Malware, marking.Whole}, {d.RedMalware, marking.Withhold}} {
+		es, err := ledger.Who(dir, tt.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, e := range es {
+			if e.Path == ledger.PathUI && e.Org == d.Alpha.ID && e.Key == "user:alice" && e.Decision == tt.decision {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no ledger entry for alice's portal read of %s with decision %v in %+v", tt.id, tt.decision, es)
+		}
+	}
+}
+
+// payloads are strings that would run script if a page wrote them
+// unescaped.
+var payloads = []string{
+	`<script>alert("x1")</script>`,
+	`"><img src=x onerror=alert("x2")>`,
+	`</textarea><svg onload=alert("x3")>`,
+	`javascript:alert("x4")`,
+	`{{.}}<!--`,
+}
+
+// TestXSSEscaped stores an object with script payloads in every string
+// property, its external references and a custom property, and checks
+// that no page writes them unescaped.
+func TestXSSEscaped(t *testing.T) {
+	t.Parallel()
+	srv := uitest.Start(t, uitest.Options{})
+	d := srv.Seed()
+	id := "malware--" + uuid.NewString()
+	obj := map[string]any{
+		"type": "malware", "spec_version": "2.1", "id": id, "created": uitest.Stamp, "modified": uitest.Stamp,
+		"name": "xsswidget " + payloads[0], "description": strings.Join(payloads, " "), "is_family": true,
+		"aliases":        payloads,
+		"created_by_ref": d.Alpha.ID, "object_marking_refs": []string{marking.TLP2Green},
+		"external_references": []map[string]string{
+			{"source_name": payloads[1], "url": `javascript:alert("x4")`, "description": payloads[2], "external_id": payloads[0]},
+			{"source_name": "ok", "url": `https://example.org/"><script>alert("x5")</script>`},
+		},
+		"x_evil": map[string]any{"html": payloads[1], "list": payloads},
+		"x_text": payloads[2],
+	}
+	raw, _ := json.Marshal(obj)
+	srv.Post(d.AlphaAnalystToken, d.Intel, string(raw))
+	b := newBrowser(t, srv)
+	b.mustSignIn("alice")
+	for _, path := range []string{"/ui/objects/" + id, "/ui/search?q=xsswidget", "/ui/dashboard", "/ui/search?type=malware"} {
+		p := b.get(path)
+		if p.status != http.StatusOK || !strings.Contains(p.body, "xsswidget") {
+			t.Errorf("%s: %d, want the object listed", path, p.status)
+			continue
+		}
+		for _, bad := range []string{"<script>alert", "<img src=x", "<svg onload", `href="javascript:`, "onerror=alert(\"x2\")>"} {
+			if strings.Contains(p.body, bad) {
+				t.Errorf("%s writes %q unescaped", path, bad)
+			}
+		}
+	}
+	p := b.get("/ui/objects/" + id)
+	for _, want := range []string{"&lt;script&gt;alert(&#34;x1&#34;)&lt;/script&gt;", "x_evil", "x_text"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("object page lacks %q", want)
+		}
+	}
+}
+
+func TestSubmit(t *testing.T) {
+	t.Parallel()
+	srv := uitest.Start(t, uitest.Options{})
+	d := srv.Seed()
+	b := newBrowser(t, srv)
+	b.mustSignIn("alice")
+	tok := b.token("/ui/submit")
+	// Live pattern validation (htmx).
+	for pat, want := range map[string]string{
+		"[ipv4-addr:value = '203.0.113.5']": "The pattern is valid.",
+		"[ipv4-addr:value = ":               "Column",
+		"[ipv4-addr:nonsense = 'x']":        "nonsense",
+	} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/ui/submit/pattern", strings.NewReader(url.Values{"pattern": {pat}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-CSRF-Token", tok)
+		req.Header.Set("HX-Request", "true")
+		if p := b.do(req); p.status != http.StatusOK || !strings.Contains(p.body, want) || strings.Contains(p.body, "<html") {
+			t.Errorf("pattern %q: %d %s, want %q", pat, p.status, p.body, want)
+		}
+	}
+	// The guided form: an indicator related to a malware.
+	p := b.post("/ui/submit/indicator", url.Values{"csrf": {tok}, "collection": {d.Intel.ID}, "name": {"Guided indicator"},
+		"description": {"from the form"}, "pattern": {"[domain-name:value = 'evil.example']"}, "indicator_type": {"malicious-activity"},
+		"kill_chain": {"mitre-attack"}, "phase": {"command-and-control"}, "related": {d.Malware}, "confidence": {"70"}, "tlp": {"TLP:AMBER"}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, `id="receipt-success">2<`) {
+		t.Fatalf("indicator form: %d %s", p.status, p.body)
+	}
+	if p := b.get("/ui/search?q=guided"); !strings.Contains(p.body, "Guided indicator") {
+		t.Error("the submitted indicator is not found")
+	}
+	// Refused forms keep what was typed.
+	p = b.post("/ui/submit/indicator", url.Values{"csrf": {tok}, "collection": {d.Intel.ID}, "name": {"Bad one"}, "pattern": {"[nope"}, "tlp": {"TLP:GREEN"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "The pattern is not valid") || !strings.Contains(p.body, `value="Bad one"`) {
+		t.Errorf("invalid pattern: %d", p.status)
+	}
+	// A bundle, pasted; an invalid object in it is refused on the receipt.
+	good := fmt.Sprintf(`{"type":"tool","spec_version":"2.1","id":"tool--%s","created":%q,"modified":%q,"name":"Pasted tool","created_by_ref":%q}`,
+		uuid.NewString(), uitest.Stamp, uitest.Stamp, d.Alpha.ID)
+	bad := `{"type":"tool","spec_version":"2.1","id":"tool--nope"}`
+	p = b.post("/ui/submit/bundle", url.Values{"csrf": {tok}, "collection": {d.Intel.ID},
+		"bundle": {`{"type":"bundle","id":"bundle--` + uuid.NewString() + `","objects":[` + good + `,` + bad + `]}`}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, `id="receipt-success">1<`) || !strings.Contains(p.body, `id="receipt-failure">1<`) {
+		t.Errorf("bundle: %d %s", p.status, p.body)
+	}
+	// Oversized bundles are refused.
+	big := strings.Repeat(" ", 11<<20)
+	p = b.post("/ui/submit/bundle", url.Values{"csrf": {tok}, "collection": {d.Intel.ID}, "bundle": {`{"type":"bundle","objects":[` + good + `]}` + big}})
+	if p.status != http.StatusRequestEntityTooLarge && p.status != http.StatusForbidden {
+		t.Errorf("oversized bundle: %d", p.status)
+	}
+	// A reader may not submit: the API refuses it.
+	r := newBrowser(t, srv)
+	r.mustSignIn("reader")
+	p = r.post("/ui/submit/bundle", url.Values{"csrf": {r.token("/ui/submit")}, "collection": {d.Intel.ID},
+		"bundle": {`{"type":"bundle","objects":[` + good + `]}`}})
+	if p.status == http.StatusOK {
+		t.Errorf("a reader's submission: %d", p.status)
+	}
+}
+
+func TestReviewQueue(t *testing.T) {
+	t.Parallel()
+	srv := uitest.Start(t, uitest.Options{})
+	d := srv.Seed()
+	// The policy goes through the admin API, which the server's cache follows.
+	preq, _ := http.NewRequest(http.MethodPatch, srv.URL+"/api/v1/collections/"+d.Intel.ID+"/", strings.NewReader(`{"pii":"review"}`))
+	preq.Header.Set("Authorization", "Bearer "+srv.Key(d.Alpha, tearline.RoleAdmin))
+	preq.Header.Set("Content-Type", "application/json")
+	if res, err := srv.HTTP.Client().Do(preq); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("PATCH the PII policy: %v %v", res, err)
+	}
+	id := "note--" + uuid.NewString()
+	raw := fmt.Sprintf(`{"type":"note","spec_version":"2.1","id":%q,"created":%q,"modified":%q,"content":"Call jane.doe@corp.co.uk about it","object_refs":[%q],"created_by_ref":%q}`,
+		id, uitest.Stamp, uitest.Stamp, d.Malware, d.Alpha.ID)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/taxii2/default/collections/"+d.Intel.ID+"/objects/",
+		strings.NewReader(`{"objects":[`+raw+`]}`))
+	req.Header.Set("Authorization", "Bearer "+d.AlphaAnalystToken)
+	req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
+	req.Header.Set("Accept", "application/taxii+json;version=2.1")
+	res, err := srv.HTTP.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusAccepted || !strings.Contains(string(st), `"pending_count":1`) {
+		t.Fatalf("POST of a note with an e-mail address: %s %s", res.Status, st)
+	}
+	b := newBrowser(t, srv)
+	b.mustSignIn("alice")
+	p := b.get("/ui/review")
+	if !strings.Contains(p.body, id) {
+		t.Fatalf("the held note is not in the queue: %s", p.body)
+	}
+	r := newBrowser(t, srv)
+	r.mustSignIn("reader")
+	if p := r.get("/ui/review"); strings.Contains(p.body, id) || !strings.Contains(p.body, `id="reviews-error"`) {
+		t.Errorf("a reader sees the review queue")
+	}
+	m := regexp.MustCompile(`action="/ui/review/pii/([^/]+)/approve"`).FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatal("no approve form")
+	}
+	if p := b.post("/ui/review/pii/"+m[1]+"/approve", url.Values{"csrf": {b.token("/ui/review")}}); p.status != http.StatusSeeOther {
+		t.Fatalf("approve: %d %s", p.status, p.body)
+	}
+	if p := b.get("/ui/objects/" + id); p.status != http.StatusOK {
+		t.Errorf("approved note: %d", p.status)
+	}
+	if p := b.get("/ui/review"); strings.Contains(p.body, id) {
+		t.Error("the approved note is still in the queue")
+	}
+}
+
+func TestListPages(t *testing.T) {
+	t.Parallel()
+	srv := uitest.Start(t, uitest.Options{})
+	srv.Seed()
+	root, alice := newBrowser(t, srv), newBrowser(t, srv)
+	root.mustSignIn("root")
+	alice.mustSignIn("alice")
+	for _, tt := range []struct {
+		b      *browser
+		path   string
+		status int
+		want   string
+	}{
+		{root, "/ui/admin/organizations", http.StatusOK, "Bravo ISAC"},
+		{root, "/ui/admin/collections", http.StatusOK, "intel"},
+		{root, "/ui/admin/peers", http.StatusOK, "admin-peers"},
+		{root, "/ui/keys", http.StatusOK, "analyst"},
+		{root, "/ui/subscriptions", http.StatusOK, "subscriptions"},
+		{alice, "/ui/admin/organizations", http.StatusForbidden, "admin"},
+		{alice, "/ui/keys", http.StatusOK, `id="keys-error"`},
+		{alice, "/ui/lookup?value=198.51.100.7", http.StatusOK, "Emotet C2 address"},
+		{alice, "/ui/lookup?value=203.0.113.250", http.StatusOK, `id="lookup-error"`},
+		{alice, "/ui/objects/not-an-id", http.StatusBadRequest, "not a STIX identifier"},
+		{alice, "/ui/search?min_confidence=500", http.StatusBadRequest, "0 to 100"},
+		{alice, "/ui/nothing", http.StatusNotFound, "no page"},
+	} {
+		p := tt.b.get(tt.path)
+		if p.status != tt.status || !strings.Contains(p.body, tt.want) {
+			t.Errorf("%s: %d, want %d with %q", tt.path, p.status, tt.status, tt.want)
+		}
+		if !strings.Contains(p.body, `id="banner-top"`) || !strings.Contains(p.body, `id="banner-bottom"`) {
+			t.Errorf("%s: no marking banners", tt.path)
+		}
+	}
+}
