@@ -590,3 +590,37 @@ func TestPIIBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestPIIProductRelease approves a tear-line product whose derived object
+// holds an email address into a collection with the redact policy, and
+// the admin API creates a collection with a policy: products go through
+// the same pipeline.
+func TestPIIProductRelease(t *testing.T) {
+	t.Parallel()
+	e := newProductEnv(t)
+	r := e.admin("admin", "POST", "/api/v1/collections/", map[string]any{"alias": "scrubbed", "pii": "redact", "write": []string{"Contributor Org", "Reviewer Org"}})
+	expect(t, r, http.StatusCreated)
+	var col adminCollectionJSON
+	r.decode(t, &col)
+	if col.PII.Action != tearline.PIIRedact {
+		t.Fatalf("created collection %s", r.body)
+	}
+	expect(t, e.admin("admin", "POST", "/api/v1/collections/", map[string]any{"alias": "bad", "pii": "scrub"}), http.StatusBadRequest)
+	obj := strings.Replace(derived(2), `"name":"indicator 2"`, `"name":"indicator 2","description":"reported by jane.doe@corp.co.uk"`, 1)
+	r = e.draft("analyst", e.sourceID, "scrubbed", obj)
+	expect(t, r, http.StatusCreated)
+	var p productJSON
+	r.decode(t, &p)
+	expect(t, e.admin("reviewer", "POST", "/api/v1/products/"+p.ID+"/approve", nil), http.StatusOK)
+	c, err := e.db.FindCollection(context.Background(), "scrubbed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := e.db.QueryObjects(context.Background(), tearline.ObjectQuery{CollectionID: c.ID, IDs: []string{objID("indicator", 2)}})
+	if err != nil || len(page.Entries) != 1 {
+		t.Fatalf("released object: %v, %v", page, err)
+	}
+	if raw := string(page.Entries[0].Raw); !strings.Contains(raw, `"reported by [REDACTED:email]"`) {
+		t.Errorf("released object %s", raw)
+	}
+}
