@@ -42,6 +42,7 @@ type serveConfig struct {
 	APIRoots           []apiRootConfig `toml:"api_root"`
 	limitsConfig
 	dissemConfig
+	portalConfig
 	exchangeConfig
 
 	// Federation runs the peers' pull and push links in the background.
@@ -84,6 +85,7 @@ func defaultServeConfig() serveConfig {
 		Ledger:               true,
 		Federation:           true,
 		dissemConfig:         defaultDissemConfig(),
+		portalConfig:         defaultPortalConfig(),
 		limitsConfig: limitsConfig{
 			ReadHeaderTimeout: 10 * time.Second,
 			RateLimit:         100,
@@ -102,6 +104,11 @@ type option struct {
 }
 
 func (c *serveConfig) options() []option {
+	return append(c.baseOptions(), c.portalConfig.options()...)
+}
+
+// baseOptions are the options of serve but the portal's.
+func (c *serveConfig) baseOptions() []option {
 	return append([]option{
 		{"data", "data directory of the embedded store and the ledger", &c.Data},
 		{"store", storeUsage, &c.Store},

@@ -54,6 +54,7 @@ TEARLINE_DATA (default ./tearline-data).`,
 		newRestoreCmd(s),
 		newMatchCmd(s),
 		newWarnlistCmd(s),
+		newUserCmd(s),
 		newTriageCmd(s),
 		newDirectoryCmd(s),
 	)

@@ -184,6 +184,10 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 	if err != nil {
 		return nil, err
 	}
+	handler, err := withPortal(ctx, cfg, db, ts, tlsCfg != nil, logger)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
@@ -212,7 +216,7 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 	}
 	s := &server{cfg: cfg, db: db, ledger: lg, taxii: ts, ln: ln, tls: tlsCfg != nil, log: logger, metrics: ms, fed: fed}
 	s.http = &http.Server{
-		Handler:           ts.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: min(cfg.ReadHeaderTimeout, cfg.ReadTimeout),
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
