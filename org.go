@@ -16,6 +16,9 @@ const (
 	// RoleContributor also adds objects to collections its organization may
 	// write.
 	RoleContributor Role = "contributor"
+	// RoleTranslator also answers translation requests with
+	// language-content objects (see Translations).
+	RoleTranslator Role = "translator"
 	// RoleAnalyst also deletes objects and reviews submissions.
 	RoleAnalyst Role = "analyst"
 	// RoleAdmin also manages organizations, keys and collections.
@@ -23,7 +26,7 @@ const (
 )
 
 // Roles lists the valid roles in order of privilege.
-var Roles = []Role{RoleReader, RoleContributor, RoleAnalyst, RoleAdmin}
+var Roles = []Role{RoleReader, RoleContributor, RoleTranslator, RoleAnalyst, RoleAdmin}
 
 // Valid reports whether r is one of Roles.
 func (r Role) Valid() bool { return r.rank() > 0 }
