@@ -1,0 +1,157 @@
+package storecopy
+
+import (
+	"hash/fnv"
+	"strings"
+)
+
+// table says how one table of the store is copied. Columns are named as
+// in SQLite ("canonical" names); renames gives the PostgreSQL name of
+// those that differ. Every column of either side must be accounted for:
+// copied (present on both sides), computed (sqliteOnly, pgOnly) or the
+// table is copied by custom code.
+type table struct {
+	name    string
+	renames map[string]string
+	// sqliteOnly are SQLite columns absent from PostgreSQL. Reading
+	// SQLite they are skipped; writing SQLite they take expr, an SQL
+	// expression whose ? parameters args draws from the canonical row
+	// (by canonical column name), or their default when expr is "".
+	sqliteOnly map[string]computed
+	// pgOnly are PostgreSQL columns absent from SQLite, left to their
+	// default (an identity, for example) on the way in.
+	pgOnly []string
+	// pgOrder and sqliteOrder order the rows read (default: none, the
+	// table's own order).
+	pgOrder, sqliteOrder string
+	// custom copies the table itself (see customs).
+	custom bool
+	// only names the one side the table exists on ("sqlite" or
+	// "postgres"): its content is derived from other tables, rebuilt on
+	// the way in (custom code or triggers) and not compared.
+	only string
+	// seeded tables hold rows that the schema migrations insert; they
+	// do not make a target count as holding data.
+	seeded bool
+}
+
+// computed is how a SQLite-only column is filled from a canonical row.
+type computed struct {
+	expr string
+	args func(row map[string]any) []any
+}
+
+// idHash is the sqlite store's idh: the 64-bit FNV-1a hash of an object
+// id, as a signed integer.
+func idHash(id string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return int64(h.Sum64())
+}
+
+// hashOf computes idh from the text column col.
+func hashOf(col string) computed {
+	return computed{expr: "?", args: func(r map[string]any) []any { return []any{idHash(asString(r[col]))} }}
+}
+
+// asString returns v as a string ([]byte or string values).
+func asString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	}
+	return ""
+}
+
+// tables lists every table Tearline keeps, in an order where each table
+// comes after those its rows refer to. A table of either store that is not
+// listed, and is not bookkeeping, stops the copy: a table added later must
+// be added here, never skipped.
+var tables = []table{
+	{name: "organizations"},
+	{name: "api_keys", pgOnly: []string{"seq"}, pgOrder: "seq"},
+	{name: "certificates"},
+	{name: "collections"},
+	{name: "objects", sqliteOnly: map[string]computed{"pk": {}, "idh": hashOf("id")},
+		sqliteOrder: "pk",
+		// The order they were first stored, which the observable index
+		// and the full-text index of the sqlite store follow.
+		pgOrder: "(SELECT min(co.date_added) FROM collection_objects co WHERE co.id = objects.id AND co.version = objects.version), id, version"},
+	{name: "collection_objects", sqliteOnly: map[string]computed{"object": {
+		expr: "(SELECT pk FROM objects WHERE idh = ? AND id = ? AND version = ?)",
+		args: func(r map[string]any) []any {
+			id := asString(r["id"])
+			return []any{idHash(id), id, asString(r["version"])}
+		},
+	}}, sqliteOrder: "collection, date_added", pgOrder: "collection, date_added"},
+	{name: "grants"},
+	{name: "statuses"},
+	{name: "products", pgOnly: []string{"seq"}, pgOrder: "seq"},
+	{name: "releases", pgOnly: []string{"seq"}, pgOrder: "seq"},
+	{name: "org_clients"},
+	{name: "feed", sqliteOrder: "seq", pgOrder: "seq"},
+	{name: "feed_head", seeded: true},
+	{name: "feed_pending", only: "postgres", custom: true},
+	{name: "subscriptions"},
+	{name: "dead_letters"},
+	{name: "collection_pii"},
+	{name: "reviews", pgOnly: []string{"seq"}, pgOrder: "seq"},
+	{name: "submission_keys"},
+	{name: "object_scores", custom: true},
+	{name: "score_links"},
+	{name: "org_reliability"},
+	{name: "warning_entries"},
+	{name: "submissions"},
+	{name: "submission_objects"},
+	{name: "feedback"},
+	{name: "org_activity"},
+	{name: "portal_users"},
+	{name: "portal_sessions", renames: map[string]string{"user": "user_name"}},
+	{name: "portal_visits"},
+	{name: "translation_requests"},
+	// The portal's full-text index and reference index of the sqlite
+	// store, which triggers on objects keep.
+	{name: "object_text", only: "sqlite"},
+	{name: "object_refs", only: "sqlite"},
+	{name: "observables"},
+	{name: "observable_next", only: "sqlite", seeded: true, custom: true},
+	{name: "observable_orgs"},
+	{name: "observable_sources"},
+	{name: "observable_versions", only: "postgres", custom: true},
+	{name: "observable_objects", custom: true},
+	{name: "peers"},
+	{name: "peer_links", renames: map[string]string{"interval": "interval_ms"}},
+	{name: "provenance", sqliteOnly: map[string]computed{"idh": hashOf("object")}},
+	{name: "held"},
+}
+
+// bookkeeping reports whether a table belongs to the database engine or
+// the schema migrations rather than to Tearline's data: never copied.
+func bookkeeping(name string) bool {
+	switch name {
+	case "goose_db_version", "goose_lock", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4":
+		return true
+	}
+	// The shadow tables of the SQLite full-text index object_text.
+	return strings.HasPrefix(name, "object_text_")
+}
+
+// findTable returns the spec of a table, or nil.
+func findTable(name string) *table {
+	for i := range tables {
+		if tables[i].name == name {
+			return &tables[i]
+		}
+	}
+	return nil
+}
+
+// pgName returns the PostgreSQL name of canonical column c.
+func (t *table) pgName(c string) string {
+	if n, ok := t.renames[c]; ok {
+		return n
+	}
+	return c
+}
