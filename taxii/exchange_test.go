@@ -17,9 +17,10 @@ import (
 )
 
 // exchangeEnv is env with a hosting organization "Hub" (federal, US;
-// analyst key "hub", reader key "hub-reader") and a partner "CERT-FR"
-// (national CERT, FR; contributor key "partner"), both with read and write
-// grants on intel.
+// analyst key "hub", reader key "hub-reader", translator key
+// "hub-translator") and a partner "CERT-FR" (national CERT, FR, prefers
+// French; contributor key "partner"), both with read and write grants on
+// intel.
 type exchangeEnv struct{ *env }
 
 func newExchangeEnv(t *testing.T, cfg Config) *exchangeEnv {
@@ -27,7 +28,7 @@ func newExchangeEnv(t *testing.T, cfg Config) *exchangeEnv {
 	e := &exchangeEnv{newEnv(t, &cfg, false)}
 	for _, o := range []*tearline.Organization{
 		{Name: "Hub", Type: "federal", Country: "US"},
-		{Name: "CERT-FR", Type: "national-cert", Country: "FR"},
+		{Name: "CERT-FR", Type: "national-cert", Country: "FR", Languages: []string{"fr"}},
 	} {
 		if err := e.db.CreateOrganization(context.Background(), o); err != nil {
 			t.Fatal(err)
@@ -38,6 +39,7 @@ func newExchangeEnv(t *testing.T, cfg Config) *exchangeEnv {
 	e.tokens["hub"] = e.newKey(e.orgs["Hub"], tearline.RoleAnalyst)
 	e.tokens["hub-reader"] = e.newKey(e.orgs["Hub"], tearline.RoleReader)
 	e.tokens["partner"] = e.newKey(e.orgs["CERT-FR"], tearline.RoleContributor)
+	e.tokens["hub-translator"] = e.newKey(e.orgs["Hub"], tearline.RoleTranslator)
 	return e
 }
 
@@ -137,6 +139,60 @@ func TestExchangeRoundTrip(t *testing.T) {
 	r = e.admin("hub", http.MethodPost, "/api/v1/submissions/"+st.ID+"/triage/", map[string]string{"state": "answered"})
 	expect(t, r, http.StatusOK)
 
+	// The partner asks for the hub's opinion in French; the hub is told
+	// (a note on its opinion), its translator answers, the partner is told
+	// (a note on its request) and gets the translation with the original.
+	r = e.admin("partner", http.MethodPost, "/api/v1/translations/", map[string]string{"object_id": opinionID, "language": "FR", "note": "pour le ministre"})
+	expect(t, r, http.StatusCreated)
+	var treq translationJSON
+	r.decode(t, &treq)
+	if treq.Language != "fr" || treq.State != tearline.TranslationOpen || treq.NoteID == "" {
+		t.Fatalf("translation request: %s", r.body)
+	}
+	recvHub.wait("the translation request", hasAll(treq.NoteID))
+	expect(t, e.admin("hub-reader", http.MethodPost, "/api/v1/translations/"+treq.ID+"/answer/",
+		map[string]any{"contents": map[string]string{"explanation": "x"}}), http.StatusForbidden)
+	var open struct{ Translations []translationJSON }
+	r = e.admin("hub-translator", http.MethodGet, "/api/v1/translations/?state=open", nil)
+	expect(t, r, http.StatusOK)
+	r.decode(t, &open)
+	if len(open.Translations) != 1 || open.Translations[0].ID != treq.ID {
+		t.Fatalf("open requests as the translator sees them: %s", r.body)
+	}
+	r = e.admin("hub-translator", http.MethodPost, "/api/v1/translations/"+treq.ID+"/answer/",
+		map[string]any{"contents": map[string]string{"explanation": "faux positif : un CDN"}})
+	expect(t, r, http.StatusCreated)
+	var answer struct {
+		translationJSON
+		Object     json.RawMessage `json:"object"`
+		AnswerNote string          `json:"answer_note_id"`
+	}
+	r.decode(t, &answer)
+	if answer.State != tearline.TranslationAnswered || answer.AnswerID == "" || answer.AnswerNote == "" || answer.AnsweredBy != hub.ID {
+		t.Fatalf("answer: %s", r.body)
+	}
+	recvPartner.wait("the translation", hasAll(answer.AnswerNote))
+	expect(t, e.admin("hub-translator", http.MethodPost, "/api/v1/translations/"+treq.ID+"/answer/",
+		map[string]any{"contents": map[string]string{"explanation": "encore"}}), http.StatusConflict)
+	var tl struct {
+		Languages    []string
+		Translations []json.RawMessage
+	}
+	r = e.admin("partner", http.MethodGet, "/api/v1/objects/"+opinionID+"/translations/", nil)
+	expect(t, r, http.StatusOK)
+	r.decode(t, &tl)
+	if len(tl.Translations) != 1 || !strings.Contains(string(tl.Translations[0]), `"fr":{"explanation":"faux positif : un CDN"}`) ||
+		!strings.Contains(string(tl.Translations[0]), `"object_ref":"`+opinionID+`"`) {
+		t.Fatalf("the partner's translations of the opinion: %s", r.body)
+	}
+	r = e.admin("partner", http.MethodGet, "/api/v1/objects/"+opinionID+"/translations/?lang=de", nil)
+	expect(t, r, http.StatusOK)
+	r.decode(t, &tl)
+	if len(tl.Translations) != 0 {
+		t.Fatalf("translations into German: %s", r.body)
+	}
+	expect(t, e.admin("nogrant", http.MethodGet, "/api/v1/objects/"+opinionID+"/translations/", nil), http.StatusNotFound)
+
 	// The stored objects are what the forms said.
 	objs := map[string]map[string]any{}
 	for _, entry := range e.storedIn(e.intel) {
@@ -169,20 +225,41 @@ func TestExchangeRoundTrip(t *testing.T) {
 		*sub.ToFirstFeedback < *sub.ToAcknowledge || sub.Note != "" || sub.UpdatedBy != hub.ID {
 		t.Fatalf("after the exchange: %+v", sub)
 	}
-	var answerSub submissionJSON
+	// Three submissions of the partner: the indicator, the answer and
+	// the translation request's note.
 	r = e.admin("partner", http.MethodGet, "/api/v1/submissions/", nil)
 	expect(t, r, http.StatusOK)
 	r.decode(t, &list)
-	if len(list.Submissions) != 2 {
+	if len(list.Submissions) != 3 {
 		t.Fatalf("the partner's submissions: %s", r.body)
 	}
+	var (
+		avail, acks, firsts []float64
+		shared              []string
+	)
 	for _, s := range list.Submissions {
-		if s.ID != st.ID {
-			answerSub = s
+		avail = append(avail, s.ToAvailable)
+		if s.ToAcknowledge != nil {
+			acks = append(acks, *s.ToAcknowledge)
+		}
+		if s.ToFirstFeedback != nil {
+			firsts = append(firsts, *s.ToFirstFeedback)
+		}
+		shared = append(shared, s.Objects...)
+		if s.ID != st.ID && s.State != tearline.TriageReceived {
+			t.Errorf("submission %s: %+v", s.ID, s)
 		}
 	}
-	if !slices.Equal(answerSub.Objects, []string{answerID}) || answerSub.State != tearline.TriageReceived {
-		t.Fatalf("the answer's submission: %+v", answerSub)
+	slices.Sort(avail)
+	slices.Sort(firsts)
+	slices.Sort(shared)
+	if want := []string{answerID, indID, treq.NoteID}; !cmp.Equal(shared, sortedCopy(want)) {
+		t.Fatalf("the partner shared %v, want %v", shared, want)
+	}
+	// Acknowledged: the indicator; first feedback: the indicator (the
+	// sighting) and the request (the translator's note).
+	if len(acks) != 1 || len(firsts) != 2 {
+		t.Fatalf("acknowledged %v, first feedback %v", acks, firsts)
 	}
 
 	// The partner reads the collection: it consumes.
@@ -197,11 +274,8 @@ func TestExchangeRoundTrip(t *testing.T) {
 	var m sharingMetrics
 	r.decode(t, &m)
 	f := func(v float64) *float64 { return &v }
-	ack := *sub.ToAcknowledge
-	first := *sub.ToFirstFeedback
-	avail := []float64{sub.ToAvailable, answerSub.ToAvailable}
-	slices.Sort(avail)
-	recs, err := e.db.(tearline.Scores).FindScores(context.Background(), []string{indID, answerID})
+	ack := acks[0]
+	recs, err := e.db.(tearline.Scores).FindScores(context.Background(), shared)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,41 +291,43 @@ func TestExchangeRoundTrip(t *testing.T) {
 		quality.Median = f(contexts[(len(contexts)+1)/2-1])
 	}
 	one := func(v float64) durationStats { return durationStats{Count: 1, Median: f(v), P90: f(v)} }
+	two := durationStats{Count: 2, Median: f(firsts[0]), P90: f(firsts[1])}
 	want := sharingMetrics{
 		From: m.From, To: m.To,
 		Organizations: orgActivity{
 			Submitting: orgCounts{Total: 1, ByType: map[string]int{"national-cert": 1}, ByCountry: map[string]int{"FR": 1}},
 			Consuming:  orgCounts{Total: 1, ByType: map[string]int{"national-cert": 1}, ByCountry: map[string]int{"FR": 1}},
 		},
-		Objects: objectFlow{Shared: 2, Received: len(page.Objects), ByDay: []dayFlow{{Day: tearline.Day(sub.Received).Format("2006-01-02"),
-			Shared: 2, Received: len(page.Objects)}}},
-		Submissions: submissionCounts{Total: 2, ByState: map[string]int{"answered": 1, "received": 1}},
-		ToAvailable: durationStats{Count: 2, Median: f(avail[0]), P90: f(avail[1])},
-		ToAcknowledge: groupedDurations{durationStats: one(ack), Waiting: 1,
+		Objects: objectFlow{Shared: 3, Received: len(page.Objects), ByDay: []dayFlow{{Day: tearline.Day(sub.Received).Format("2006-01-02"),
+			Shared: 3, Received: len(page.Objects)}}},
+		Submissions: submissionCounts{Total: 3, ByState: map[string]int{"answered": 1, "received": 2}},
+		ToAvailable: durationStats{Count: 3, Median: f(avail[1]), P90: f(avail[2])},
+		ToAcknowledge: groupedDurations{durationStats: one(ack), Waiting: 2,
 			ByPartner: map[string]durationStats{"CERT-FR": one(ack)}, ByPartnerType: map[string]durationStats{"national-cert": one(ack)}},
-		ToFeedback: groupedDurations{durationStats: one(first), Waiting: 1,
-			ByPartner: map[string]durationStats{"CERT-FR": one(first)}, ByPartnerType: map[string]durationStats{"national-cert": one(first)}},
-		// The indicator got a sighting and an opinion, the answer nothing;
-		// the hub's question is the one note from another organization.
-		Feedback: feedbackFigures{Objects: 2, WithAny: 1, Rate: 0.5, Sightings: 1, Opinions: 1, Notes: 1},
+		ToFeedback: groupedDurations{durationStats: two, Waiting: 1,
+			ByPartner: map[string]durationStats{"CERT-FR": two}, ByPartnerType: map[string]durationStats{"national-cert": two}},
+		// The indicator got a sighting and an opinion, the answer and the
+		// request nothing of the kind; the notes of another organization
+		// are the hub's question and its translator's note on the request.
+		Feedback: feedbackFigures{Objects: 3, WithAny: 1, Rate: 1.0 / 3, Sightings: 1, Opinions: 1, Notes: 2},
 		Quality:  quality,
 	}
 	if d := cmp.Diff(want, m, cmp.AllowUnexported(sharingMetrics{}, groupedDurations{})); d != "" {
 		t.Errorf("sharing metrics (-want +got):\n%s", d)
 	}
-	if len(page.Objects) != 5 {
-		t.Errorf("the partner read %d objects, want the indicator and four feedback objects", len(page.Objects))
+	if len(page.Objects) != 8 {
+		t.Errorf("the partner read %d objects, want the indicator, four feedback objects, the request, the translation and its note", len(page.Objects))
 	}
 	// The same figures in Prometheus form (over 30 days).
 	r = e.admin("admin", http.MethodGet, "/metrics", nil)
 	expect(t, r, http.StatusOK)
 	for _, line := range []string{
-		`tearline_sharing_objects{direction="shared"} 2`,
+		`tearline_sharing_objects{direction="shared"} 3`,
 		fmt.Sprintf(`tearline_sharing_objects{direction="received"} %d`, len(page.Objects)),
-		`tearline_sharing_feedback_rate 0.5`,
+		fmt.Sprintf(`tearline_sharing_feedback_rate %g`, 1.0/3),
 		`tearline_sharing_organizations{activity="submitting",country="FR",type="all"} 1`,
 		`tearline_sharing_organizations{activity="consuming",country="all",type="national-cert"} 1`,
-		`tearline_sharing_waiting_submissions{measure="acknowledge"} 1`,
+		`tearline_sharing_waiting_submissions{measure="acknowledge"} 2`,
 		fmt.Sprintf(`tearline_sharing_seconds{measure="acknowledge",quantile="0.5"} %g`, ack),
 	} {
 		if !strings.Contains(string(r.body), line+"\n") {
@@ -337,4 +413,11 @@ func TestFeedbackBadInput(t *testing.T) {
 	}
 	// Another key is not held back by the flood.
 	e.feedbackID("hub", ind, sighting)
+}
+
+// sortedCopy returns a sorted copy of s.
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
 }

@@ -265,18 +265,11 @@ func (s *Server) postFeedback(w http.ResponseWriter, r *http.Request, p *tearlin
 		return err
 	}
 	raw, fid := req.build(target, p.Org.ID, time.Now())
-	body := append(append([]byte(`{"objects":[`), raw...), "]}"...)
-	st := &tearline.Status{ID: uuid.NewString(), APIRoot: c.root.Name, CollectionID: c.ID, OrgID: p.Org.ID,
-		Status: tearline.StatusPending, RequestTime: time.Now().UTC().Truncate(time.Microsecond), TotalCount: 1}
 	ctx = context.WithoutCancel(ctx)
-	if _, err := s.process(ctx, st, p.KeyID, body, nil); err != nil {
+	st, err := s.submitBuilt(ctx, p, c, raw)
+	if err != nil {
 		return err
 	}
-	st.Status = afterProcessing(st)
-	if err := s.b.SaveStatus(ctx, st); err != nil {
-		return err
-	}
-	s.submitted(ctx, st)
 	if len(st.Failures) > 0 {
 		return tearline.Errorf(tearline.EINVALID, "the %s built from the form was refused: %s", req.Kind, st.Failures[0].Message)
 	}
@@ -299,10 +292,20 @@ func (s *Server) postFeedback(w http.ResponseWriter, r *http.Request, p *tearlin
 // version it may receive, recording the look-up in the disclosure ledger
 // (path feedback). ENOTFOUND when there is none.
 func (s *Server) feedbackTarget(ctx context.Context, p *tearline.Principal, id string) (*tearline.Entry, []string, error) {
+	e, _, cols, err := s.visibleAnywhere(ctx, p, id, pathFeedback)
+	return e, cols, err
+}
+
+// visibleAnywhere returns the latest version of object id that p's
+// organization may receive in any collection it reads, with the access
+// decision, and the collections that hold a version it may receive,
+// recording the decision in the disclosure ledger under path. ENOTFOUND
+// when there is none, as for an object that does not exist.
+func (s *Server) visibleAnywhere(ctx context.Context, p *tearline.Principal, id, path string) (*tearline.Entry, marking.Result, []string, error) {
 	notFound := tearline.Errorf(tearline.ENOTFOUND, "no object %s in the collections your organization may read", id)
 	grants, err := s.grants(ctx, p.Org.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, marking.Result{}, nil, err
 	}
 	var (
 		best    *tearline.Entry
@@ -318,7 +321,7 @@ func (s *Server) feedbackTarget(ctx context.Context, p *tearline.Principal, id s
 		if tearline.ErrorCode(err) == tearline.ENOTFOUND {
 			continue
 		} else if err != nil {
-			return nil, nil, err
+			return nil, marking.Result{}, nil, err
 		}
 		c := readView(&tearline.Collection{ID: colID}, g)
 		for _, e := range page.Entries {
@@ -333,21 +336,21 @@ func (s *Server) feedbackTarget(ctx context.Context, p *tearline.Principal, id s
 		}
 	}
 	if best == nil {
-		return nil, nil, notFound
+		return nil, marking.Result{}, nil, notFound
 	}
 	if s.cfg.Ledger != nil {
 		err := s.cfg.Ledger.RecordBatch([]ledger.Disclosure{{
-			Org: p.Org.ID, Key: p.KeyID, Collection: bestCol, Path: pathFeedback, Request: requestInfoOf(ctx).id,
+			Org: p.Org.ID, Key: p.KeyID, Collection: bestCol, Path: path, Request: requestInfoOf(ctx).id,
 			Object: best.ID, Version: entryVersion(best), Decision: bestRes.Decision, TLP: bestRes.TLP,
 			Classification: bestRes.Classification, Reason: bestRes.Reason,
 		}})
 		if err != nil {
-			s.logger(ctx).Error("disclosure ledger cannot record; refusing to disclose", "err", err, "path", pathFeedback)
-			return nil, nil, tearline.Errorf(tearline.EUNAVAILABLE, "the disclosure ledger cannot record this look-up; retry later")
+			s.logger(ctx).Error("disclosure ledger cannot record; refusing to disclose", "err", err, "path", path)
+			return nil, marking.Result{}, nil, tearline.Errorf(tearline.EUNAVAILABLE, "the disclosure ledger cannot record this look-up; retry later")
 		}
 	}
 	slices.Sort(cols)
-	return best, cols, nil
+	return best, bestRes, cols, nil
 }
 
 // feedbackCollection returns the collection feedback goes to: key (id or
@@ -388,4 +391,30 @@ func (s *Server) feedbackCollection(ctx context.Context, p *tearline.Principal, 
 	}
 	return nil, tearline.Errorf(tearline.EFORBIDDEN,
 		"your organization may not add objects to any collection that holds %s; give feedback.collection, a collection you may write", id)
+}
+
+// submitBuilt submits objects the server built from a form to collection
+// c as p, through the pipeline of a TAXII POST (markings, PII policy,
+// scoring, the change feed), with a TAXII status of its own, and records
+// the submission for exchanges. The status tells what became of each.
+func (s *Server) submitBuilt(ctx context.Context, p *tearline.Principal, c *collection, raws ...[]byte) (*tearline.Status, error) {
+	body := []byte(`{"objects":[`)
+	for i, raw := range raws {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, raw...)
+	}
+	body = append(body, "]}"...)
+	st := &tearline.Status{ID: uuid.NewString(), APIRoot: c.root.Name, CollectionID: c.ID, OrgID: p.Org.ID,
+		Status: tearline.StatusPending, RequestTime: time.Now().UTC().Truncate(time.Microsecond), TotalCount: len(raws)}
+	if _, err := s.process(ctx, st, p.KeyID, body, nil); err != nil {
+		return nil, err
+	}
+	st.Status = afterProcessing(st)
+	if err := s.b.SaveStatus(ctx, st); err != nil {
+		return nil, err
+	}
+	s.submitted(ctx, st)
+	return st, nil
 }

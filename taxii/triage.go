@@ -39,6 +39,7 @@ func (s *Server) exchangeRoutes(handle func(method, path string, h http.Handler)
 	handle("GET", "/api/v1/metrics/sharing/", s.withRole(tearline.RoleAnalyst, "sharing metrics", s.getSharingMetrics))
 	handle("GET", "/api/v1/directory/", s.withRole(tearline.RoleReader, "the directory", s.getDirectory))
 	handle("PUT", "/api/v1/directory/contacts/", s.withRole(tearline.RoleAnalyst, "changing your organization's contacts", s.putContacts))
+	s.translationRoutes(handle)
 }
 
 // triager reports whether p may see and move every partner's submission:
