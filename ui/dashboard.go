@@ -27,6 +27,10 @@ type dashboardData struct {
 	Latest    []*listed
 	Chart     template.HTML
 	Days      int
+	// Sharing is the sharing metrics over Days, for those the API shows
+	// them to; nil for others.
+	Sharing      *sharingView
+	SharingChart template.HTML
 }
 
 // count is one row of a count table.
@@ -111,7 +115,18 @@ func (p *Portal) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 		b.raise(o)
 	}
 	d.Latest = listedOf(recent)
-	d.Chart = barChart("Objects you may see, added per day over the last 30 days", from, perDay)
+	d.Chart = barChart("volume-chart", "Objects you may see, added per day over the last 30 days", from, perDay)
+	if d.Sharing = p.sharing(r, s, from, now); d.Sharing != nil {
+		shared := make([]int, d.Days+1)
+		for _, day := range d.Sharing.Objects.ByDay {
+			if t, err := time.Parse("2006-01-02", day.Day); err == nil {
+				if i := int(t.Sub(from) / (24 * time.Hour)); i >= 0 && i < len(shared) {
+					shared[i] += day.Shared
+				}
+			}
+		}
+		d.SharingChart = barChart("sharing-chart", "Objects shared by partners per day over the last 30 days", from, shared)
+	}
 	p.renderMarked(w, r, http.StatusOK, "dashboard", s, b, d)
 }
 
@@ -125,10 +140,11 @@ func sortedCounts(m map[string]int) []count {
 	return out
 }
 
-// barChart renders counts per day from start as an SVG bar chart, with a
+// barChart renders counts per day from start as an SVG bar chart (id
+// names it and its title), with a
 // title and a description for screen readers. Only numbers and fixed
 // text go into it.
-func barChart(title string, start time.Time, perDay []int) template.HTML {
+func barChart(id, title string, start time.Time, perDay []int) template.HTML {
 	const w, h, pad = 640, 200, 30
 	peak := max(1, slices.Max(perDay))
 	bw := float64(w-2*pad) / float64(len(perDay))
@@ -137,9 +153,9 @@ func barChart(title string, start time.Time, perDay []int) template.HTML {
 	for _, n := range perDay {
 		total += n
 	}
-	fmt.Fprintf(&sb, `<svg class="chart" id="volume-chart" role="img" aria-labelledby="chart-title chart-desc" viewBox="0 0 %d %d" width="%d" height="%d" xmlns="http://www.w3.org/2000/svg">`, w, h, w, h)
-	fmt.Fprintf(&sb, `<title id="chart-title">%s</title><desc id="chart-desc">%d objects from %s to today; the busiest day had %d.</desc>`,
-		template.HTMLEscapeString(title), total, start.Format("2006-01-02"), peak)
+	fmt.Fprintf(&sb, `<svg class="chart" id="%s" role="img" aria-labelledby="%s-title %s-desc" viewBox="0 0 %d %d" width="%d" height="%d" xmlns="http://www.w3.org/2000/svg">`, id, id, id, w, h, w, h)
+	fmt.Fprintf(&sb, `<title id="%s-title">%s</title><desc id="%s-desc">%d objects from %s to today; the busiest day had %d.</desc>`,
+		id, template.HTMLEscapeString(title), id, total, start.Format("2006-01-02"), peak)
 	fmt.Fprintf(&sb, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#555"/>`, pad, h-pad, w-pad, h-pad)
 	for i, n := range perDay {
 		bh := float64(h-2*pad) * float64(n) / float64(peak)

@@ -54,6 +54,9 @@ type objectData struct {
 	Score      *scoreView
 	ScoreError string
 	Referrers  []*listed
+	// The feedback form.
+	FeedbackSent                 bool
+	FeedbackKinds, OpinionValues []string
 }
 
 // scoreView is the API's score answer (GET /api/v1/objects/{id}/score).
@@ -112,7 +115,8 @@ func (p *Portal) object(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	latest := versions[len(versions)-1]
-	d := objectData{Obj: listedOf([]*taxii.PortalObject{latest})[0], Versions: versions}
+	d := objectData{Obj: listedOf([]*taxii.PortalObject{latest})[0], Versions: versions,
+		FeedbackSent: r.URL.Query().Get("feedback") == "sent", FeedbackKinds: feedbackKinds, OpinionValues: opinionValues}
 	var b banner
 	for _, v := range versions {
 		b.raise(v)

@@ -165,6 +165,10 @@ func (p *Portal) routes() *http.ServeMux {
 	mux.Handle("GET /ui/subscriptions", p.auth(p.subscriptions))
 	mux.Handle("GET /ui/keys", p.auth(p.keys))
 	mux.Handle("GET /ui/admin/{what}", p.auth(p.admin))
+	mux.Handle("POST /ui/objects/{id}/feedback", p.auth(p.feedback))
+	mux.Handle("GET /ui/inbox", p.auth(p.inbox))
+	mux.Handle("POST /ui/inbox/{id}/triage", p.auth(p.triage))
+	mux.Handle("GET /ui/directory", p.auth(p.directory))
 	mux.HandleFunc("/ui/", p.notFound)
 	return mux
 }

@@ -6,7 +6,8 @@
 // The seed (see Seed) has two organizations sharing one collection:
 // Alpha CERT, whose users are analyst "alice" and admin "root", and Bravo
 // ISAC, whose user is "bob"; every password is Password. Bravo shared a
-// TLP:RED malware that Alpha must never see.
+// TLP:RED malware that Alpha must never see. Alpha CERT hosts the server
+// (taxii.Config.HostOrg).
 package uitest
 
 import (
@@ -78,7 +79,9 @@ func Start(t testing.TB, opts Options) *Server {
 	if s.Ledger, err = ledger.Open(filepath.Join(s.Dir, ledger.DirName), ledger.Options{Logger: log}); err != nil {
 		t.Fatal(err)
 	}
-	if s.TAXII, err = taxii.New(taxii.Config{Logger: log, Ledger: s.Ledger}, db); err != nil {
+	// Alpha CERT (see Seed) hosts the server: its analysts triage
+	// partners' submissions and read the sharing metrics.
+	if s.TAXII, err = taxii.New(taxii.Config{Logger: log, Ledger: s.Ledger, HostOrg: "Alpha CERT"}, db); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.TAXII.Start(ctx); err != nil {
