@@ -23,7 +23,11 @@ import (
 // receive it, while its originator sees it (so the test can fail).
 func TestRedNeverShown(t *testing.T) {
 	t.Parallel()
-	srv := uitest.Start(t, uitest.Options{})
+	bothStores(t, redNeverShown)
+}
+
+func redNeverShown(t *testing.T, opts uitest.Options) {
+	srv := uitest.Start(t, opts)
 	d := srv.Seed()
 	alice, bob := newBrowser(t, srv), newBrowser(t, srv)
 	alice.mustSignIn("alice")
@@ -84,7 +88,11 @@ func TestRedNeverShown(t *testing.T) {
 // indicator and the malware, with both ends.
 func TestGraph(t *testing.T) {
 	t.Parallel()
-	srv := uitest.Start(t, uitest.Options{})
+	bothStores(t, graph)
+}
+
+func graph(t *testing.T, opts uitest.Options) {
+	srv := uitest.Start(t, opts)
 	d := srv.Seed()
 	b := newBrowser(t, srv)
 	b.mustSignIn("alice")
@@ -161,7 +169,11 @@ var payloads = []string{
 // that no page writes them unescaped.
 func TestXSSEscaped(t *testing.T) {
 	t.Parallel()
-	srv := uitest.Start(t, uitest.Options{})
+	bothStores(t, xSSEscaped)
+}
+
+func xSSEscaped(t *testing.T, opts uitest.Options) {
+	srv := uitest.Start(t, opts)
 	d := srv.Seed()
 	id := "malware--" + uuid.NewString()
 	obj := map[string]any{
@@ -263,7 +275,11 @@ func TestSubmit(t *testing.T) {
 
 func TestReviewQueue(t *testing.T) {
 	t.Parallel()
-	srv := uitest.Start(t, uitest.Options{})
+	bothStores(t, reviewQueue)
+}
+
+func reviewQueue(t *testing.T, opts uitest.Options) {
+	srv := uitest.Start(t, opts)
 	d := srv.Seed()
 	// The policy goes through the admin API, which the server's cache follows.
 	preq, _ := http.NewRequest(http.MethodPatch, srv.URL+"/api/v1/collections/"+d.Intel.ID+"/", strings.NewReader(`{"pii":"review"}`))
@@ -348,5 +364,20 @@ func TestListPages(t *testing.T) {
 		if !strings.Contains(p.body, `id="banner-top"`) || !strings.Contains(p.body, `id="banner-bottom"`) {
 			t.Errorf("%s: no marking banners", tt.path)
 		}
+	}
+}
+
+// bothStores runs a test on SQLite and on PostgreSQL (skipped without
+// pgtest.EnvURL).
+func bothStores(t *testing.T, test func(t *testing.T, opts uitest.Options)) {
+	for _, pg := range []bool{false, true} {
+		name := "sqlite"
+		if pg {
+			name = "postgres"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, uitest.Options{Postgres: pg})
+		})
 	}
 }

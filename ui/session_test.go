@@ -106,7 +106,11 @@ func TestCookiesAndHeaders(t *testing.T) {
 
 func TestSessionFixation(t *testing.T) {
 	t.Parallel()
-	srv := uitest.Start(t, uitest.Options{})
+	bothStores(t, sessionFixation)
+}
+
+func sessionFixation(t *testing.T, opts uitest.Options) {
+	srv := uitest.Start(t, opts)
 	srv.Seed()
 	// The attacker signs in and plants its own session id in the victim's
 	// browser, or plants an id it made up.
@@ -204,7 +208,11 @@ func TestSignInRateLimited(t *testing.T) {
 
 func TestSessionEnds(t *testing.T) {
 	t.Parallel()
-	srv := uitest.Start(t, uitest.Options{})
+	bothStores(t, sessionEnds)
+}
+
+func sessionEnds(t *testing.T, opts uitest.Options) {
+	srv := uitest.Start(t, opts)
 	srv.Seed()
 	b := newBrowser(t, srv)
 	b.mustSignIn("alice")

@@ -1,6 +1,6 @@
 // Package uitest runs a whole Tearline server with the analyst portal for
 // tests (handler tests here, browser tests elsewhere): a SQLite store and
-// a disclosure ledger in a temporary directory, the TAXII server and the
+// a disclosure ledger in a temporary directory (or PostgreSQL), the TAXII server and the
 // portal on one 127.0.0.1 listener, and a seeded data set with users.
 //
 // The seed (see Seed) has two organizations sharing one collection:
@@ -28,6 +28,8 @@ import (
 	"github.com/tearline/tearline/auth"
 	"github.com/tearline/tearline/ledger"
 	"github.com/tearline/tearline/marking"
+	"github.com/tearline/tearline/postgres"
+	"github.com/tearline/tearline/postgres/pgtest"
 	"github.com/tearline/tearline/sqlite"
 	"github.com/tearline/tearline/taxii"
 	"github.com/tearline/tearline/ui"
@@ -40,8 +42,9 @@ const Password = "correct horse battery staple"
 type Server struct {
 	// URL is the base URL (http://127.0.0.1:port); the portal is at
 	// URL+"/ui/".
-	URL    string
-	DB     *sqlite.DB
+	URL string
+	// DB is the store: SQLite in Dir, or PostgreSQL with Options.Postgres.
+	DB     Store
 	TAXII  *taxii.Server
 	Portal *ui.Portal
 	Ledger *ledger.Ledger
@@ -51,8 +54,18 @@ type Server struct {
 	t testing.TB
 }
 
+// Store is what the server keeps its data in.
+type Store interface {
+	taxii.Backend
+	tearline.PortalUsers
+}
+
 // Options change how Start sets a server up.
 type Options struct {
+	// Postgres keeps the data in a new schema of the PostgreSQL database
+	// that pgtest.EnvURL names (the test is skipped when it is not set)
+	// instead of SQLite.
+	Postgres bool
 	// Portal is the portal's configuration; Server, Store and Logger are
 	// filled in.
 	Portal ui.Config
@@ -70,7 +83,15 @@ func Start(t testing.TB, opts Options) *Server {
 	if os.Getenv("UI_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	db, err := sqlite.Open(ctx, s.Dir)
+	var (
+		db  Store
+		err error
+	)
+	if opts.Postgres {
+		db, err = postgres.Open(ctx, pgtest.URL(t))
+	} else {
+		db, err = sqlite.Open(ctx, s.Dir)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
