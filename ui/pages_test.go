@@ -381,3 +381,47 @@ func bothStores(t *testing.T, test func(t *testing.T, opts uitest.Options)) {
 		})
 	}
 }
+
+// TestProductApproval approves from the review page a tear-line product
+// that another key of the organization drafted through the API.
+func TestProductApproval(t *testing.T) {
+	t.Parallel()
+	srv := uitest.Start(t, uitest.Options{})
+	d := srv.Seed()
+	derived := "indicator--" + uuid.NewString()
+	obj := fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":%q,"created":%q,"modified":%q,"name":"Tear line of the C2 address","pattern":"[ipv4-addr:value = '198.51.100.7']","pattern_type":"stix","valid_from":%q,"created_by_ref":%q,"object_marking_refs":[%q]}`,
+		derived, uitest.Stamp, uitest.Stamp, uitest.Stamp, d.Alpha.ID, marking.TLP2Green)
+	body, _ := json.Marshal(map[string]any{"source_id": d.Indicator, "collection": d.Intel.ID, "object": json.RawMessage(obj)})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/products/", strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer "+d.AlphaAnalystToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := srv.HTTP.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("draft a product: %s %s", res.Status, out)
+	}
+	b := newBrowser(t, srv)
+	b.mustSignIn("alice")
+	p := b.get("/ui/review")
+	m := regexp.MustCompile(`action="/ui/review/product/([^/]+)/approve"`).FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no product to approve: %s", p.body)
+	}
+	if p := b.post("/ui/review/product/"+m[1]+"/approve", url.Values{"csrf": {b.token("/ui/review")}}); p.status != http.StatusSeeOther {
+		t.Fatalf("approve: %d %s", p.status, p.body)
+	}
+	if p := b.get("/ui/objects/" + derived); p.status != http.StatusOK || !strings.Contains(p.body, "Tear line of the C2 address") {
+		t.Errorf("the approved product: %d", p.status)
+	}
+	// Bob's organization receives the tear line, and still not the source's
+	// bytes beyond what its markings allow.
+	bob := newBrowser(t, srv)
+	bob.mustSignIn("bob")
+	if p := bob.get("/ui/objects/" + derived); p.status != http.StatusOK {
+		t.Errorf("bob and the GREEN product: %d", p.status)
+	}
+}

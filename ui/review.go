@@ -84,7 +84,7 @@ func (p *Portal) reviewPage(w http.ResponseWriter, r *http.Request, s *session) 
 		d.ReviewsError = tearline.ErrorMessage(err)
 	}
 	for _, it := range rv.Reviews {
-		if it.Status == "pending" {
+		if it.Status == tearline.ReviewPending {
 			d.Reviews = append(d.Reviews, it)
 		}
 	}
@@ -95,7 +95,7 @@ func (p *Portal) reviewPage(w http.ResponseWriter, r *http.Request, s *session) 
 		d.ProductsError = tearline.ErrorMessage(err)
 	}
 	for _, it := range pr.Products {
-		if it.Status == "pending" {
+		if it.Status == tearline.ProductDraft {
 			d.Products = append(d.Products, it)
 		}
 	}
@@ -106,7 +106,7 @@ func (p *Portal) reviewPage(w http.ResponseWriter, r *http.Request, s *session) 
 		d.ReleasesError = tearline.ErrorMessage(err)
 	}
 	for _, it := range rl.Releases {
-		if it.Status == "pending" {
+		if it.Status == tearline.ReleaseRequested {
 			d.Releases = append(d.Releases, it)
 		}
 	}
