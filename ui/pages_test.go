@@ -260,7 +260,13 @@ func TestSubmit(t *testing.T) {
 	// Oversized bundles are refused.
 	big := strings.Repeat(" ", 11<<20)
 	p = b.post("/ui/submit/bundle", url.Values{"csrf": {tok}, "collection": {d.Intel.ID}, "bundle": {`{"type":"bundle","objects":[` + good + `]}` + big}})
-	if p.status != http.StatusRequestEntityTooLarge && p.status != http.StatusForbidden {
+	if p.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized form: %d", p.status)
+	}
+	// A bundle over the limit in a form under it.
+	big = strings.Repeat(" ", 10<<20)
+	p = b.post("/ui/submit/bundle", url.Values{"csrf": {tok}, "collection": {d.Intel.ID}, "bundle": {`{"type":"bundle","objects":[` + good + `]}` + big}})
+	if p.status != http.StatusRequestEntityTooLarge || !strings.Contains(p.body, "larger than the limit") {
 		t.Errorf("oversized bundle: %d", p.status)
 	}
 	// A reader may not submit: the API refuses it.

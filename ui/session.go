@@ -143,7 +143,13 @@ func (p *Portal) auth(h handler) http.Handler {
 				p.errorPage(w, r, s, tearline.Errorf(tearline.EFORBIDDEN, "cross-origin request refused"))
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, p.cfg.MaxUpload+1<<20)
+			// A bundle of MaxUpload and the rest of its form fit.
+			limit := p.cfg.MaxUpload + 1<<20
+			if r.ContentLength > limit {
+				p.errorPage(w, r, s, tearline.Errorf(tearline.ETOOLARGE, "the form is larger than the limit of %d bytes", limit))
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			tok := r.Header.Get("X-CSRF-Token")
 			if tok == "" {
 				tok = formValue(r, "csrf")
