@@ -64,7 +64,9 @@ type Feed interface {
 	// added after t.
 	FeedSeqAt(ctx context.Context, t time.Time) (int64, error)
 	// ObjectCreators returns, for each of ids that the store holds in any
-	// collection, the created_by_ref of its latest version ("" when it has
-	// none). Ids the store lacks are absent from the map.
+	// collection, the created_by_ref of its latest version, else the
+	// organization that submitted that version when the store's scores
+	// record it (tearline.ScoreRecord.Org), else "". Ids the store lacks
+	// are absent from the map.
 	ObjectCreators(ctx context.Context, ids []string) (map[string]string, error)
 }

@@ -224,21 +224,27 @@ func (db *DB) ObjectCreators(ctx context.Context, ids []string) (_ map[string]st
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := db.pool.Query(ctx, `SELECT o.id, o.raw FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS b (id)) b
-		CROSS JOIN LATERAL (SELECT id, raw FROM objects WHERE id = b.id ORDER BY version DESC LIMIT 1) o`, ids)
+	// The submitting organization, which scoring records, stands in for a
+	// missing created_by_ref.
+	rows, err := db.pool.Query(ctx, `SELECT o.id, o.raw, COALESCE((SELECT s.org FROM object_scores s WHERE s.id = o.id AND s.version = o.version), '')
+		FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS b (id)) b
+		CROSS JOIN LATERAL (SELECT id, version, raw FROM objects WHERE id = b.id ORDER BY version DESC LIMIT 1) o`, ids)
 	if err != nil {
 		return nil, err
 	}
 	var (
-		id  string
-		raw []byte
+		id, org string
+		raw     []byte
 	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &raw}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &raw, &org}, func() error {
 		var o struct {
 			CreatedByRef string `json:"created_by_ref"`
 		}
 		_ = json.Unmarshal(raw, &o) // stored objects are valid JSON; anything else has no creator
 		out[id] = o.CreatedByRef
+		if out[id] == "" {
+			out[id] = org
+		}
 		return nil
 	})
 	return out, err

@@ -131,7 +131,8 @@ func (db *DB) FeedSeqAt(ctx context.Context, t time.Time) (seq int64, err error)
 }
 
 // ObjectCreators returns the created_by_ref of the latest stored version
-// of each of ids the store holds ("" when it has none).
+// of each of ids the store holds, else the organization that submitted it
+// ("" when neither is known).
 func (db *DB) ObjectCreators(ctx context.Context, ids []string) (_ map[string]string, err error) {
 	defer wrap(&err, "look up the creators of %d objects", len(ids))
 	out := make(map[string]string, len(ids))
@@ -150,8 +151,11 @@ func (db *DB) ObjectCreators(ctx context.Context, ids []string) (_ map[string]st
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT id, version, json_extract(CAST(raw AS TEXT), '$.created_by_ref')
-		FROM objects WHERE idh IN (SELECT value FROM json_each(?)) ORDER BY id, version`, string(hj))
+	// The submitting organization, which scoring records, stands in for a
+	// missing created_by_ref.
+	rows, err := db.r.QueryContext(ctx, `SELECT o.id, o.version, COALESCE(json_extract(CAST(o.raw AS TEXT), '$.created_by_ref'), json_extract(s.record, '$.org'))
+		FROM objects o LEFT JOIN object_scores s ON s.object = o.pk
+		WHERE o.idh IN (SELECT value FROM json_each(?)) ORDER BY o.id, o.version`, string(hj))
 	if err != nil {
 		return nil, err
 	}

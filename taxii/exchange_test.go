@@ -421,3 +421,16 @@ func sortedCopy(s []string) []string {
 	slices.Sort(c)
 	return c
 }
+
+// TestFeedbackNotifiesSubmitter: feedback on an object without
+// created_by_ref reaches the organization that submitted it.
+func TestFeedbackNotifiesSubmitter(t *testing.T) {
+	t.Parallel()
+	e := newExchangeEnv(t, dissemConfig())
+	recv := newReceiver(t)
+	e.subscribe("CERT-FR", "feedback on ours", `{"feedback": true}`, recv.ts.URL+"/hook")
+	r := e.post("partner", colPath(e.intel, "objects/"), envelope(indicator(5, 0)))
+	expect(t, r, http.StatusAccepted)
+	sighting := e.feedbackID("hub", objID("indicator", 5), map[string]any{"kind": "sighting", "count": 1})
+	recv.wait("a sighting of the partner's indicator", hasAll(sighting))
+}
