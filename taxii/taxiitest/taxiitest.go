@@ -21,6 +21,8 @@ import (
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/auth"
 	"github.com/tearline/tearline/ledger"
+	"github.com/tearline/tearline/postgres"
+	"github.com/tearline/tearline/postgres/pgtest"
 	"github.com/tearline/tearline/sqlite"
 	"github.com/tearline/tearline/taxii"
 )
@@ -30,7 +32,7 @@ type Server struct {
 	// URL is the base URL (http://127.0.0.1:port); Discovery and Root are
 	// the URLs of discovery and of the default API root.
 	URL, Discovery, Root string
-	DB                   *sqlite.DB
+	DB                   Store
 	TAXII                *taxii.Server
 	// Ledger records disclosures when the server was started WithLedger.
 	Ledger *ledger.Ledger
@@ -40,7 +42,15 @@ type Server struct {
 	t      testing.TB
 	cfg    taxii.Config
 	ledger bool
+	pgURL  string // the PostgreSQL schema of the store, when there is one
 	http   *httptest.Server
+}
+
+// Store is what a test server's store offers: what the TAXII server
+// needs, and federation peers.
+type Store interface {
+	taxii.Backend
+	tearline.Peers
 }
 
 // Option changes how Start sets a server up.
@@ -61,6 +71,20 @@ func Logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// openStore opens the server's store: SQLite in s.Dir, or, when
+// TEARLINE_TEST_STORE=postgres, a PostgreSQL schema of its own in the
+// database that TEARLINE_TEST_POSTGRES names (the test skips when it is
+// unset), the same schema again after a restart.
+func (s *Server) openStore(ctx context.Context) (Store, error) {
+	if os.Getenv("TEARLINE_TEST_STORE") != "postgres" {
+		return sqlite.Open(ctx, s.Dir)
+	}
+	if s.pgURL == "" {
+		s.pgURL = pgtest.URL(s.t)
+	}
+	return postgres.Open(ctx, s.pgURL)
+}
+
 // Start starts a server on a new data directory; it is stopped when the
 // test ends.
 func Start(t testing.TB, opts ...Option) *Server {
@@ -79,7 +103,7 @@ func (s *Server) open() {
 	t := s.t
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, s.Dir)
+	db, err := s.openStore(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
