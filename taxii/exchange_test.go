@@ -434,3 +434,34 @@ func TestFeedbackNotifiesSubmitter(t *testing.T) {
 	sighting := e.feedbackID("hub", objID("indicator", 5), map[string]any{"kind": "sighting", "count": 1})
 	recv.wait("a sighting of the partner's indicator", hasAll(sighting))
 }
+
+// TestTriageBackgroundSubmission: a submission processed in the
+// background gets its triage record once complete, with every object it
+// stored; the host's own submissions get none.
+func TestTriageBackgroundSubmission(t *testing.T) {
+	t.Parallel()
+	e := newExchangeEnv(t, testConfig())
+	ch := e.saves()
+	objs := indicators(1, 101, 0) // more than SyncObjects
+	r := e.post("partner", colPath(e.intel, "objects/"), envelope(objs...))
+	expect(t, r, http.StatusAccepted)
+	var st statusResource
+	r.decode(t, &st)
+	if st.Status != tearline.StatusPending {
+		t.Fatalf("a large submission answered %+v", st)
+	}
+	expect(t, e.admin("partner", http.MethodGet, "/api/v1/submissions/"+st.ID+"/", nil), http.StatusNotFound)
+	done := completion(t, ch)
+	if len(done.Successes) != 101 {
+		t.Fatalf("completed with %d successes", len(done.Successes))
+	}
+	sub := e.submission("hub", st.ID)
+	if len(sub.Objects) != 101 || sub.Objects[0] != objID("indicator", 1) || sub.State != tearline.TriageReceived || sub.ToAvailable <= 0 {
+		t.Fatalf("the background submission's record: %d objects, %+v", len(sub.Objects), sub.State)
+	}
+	// The host's analysts submit too, untriaged.
+	r = e.post("hub", colPath(e.intel, "objects/"), envelope(indicator(500, 0)))
+	expect(t, r, http.StatusAccepted)
+	r.decode(t, &st)
+	expect(t, e.admin("hub", http.MethodGet, "/api/v1/submissions/"+st.ID+"/", nil), http.StatusNotFound)
+}
