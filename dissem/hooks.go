@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/ledger"
+	"github.com/tearline/tearline/tracing"
 	"github.com/tearline/tearline/webhook"
 )
 
@@ -463,7 +464,7 @@ func newClient(cfg Config) *http.Client {
 		tr = t
 	}
 	return &http.Client{
-		Transport:     tr,
+		Transport:     tracing.Transport(tr),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }

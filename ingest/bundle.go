@@ -49,6 +49,7 @@ import (
 	"github.com/tearline/tearline/observable"
 	"github.com/tearline/tearline/score"
 	"github.com/tearline/tearline/stix"
+	"github.com/tearline/tearline/tracing"
 )
 
 // DefaultBatchSize is how many objects go to the store per transaction.
@@ -159,11 +160,14 @@ func Envelope(ctx context.Context, store tearline.Store, collectionID string, r 
 
 // run ingests the objects that read delivers.
 func run(ctx context.Context, store tearline.Store, collectionID string, r io.Reader, opts Options,
-	read func(io.Reader, func(*stix.Result) error) (stix.Issues, error)) (*Report, error) {
+	read func(io.Reader, func(*stix.Result) error) (stix.Issues, error)) (rep *Report, err error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
 	}
-	rep := &Report{}
+	rep = &Report{}
+	ctx, span := tracing.Start(ctx, "ingest")
+	defer func() { traceReport(span, collectionID, rep, err) }()
+	st := newStages(ctx)
 	var (
 		batch   []*tearline.Object
 		results []*stix.Result
@@ -192,8 +196,10 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		}
 	}
 	flush := func() error {
+		st.emit()
+		defer st.resume()
 		if len(held) > 0 {
-			if err := priv.hold(ctx, reviews); err != nil {
+			if err := step(ctx, "ingest.pii.hold", func(ctx context.Context) error { return priv.hold(ctx, reviews) }); err != nil {
 				return err
 			}
 			for i, res := range held {
@@ -215,7 +221,11 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		if len(batch) == 0 {
 			return nil
 		}
-		added, err := store.AddObjects(ctx, collectionID, batch)
+		var added []tearline.AddResult
+		err := step(ctx, "ingest.store", func(ctx context.Context) (err error) {
+			added, err = store.AddObjects(ctx, collectionID, batch)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("ingest: store %d objects: %w", len(batch), err)
 		}
@@ -224,14 +234,24 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 			// The batch is stored: its observables follow it even when
 			// ctx is canceled meanwhile, so that the index and the store
 			// agree and a stored batch is never reported as failed.
-			if obs, err = recordObservables(context.WithoutCancel(ctx), opts.Observables, opts.Source, batch, added); err != nil {
+			err := step(context.WithoutCancel(ctx), "ingest.observables", func(ctx context.Context) (err error) {
+				obs, err = recordObservables(ctx, opts.Observables, opts.Source, batch, added)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 		}
 		// Scored likewise whatever becomes of ctx: the batch is stored.
-		scored, err := scoreBatch(context.WithoutCancel(ctx), opts.Scorer, opts.Source, batch, added, obs)
-		if err != nil {
-			return err
+		var scored [][]Warning
+		if opts.Scorer != nil {
+			err = step(context.WithoutCancel(ctx), "ingest.score", func(ctx context.Context) (err error) {
+				scored, err = scoreBatch(ctx, opts.Scorer, opts.Source, batch, added, obs)
+				return err
+			})
+			if err != nil {
+				return err
+			}
 		}
 		for i, res := range added {
 			var is stix.Issues
@@ -275,6 +295,7 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 	}
 	bundleIssues, err := read(r, func(res *stix.Result) error {
 		rep.Objects++
+		st.object()
 		report(res.Issues)
 		if res.Object != nil && opts.Policy != nil {
 			if is := checkMarkings(opts.Policy, opts.Submitter, res); is != nil {
@@ -282,10 +303,12 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 				res.Issues = append(res.Issues, *is)
 				report(stix.Issues{*is})
 			}
+			st.done(stageMarkings)
 		}
 		var ws []Warning
 		if res.Object != nil && priv != nil {
 			v := priv.check(res)
+			st.done(stagePII)
 			switch {
 			case v.issue != nil:
 				res.Object = nil

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/normalize"
+	"github.com/tearline/tearline/tracing"
 )
 
 // AddObjects adds the object versions to the collection in one transaction
@@ -40,6 +41,8 @@ import (
 // without id, type or bytes. On any error nothing is written.
 func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*tearline.Object) (_ []tearline.AddResult, err error) {
 	defer wrap(&err, "add objects to %s", collectionID)
+	ctx, end := tracing.StoreCall(ctx, "postgresql", "AddObjects")
+	defer end.End(&err)
 	for i, o := range objs {
 		switch {
 		case o == nil:

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/normalize"
+	"github.com/tearline/tearline/tracing"
 )
 
 // QueryObjects returns the entries of collection q.CollectionID that match
@@ -19,6 +20,8 @@ import (
 // EINVALID for a malformed version filter or a negative limit.
 func (db *DB) QueryObjects(ctx context.Context, q tearline.ObjectQuery) (_ *tearline.ObjectPage, err error) {
 	defer wrap(&err, "query objects in %s", q.CollectionID)
+	ctx, end := tracing.StoreCall(ctx, "postgresql", "QueryObjects")
+	defer end.End(&err)
 	vf, err := normalize.Versions(q.Versions, tearline.VersionLast)
 	if err != nil {
 		return nil, err

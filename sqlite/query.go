@@ -9,6 +9,7 @@ import (
 
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/normalize"
+	"github.com/tearline/tearline/tracing"
 )
 
 // versionWhere appends to b the condition " AND (...)" that selects the
@@ -63,6 +64,8 @@ func inList(b *strings.Builder, args []any, column string, values []string) []an
 // malformed version filter or a negative limit.
 func (db *DB) QueryObjects(ctx context.Context, q tearline.ObjectQuery) (_ *tearline.ObjectPage, err error) {
 	defer wrap(&err, "query objects in %s", q.CollectionID)
+	ctx, end := tracing.StoreCall(ctx, "sqlite", "QueryObjects")
+	defer end.End(&err)
 	vf, err := normalize.Versions(q.Versions, tearline.VersionLast)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/tracing"
 )
 
 // Media types.
@@ -55,7 +56,7 @@ func (s *Server) logger(ctx context.Context) *slog.Logger {
 	if info.p != nil {
 		l = l.With("org", info.p.Org.ID, "key", info.p.KeyID)
 	}
-	return l
+	return tracing.Logger(ctx, l)
 }
 
 // responseWriter records what a handler wrote, for the access log and to
@@ -101,6 +102,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", info.id)
 		securityHeaders(w, r)
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+		r, span := tracing.StartRequest(r, info.id)
 		observed := s.observe(r)
 		rw := &responseWriter{ResponseWriter: w}
 		defer func() {
@@ -119,6 +121,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				status = 0 // aborted
 			}
 			route := observed(status)
+			if route == "unmatched" || route == "other" {
+				tracing.EndRequest(span, r.Method, "", status)
+			} else {
+				tracing.EndRequest(span, r.Method, route, status)
+			}
 			s.logger(r.Context()).Info("request", "method", r.Method, "path", r.URL.Path, "route", route,
 				"status", status, "bytes", rw.bytes, "duration", time.Since(start))
 			if v != nil {

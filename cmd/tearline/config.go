@@ -12,6 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/spf13/pflag"
 	"github.com/tearline/tearline/marking"
+	"github.com/tearline/tearline/tracing"
 )
 
 // serveConfig is the configuration of `tearline serve`. Each field is set,
@@ -59,6 +60,9 @@ type limitsConfig struct {
 	AuthFailureRate   float64       `toml:"auth_failure_rate"`
 	AuthFailureBurst  int           `toml:"auth_failure_burst"`
 	MetricsListen     string        `toml:"metrics_listen"`
+	// OTelEndpoint turns OpenTelemetry tracing on: spans go to this
+	// OTLP/HTTP receiver.
+	OTelEndpoint string `toml:"otel_endpoint"`
 }
 
 // apiRootConfig is one [[api_root]] table of the TOML file.
@@ -136,6 +140,7 @@ func (c *serveConfig) baseOptions() []option {
 		{"auth-failure-rate", "failed authentications per second allowed from one client address, sustained (0: no limit); past it the address gets 429", &c.AuthFailureRate},
 		{"auth-failure-burst", "failed authentications one client address may have at once above --auth-failure-rate", &c.AuthFailureBurst},
 		{"metrics-listen", "also serve /metrics (Prometheus), /healthz and /readyz without credentials on this address, e.g. 127.0.0.1:9090 (the main listener serves /metrics to admin keys only)", &c.MetricsListen},
+		{"otel-endpoint", "send OpenTelemetry trace spans to this OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (spans go to its /v1/traces; off by default; the standard OTEL_EXPORTER_OTLP_ENDPOINT and other OTEL_* variables also apply)", &c.OTelEndpoint},
 	}, append(c.dissemConfig.options(), c.exchangeConfig.options()...)...)
 }
 
@@ -259,6 +264,9 @@ func (c *serveConfig) checkValues() error {
 		if bad != nil {
 			return fmt.Errorf("setting %s (--%s): %v is out of range", strings.ReplaceAll(o.flag, "-", "_"), o.flag, bad)
 		}
+	}
+	if err := tracing.CheckEndpoint(c.OTelEndpoint); err != nil {
+		return fmt.Errorf("setting otel_endpoint (--otel-endpoint) %q: %w", c.OTelEndpoint, err)
 	}
 	for _, r := range c.APIRoots {
 		if r.MaxContentLength < 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,13 @@ func TestConfigValuesChecked(t *testing.T) {
 		{`rate_limit = nan`, "rate_limit"},
 		{`max_concurrent = -1`, "max_concurrent"},
 		{"[[api_root]]\nname = \"x\"\nmax_content_length = -2", "api_root"},
+		{`webhook_attempts = -1`, "webhook_attempts"},
+		{`webhook_timeout = "-1s"`, "webhook_timeout"},
+		{`feed_poll = "0s"`, "feed_poll"},
+		{`auth_failure_burst = -4`, "auth_failure_burst"},
+		{`otel_endpoint = "127.0.0.1:4318"`, "otel_endpoint"},
+		{`otel_endpoint = "file:///tmp/spans"`, "otel_endpoint"},
+		{`max_content_length = "big"`, "max_content_length"},
 	} {
 		cfg := defaultServeConfig()
 		err := cfg.decodeTOML([]byte(tt.toml))
@@ -49,6 +57,9 @@ func FuzzServeConfigTOML(f *testing.F) {
 		"no_such_setting = 1\n",
 		"[api_root]\nname = 3\n",
 		"title = '''\nmulti\n'''\n",
+		"otel_endpoint = \"http://127.0.0.1:4318\"\n",
+		"otel_endpoint = \"127.0.0.1:4318\"\n",
+		"webhook_attempts = -1\nfeed_poll = \"0s\"\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -68,6 +79,11 @@ func FuzzServeConfigTOML(f *testing.F) {
 		for _, f := range []float64{cfg.RateLimit, cfg.AuthFailureRate} {
 			if f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 				t.Fatalf("a rate of %v passed the checks", f)
+			}
+		}
+		if cfg.OTelEndpoint != "" {
+			if u, err := url.Parse(cfg.OTelEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				t.Fatalf("otel_endpoint %q passed the checks", cfg.OTelEndpoint)
 			}
 		}
 		if cfg.MaxContentLength <= 0 || cfg.RateBurst < 0 || cfg.MaxConcurrent < 0 || cfg.AuthFailureBurst < 0 {

@@ -15,9 +15,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/federation"
 	"github.com/tearline/tearline/ledger"
 	"github.com/tearline/tearline/taxii"
+	"github.com/tearline/tearline/tracing"
 )
 
 func newServeCmd(s *streams) *cobra.Command {
@@ -65,6 +67,13 @@ Probes and metrics: /healthz (alive) and /readyz (store, ledger and workers
 ready, else 503) need no credentials; /metrics (Prometheus) is served to
 admin keys, and without credentials on --metrics-listen if set (bind it to
 a loopback or otherwise private address).
+
+Tracing (off by default): --otel-endpoint http://HOST:4318 sends
+OpenTelemetry spans (requests, ingest stages, store calls, outbound webhook
+and federation requests, which carry a W3C traceparent) over OTLP/HTTP; the
+standard OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME,
+OTEL_TRACES_SAMPLER and other OTEL_* variables apply too. Log lines of a
+traced request carry its trace_id and span_id.
 
 SIGINT or SIGTERM stops the server gracefully: in-flight requests finish and
 accepted submissions are completed or kept to resume at the next start.`,
@@ -117,6 +126,9 @@ type server struct {
 	log    *slog.Logger
 	// metrics serves /metrics on --metrics-listen (nothing without it).
 	metrics *metricsServer
+	// stopTracing flushes the spans not yet exported (a no-op when
+	// tracing is off).
+	stopTracing func(context.Context) error
 	// fed runs the federation links; nil without them.
 	fed *federation.Syncer
 }
@@ -138,6 +150,15 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 			return nil, err
 		}
 	}
+	stopTracing, err := tracing.Setup(ctx, tracing.Config{Endpoint: cfg.OTelEndpoint, Version: tearline.Version, Log: logger})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			stopTracing(context.WithoutCancel(ctx))
+		}
+	}()
 	db, err := openBackend(ctx, cfg.Store, cfg.Data)
 	if err != nil {
 		return nil, err
@@ -214,7 +235,7 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 		ts.Shutdown(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	s := &server{cfg: cfg, db: db, ledger: lg, taxii: ts, ln: ln, tls: tlsCfg != nil, log: logger, metrics: ms, fed: fed}
+	s := &server{cfg: cfg, db: db, ledger: lg, taxii: ts, ln: ln, tls: tlsCfg != nil, log: logger, metrics: ms, fed: fed, stopTracing: stopTracing}
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: min(cfg.ReadHeaderTimeout, cfg.ReadTimeout),
@@ -289,5 +310,6 @@ func (s *server) Close(ctx context.Context) error {
 		errLedger = s.ledger.Close()
 	}
 	errDB := s.db.Close()
-	return errors.Join(errHTTP, errMetrics, errFed, errTAXII, errLedger, errDB)
+	errTracing := s.stopTracing(ctx)
+	return errors.Join(errHTTP, errMetrics, errFed, errTAXII, errLedger, errDB, errTracing)
 }

@@ -33,6 +33,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/tearline/tearline/tracing"
 )
 
 // Media types of TAXII 2.1 and, for servers that still answer with them,
@@ -142,7 +144,7 @@ func New(opts Options) (*Client, error) {
 	}
 	// Redirects keep the method and body only for 307 and 308; TAXII
 	// servers do not redirect, so the standard policy is enough.
-	return &Client{opts: opts, http: &http.Client{Transport: tr}, log: log}, nil
+	return &Client{opts: opts, http: &http.Client{Transport: tracing.Transport(tr)}, log: log}, nil
 }
 
 // LoadTLS reads a client certificate and key (PEM files; both or neither)
