@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -88,6 +89,9 @@ func Copy(ctx context.Context, from, to string, opts Options) (_ *Report, err er
 	dir, pgURL := from, to
 	if IsPostgres(from) {
 		dir, pgURL = to, from
+	} else if _, err := os.Stat(filepath.Join(from, sqlite.FileName)); err != nil {
+		// Opening it would create an empty store, and copy nothing.
+		return nil, fmt.Errorf("no store in data directory %s: %w", from, err)
 	}
 	// Opening the stores creates or migrates both schemas.
 	lite, err := sqlite.Open(ctx, dir)

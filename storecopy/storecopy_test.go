@@ -262,6 +262,9 @@ func TestRefusals(t *testing.T) {
 	if _, err := storecopy.Copy(ctx, src, t.TempDir(), storecopy.Options{}); err == nil {
 		t.Error("copy between two data directories succeeded")
 	}
+	if _, err := storecopy.Copy(ctx, filepath.Join(t.TempDir(), "none"), pgtest.URL(t), storecopy.Options{}); err == nil || !strings.Contains(err.Error(), "no store") {
+		t.Errorf("copy from a directory without a store: %v", err)
+	}
 
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(src, sqlite.FileName))
 	must(t, err)
