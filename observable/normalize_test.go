@@ -68,7 +68,11 @@ func TestNormalize(t *testing.T) {
 		{kind: URL, in: "http://example.com:80/a", out: "http://example.com/a"},
 		{kind: URL, in: "https://example.com:443/a", out: "https://example.com/a"},
 		{kind: URL, in: "https://example.com:0443/a", out: "https://example.com/a"},
-		{kind: URL, in: "A://%70.", out: "a://p/"}, // an escaped domain is a domain (fuzz finding)
+		{kind: URL, in: "A://%70.", out: "a://p/"},     // an escaped domain is a domain (fuzz finding)
+		{kind: URL, in: "X:/%%41a0", out: "x:/%%41a0"}, // not "%Aa0" (fuzz finding)
+		{kind: URL, in: "x:/%4%31%47", out: "x:/%4%31G"},
+		{kind: URL, in: "x:/%%4A", out: "x:/%J"},
+		{kind: URL, in: "x:/%G%41", out: "x:/%G%41"},
 		{kind: URL, in: "http://%31%32%37.0.0.1/", out: "http://127.0.0.1/"},
 		{kind: URL, in: "http://EX%41MPLE.com./", out: "http://example.com/"},
 		{kind: URL, in: "foo://a%2Fb/", out: "foo://a%2Fb/"},

@@ -29,7 +29,8 @@ import (
 //     upper-cased, and bytes a URL may not hold (controls, space, '"',
 //     '<', '>', '\', '^', '`', '{', '|', '}', and non-ASCII bytes, taken
 //     as UTF-8) are percent-encoded. A '%' not followed by two hex digits
-//     is kept. The query is otherwise kept as written: its parameters are
+//     is kept, and an escaped hex digit within two bytes after it stays
+//     escaped (decoded, it could turn the '%' into an escape). The query is otherwise kept as written: its parameters are
 //     not reordered and an empty query ("?") stays.
 //
 // A URL already in this form is returned as it is, without allocating
@@ -194,18 +195,25 @@ func unreserved(c byte) bool {
 // cannot occur in s anyway.
 func appendEscaped(b []byte, s string, inQuery bool) []byte {
 	const upperHex = "0123456789ABCDEF"
+	stray := -1 // where in b the last '%' kept without two hex digits is
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
 			v, _ := hexByte(s[i+1], s[i+2])
-			if unreserved(v) {
+			// A hex digit decoded right after a kept '%' could make it an
+			// escape the next normalization would read ("%%41a" is not
+			// "%Aa"): such a digit stays escaped.
+			if unreserved(v) && !(isHex(v) && stray >= 0 && len(b)-stray <= 2) {
 				b = append(b, v)
 			} else {
 				b = append(b, '%', upper(s[i+1]), upper(s[i+2]))
 			}
 			i += 2
 		case c < utf8.RuneSelf && urlAllowed[c]:
+			if c == '%' {
+				stray = len(b)
+			}
 			b = append(b, c)
 		default:
 			b = append(b, '%', upperHex[c>>4], upperHex[c&15])
