@@ -214,3 +214,21 @@ func (s *Server) flushActivity(ctx context.Context) error {
 	}
 	return err
 }
+
+// approvedFeedback records the feedback references of an object stored
+// when an analyst approved it in review (a sighting, opinion, note or
+// language-content object held by the collection's PII policy).
+func (s *Server) approvedFeedback(ctx context.Context, rv *tearline.Review) {
+	typ := typeOfID(rv.ObjectID)
+	if s.ex.st == nil || !rv.Stored || !feedbackType(typ) {
+		return
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var fs []*tearline.Feedback
+	for _, ref := range feedbackRefs(typ, rv.Approved) {
+		fs = append(fs, &tearline.Feedback{ObjectID: rv.ObjectID, Type: typ, RefID: ref, OrgID: rv.SubmitterOrg, Created: now})
+	}
+	if err := s.ex.st.RecordFeedback(ctx, fs); err != nil {
+		s.logger(ctx).Error("record feedback approved in review", "review", rv.ID, "err", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tearline/tearline"
@@ -464,4 +465,32 @@ func TestTriageBackgroundSubmission(t *testing.T) {
 	expect(t, r, http.StatusAccepted)
 	r.decode(t, &st)
 	expect(t, e.admin("hub", http.MethodGet, "/api/v1/submissions/"+st.ID+"/", nil), http.StatusNotFound)
+}
+
+// TestApprovedFeedback: a note held by the PII policy counts as feedback
+// once an analyst approves it.
+func TestApprovedFeedback(t *testing.T) {
+	t.Parallel()
+	e := newReviewEnv(t, nil)
+	e.add(e.intel, indicator(1, 0))
+	e.setPII(e.intel, "review", false)
+	st := e.submit("contributor", e.intel, piiNote(1, ""))
+	if len(st.Pendings) != 1 {
+		t.Fatalf("status %+v", st)
+	}
+	ex := e.db.(tearline.Exchanges)
+	refs := func() int {
+		fs, err := ex.ListFeedback(context.Background(), []string{objID("indicator", 1)}, time.Time{}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(fs)
+	}
+	if n := refs(); n != 0 {
+		t.Fatalf("%d feedback references before the approval", n)
+	}
+	expect(t, e.admin("reviewer", "POST", "/api/v1/review/"+reviewOfDetail(t, st.Pendings[0])+"/approve/", map[string]any{"action": "redact"}), http.StatusOK)
+	if n := refs(); n != 1 {
+		t.Fatalf("%d feedback references after the approval, want 1", n)
+	}
 }
