@@ -23,7 +23,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/tearline/tearline"
@@ -86,7 +85,6 @@ type Portal struct {
 	static  fs.FS
 	mux     *http.ServeMux
 	limiter *failures
-	once    sync.Once
 }
 
 // New returns a portal for cfg. It fails when the server or the store is
@@ -133,13 +131,39 @@ func New(cfg Config) (*Portal, error) {
 }
 
 // Handler returns the handler of every /ui/ route, with the security
-// headers on every response.
+// headers on every response and a log line for each request.
 func (p *Portal) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
 		securityHeaders(w, r)
-		p.mux.ServeHTTP(w, r)
+		sw := &statusWriter{ResponseWriter: w}
+		p.mux.ServeHTTP(sw, r)
+		p.log.Info("portal request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
 	})
 }
+
+// statusWriter remembers the status of a response, for the log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // routes lists every route of the portal.
 func (p *Portal) routes() *http.ServeMux {
