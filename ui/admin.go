@@ -96,6 +96,7 @@ var adminPages = map[string]struct {
 	fields           []string
 }{
 	"organizations": {"Organizations", "/api/v1/organizations/", "organizations", []string{"id", "name", "type", "country", "sectors", "clearance", "communities", "created"}},
+	"keys":          {"API keys", "", "", nil},
 	"collections":   {"Collections", "/api/v1/collections/", "collections", []string{"id", "alias", "title", "api_root", "grants", "pii", "created"}},
 	"peers":         {"Federation peers", "/api/v1/peers/", "peers", []string{"id", "name", "org", "url", "ceiling", "country", "communities"}},
 }
@@ -114,8 +115,31 @@ func (p *Portal) admin(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	d := tablesData{Tables: []table{p.apiTable(r, s, "admin-"+what, page.title, page.path, page.key, page.fields)}}
-	for _, name := range []string{"organizations", "collections", "peers"} {
+	if what == "keys" {
+		d.Tables = p.allKeys(r, s)
+	}
+	for _, name := range []string{"organizations", "keys", "collections", "peers"} {
 		d.Tabs = append(d.Tabs, tab{Name: adminPages[name].title, Href: fmt.Sprintf("/ui/admin/%s", name), Current: name == what})
 	}
 	p.render(w, r, http.StatusOK, "admin", s, d)
+}
+
+// allKeys lists the API keys of every organization, one table each, as
+// the admin API answers them.
+func (p *Portal) allKeys(r *http.Request, s *session) []table {
+	var orgs struct {
+		Organizations []struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"organizations"`
+	}
+	if err := p.api(r, s, http.MethodGet, "/api/v1/organizations/", "", nil, &orgs); err != nil {
+		return []table{{ID: "admin-keys", Caption: "API keys", Error: tearline.ErrorMessage(err)}}
+	}
+	var out []table
+	for i, o := range orgs.Organizations {
+		out = append(out, p.apiTable(r, s, fmt.Sprintf("admin-keys-%d", i), "API keys of "+o.Name,
+			"/api/v1/organizations/"+url.PathEscape(o.ID)+"/keys/", "keys", []string{"id", "role", "description", "created", "revoked"}))
+	}
+	return out
 }

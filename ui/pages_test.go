@@ -353,6 +353,7 @@ func TestListPages(t *testing.T) {
 		{root, "/ui/admin/organizations", http.StatusOK, "Bravo ISAC"},
 		{root, "/ui/admin/collections", http.StatusOK, "intel"},
 		{root, "/ui/admin/peers", http.StatusOK, "admin-peers"},
+		{root, "/ui/admin/keys", http.StatusOK, "API keys of Bravo ISAC"},
 		{root, "/ui/keys", http.StatusOK, "analyst"},
 		{root, "/ui/subscriptions", http.StatusOK, "subscriptions"},
 		{alice, "/ui/admin/organizations", http.StatusForbidden, "admin"},
