@@ -124,9 +124,9 @@ type tab struct {
 	srv *uitest.Server
 }
 
-// newTab opens a tab for t on srv, or skips t when there is no browser.
-// The tab closes when t ends.
-func newTab(t *testing.T, srv *uitest.Server) *tab {
+// needChrome starts the browser, or skips t when there is none; tests
+// call it first, before they start a server for nothing.
+func needChrome(t *testing.T) {
 	t.Helper()
 	chrome.once.Do(startChrome)
 	if chrome.skip != "" {
@@ -135,6 +135,13 @@ func newTab(t *testing.T, srv *uitest.Server) *tab {
 	if chrome.err != nil {
 		t.Fatal(chrome.err)
 	}
+}
+
+// newTab opens a tab for t on srv, or skips t when there is no browser.
+// The tab closes when t ends.
+func newTab(t *testing.T, srv *uitest.Server) *tab {
+	t.Helper()
+	needChrome(t)
 	tabCtx, cancel := chromedp.NewContext(chrome.ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	if err := chromedp.Do(tabCtx); err != nil {

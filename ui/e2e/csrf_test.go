@@ -29,6 +29,7 @@ var attackerPage = template.Must(template.New("").Parse(`<!doctype html>
 // as well.
 func TestCSRF(t *testing.T) {
 	t.Parallel()
+	needChrome(t)
 	srv := uitest.Start(t, uitest.Options{})
 	d := srv.Seed()
 

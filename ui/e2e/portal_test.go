@@ -32,6 +32,7 @@ const (
 // with an API token, and with a wrong password, and signs out.
 func TestSignIn(t *testing.T) {
 	t.Parallel()
+	needChrome(t)
 	srv := uitest.Start(t, uitest.Options{})
 	d := srv.Seed()
 
@@ -126,6 +127,7 @@ func TestSignIn(t *testing.T) {
 // checks its properties, banners and graph, and looks up an observable.
 func TestBrowse(t *testing.T) {
 	t.Parallel()
+	needChrome(t)
 	srv := uitest.Start(t, uitest.Options{})
 	d := srv.Seed()
 	b := newTab(t, srv)
@@ -266,6 +268,7 @@ func (b *tab) graphJSON(id string) (int, string) {
 // Bravo's analyst sees it (so the checks can fail).
 func TestRedNeverVisible(t *testing.T) {
 	t.Parallel()
+	needChrome(t)
 	srv := uitest.Start(t, uitest.Options{})
 	d := srv.Seed()
 	rel := "relationship--" + uuid.NewString()

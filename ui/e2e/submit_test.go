@@ -18,6 +18,7 @@ import (
 // its receipt, and the indicator opens with its relationship in the graph.
 func TestSubmitIndicator(t *testing.T) {
 	t.Parallel()
+	needChrome(t)
 	srv := uitest.Start(t, uitest.Options{})
 	d := srv.Seed()
 	b := newTab(t, srv)
@@ -94,6 +95,7 @@ const (
 // checks in the pages that show them that none ran or became markup.
 func TestXSS(t *testing.T) {
 	t.Parallel()
+	needChrome(t)
 	srv := uitest.Start(t, uitest.Options{})
 	d := srv.Seed()
 	b := newTab(t, srv)
@@ -165,6 +167,7 @@ func TestXSS(t *testing.T) {
 // the review queue, and the approved object opens.
 func TestReview(t *testing.T) {
 	t.Parallel()
+	needChrome(t)
 	srv := uitest.Start(t, uitest.Options{})
 	d := srv.Seed()
 	// The collection's PII policy is set through the admin API, which the
