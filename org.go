@@ -128,6 +128,12 @@ type Principal struct {
 	Org   *Organization
 	Role  Role
 	KeyID string // API key id or certificate fingerprint
+	// Peer is the federation peer that Org stands for (see Peers); nil
+	// for a member. The server sets it once per request, so that every
+	// read path decides for a peer's organization as for the peer: never
+	// above its ceiling, and nothing at all for the low side of a
+	// one-way link.
+	Peer *Peer
 }
 
 // Directory keeps organizations, their credentials and their collection

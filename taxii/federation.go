@@ -51,6 +51,9 @@ func (s *Server) Inbound() *federation.Inbound {
 
 // peerOf returns the peer that p's organization stands for; nil when none.
 func (s *Server) peerOf(ctx context.Context, p *tearline.Principal) (*tearline.Peer, error) {
+	if p != nil && p.Peer != nil {
+		return p.Peer, nil
+	}
 	fs := s.federationStore()
 	if fs == nil || p == nil || p.Org == nil {
 		return nil, nil
@@ -60,6 +63,21 @@ func (s *Server) peerOf(ctx context.Context, p *tearline.Principal) (*tearline.P
 		return nil, nil
 	}
 	return peer, err
+}
+
+// withPeer returns p with Peer set to the peer its organization stands
+// for, when it stands for one and p does not say so yet.
+func (s *Server) withPeer(ctx context.Context, p *tearline.Principal) (*tearline.Principal, error) {
+	if p == nil || p.Peer != nil {
+		return p, nil
+	}
+	peer, err := s.peerOf(ctx, p)
+	if err != nil || peer == nil {
+		return p, err
+	}
+	cp := *p
+	cp.Peer = peer
+	return &cp, nil
 }
 
 // refuseOneWay returns EFORBIDDEN when peer is the low side of a one-way

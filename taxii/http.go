@@ -231,6 +231,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, h handlerFunc, pu
 		s.writeError(w, r, err)
 		return
 	}
+	if p, err = s.withPeer(r.Context(), p); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	requestInfoOf(r.Context()).p = p
 	release, err := s.admit(r, p)
 	if err != nil {

@@ -29,9 +29,19 @@ func (s *Server) recipient(p *tearline.Principal, c *collection) *marking.Recipi
 	if c != nil && c.canRead {
 		r.CollectionReader, r.ClientOf = !c.client, c.client
 	}
-	if c != nil && c.peer != nil {
+	switch {
+	case c != nil && c.peer != nil:
+		// A TAXII route or a push link: refuseOneWay and ReleaseToPeer
+		// decided already what the low side of a one-way link gets.
 		r.Peer = true
 		r.Ceiling, _ = marking.ParseTLP(c.peer.Ceiling)
+	case p.Peer != nil:
+		// Any other read path: the peer's ceiling, and for the low side
+		// of a one-way link no ceiling at all (NoTLP: nothing passes).
+		r.Peer = true
+		if !p.Peer.OneWay {
+			r.Ceiling, _ = marking.ParseTLP(p.Peer.Ceiling)
+		}
 	}
 	return r
 }

@@ -1,13 +1,16 @@
 package taxii
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/federation"
+	"github.com/tearline/tearline/marking"
 )
 
 // TestPeerAdminAPI configures a peer, its links and its held objects
@@ -215,4 +218,65 @@ func TestPeerOrganizationOverTAXII(t *testing.T) {
 	expect(t, e.get("isac", colPath(e.intel, "")), http.StatusForbidden)
 	// It may still send.
 	expect(t, e.post("isac", colPath(e.intel, "objects/"), envelope(indicator(4, 0))), http.StatusAccepted)
+}
+
+// TestPeerOnOtherReadPaths checks that a peer's organization gets no more
+// than the peer's ceiling on the read paths beside the TAXII collection
+// routes (observable lookups, scores, exports), and nothing at all as the
+// low side of a one-way link.
+func TestPeerOnOtherReadPaths(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, false)
+	fs, ok := e.db.(federation.Store)
+	if !ok {
+		t.Skip("the store keeps no federation peers")
+	}
+	if _, ok := e.db.(tearline.Observables); !ok {
+		t.Skip("the store keeps no observable index")
+	}
+	ctx := context.Background()
+	mark := func(s, def string) string { return s[:len(s)-1] + `,"object_marking_refs":["` + def + `"]}` }
+	amber := mark(indicator(1, 0), marking.TLP2Amber)
+	green := mark(indicator(2, 0), marking.TLP2Green)
+	r := e.post("contributor", colPath(e.intel, "objects/"), envelope(amber, green))
+	expect(t, r, http.StatusAccepted)
+	org := &tearline.Organization{Name: "isac", Country: "GB"}
+	if err := e.db.CreateOrganization(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	e.orgs["isac"] = org
+	e.tokens["isac"] = e.newKey(org, tearline.RoleReader)
+	e.grant(e.intel, "isac", true, false)
+
+	// sees reports which of the two objects isac receives by each path.
+	sees := func(stage string, wantAmber, wantGreen bool) {
+		t.Helper()
+		for _, c := range []struct {
+			n    int
+			want bool
+		}{{1, wantAmber}, {2, wantGreen}} {
+			id := objID("indicator", c.n)
+			r := e.lookup("isac", fmt.Sprintf("10.0.0.%d", c.n), "")
+			if got := r.status == http.StatusOK && bytes.Contains(r.body, []byte(id)); got != c.want {
+				t.Errorf("%s: observable lookup finds indicator %d: %v, want %v (%d %s)", stage, c.n, got, c.want, r.status, r.body)
+			}
+			r = e.get("isac", "/api/v1/objects/"+id+"/score/")
+			if got := r.status == http.StatusOK; got != c.want {
+				t.Errorf("%s: score of indicator %d answered %d %s; want it shown: %v", stage, c.n, r.status, r.body, c.want)
+			}
+		}
+	}
+	sees("as a member reader", true, true)
+
+	p := &tearline.Peer{Name: "isac", OrgID: org.ID, URL: "https://isac.example/taxii2/default/", Ceiling: "green"}
+	if err := fs.CreatePeer(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	sees("as a peer with ceiling GREEN", false, true)
+
+	p.OneWay = true
+	if err := fs.UpdatePeer(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	sees("as the low side of a one-way link", false, false)
 }
