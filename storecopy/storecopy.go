@@ -175,10 +175,10 @@ type copier struct {
 	schema   *schema
 	counts   map[string]int64 // source rows per copied table
 	bar      *progressbar.ProgressBar
-	scoreIDs []string // ids of the object versions, for the scores
 }
 
-// side names the side a transaction reads or writes.
+// srcPG and dstPG report whether the source and the target are the
+// PostgreSQL side.
 func (c *copier) srcPG() bool { return c.fromPG }
 func (c *copier) dstPG() bool { return !c.fromPG }
 
