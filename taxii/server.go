@@ -396,6 +396,9 @@ func (s *Server) Start(ctx context.Context) error {
 			}
 		})
 	}
+	// The first clean-up is done before Start returns, so that nothing
+	// expired is served and nothing saved after Start races it.
+	s.cleanup()
 	s.wg.Go(s.cleaner)
 	return nil
 }
@@ -426,17 +429,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// cleaner deletes expired statuses now and then, until Shutdown.
+// cleaner deletes expired statuses now and then after Start's first
+// clean-up, until Shutdown.
 func (s *Server) cleaner() {
 	t := time.NewTicker(s.cleanupTick)
 	defer t.Stop()
 	for {
-		s.cleanup()
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
 		}
+		s.cleanup()
 	}
 }
 
