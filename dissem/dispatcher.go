@@ -102,6 +102,35 @@ type Config struct {
 	Transport http.RoundTripper
 	// Now is the clock of signatures, for tests; nil means time.Now.
 	Now func() time.Time
+	// Observer is told how webhook deliveries go, for metrics; nil
+	// observes nothing.
+	Observer Observer
+}
+
+// Observer is told of webhook deliveries. Its methods must be quick and
+// safe for concurrent use: workers call them as they go.
+type Observer interface {
+	// Delivered is called for each object version a webhook receiver
+	// accepted, with its feed entry (whose Time is its acceptance).
+	Delivered(e *tearline.FeedEntry)
+	// Webhook counts one webhook request by outcome: "delivered",
+	// "failed" (retried) or "dead_lettered" (its last attempt failed).
+	Webhook(outcome string)
+}
+
+// Backlog returns how many feed entries the webhook workers have yet to
+// deal with: for each, the newest entry read less its cursor.
+func (d *Dispatcher) Backlog() int64 {
+	head := d.Head()
+	d.hooks.mu.Lock()
+	defer d.hooks.mu.Unlock()
+	var n int64
+	for _, w := range d.hooks.workers {
+		if c := w.cursor.Load(); c < head {
+			n += head - c
+		}
+	}
+	return n
 }
 
 // Defaults of Config.

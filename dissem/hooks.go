@@ -307,6 +307,14 @@ func (w *hookWorker) deliver(ctx context.Context, st *hookState, batch []*Item, 
 	var err error
 	for attempt := 1; attempt <= d.cfg.Attempts; attempt++ {
 		if err = w.post(ctx, st.sub, body, delivery, first, last); err == nil {
+			if o := d.cfg.Observer; o != nil {
+				o.Webhook("delivered")
+				for i, it := range batch {
+					if raws[i] != nil {
+						o.Delivered(it.FeedEntry)
+					}
+				}
+			}
 			d.log.Debug("webhook delivered", "subscription", w.id, "delivery", delivery, "objects", n, "first_seq", first, "last_seq", last)
 			if dl != nil {
 				w.resolved(ctx, dl)
@@ -315,6 +323,13 @@ func (w *hookWorker) deliver(ctx context.Context, st *hookState, batch []*Item, 
 		}
 		if ctx.Err() != nil {
 			return false
+		}
+		if o := d.cfg.Observer; o != nil {
+			if attempt < d.cfg.Attempts {
+				o.Webhook("failed")
+			} else {
+				o.Webhook("dead_lettered")
+			}
 		}
 		d.log.Warn("webhook delivery failed", "subscription", w.id, "delivery", delivery, "attempt", attempt, "err", err)
 		if attempt < d.cfg.Attempts && !sleep(ctx, d.backoff(attempt)) {

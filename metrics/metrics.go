@@ -31,6 +31,8 @@ type Metrics struct {
 	objects  *prometheus.CounterVec
 	limited  *prometheus.CounterVec
 	authFail prometheus.Counter
+	lag      *prometheus.HistogramVec
+	webhooks *prometheus.CounterVec
 }
 
 // New returns the metrics of a server, with the Go runtime and process
@@ -63,13 +65,29 @@ func New() *Metrics {
 		Name: "tearline_auth_failures_total",
 		Help: "Requests whose credentials were wrong, unknown or revoked.",
 	})
+	m.lag = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "tearline_delivery_lag_seconds",
+		Help: "Time from an object version's acceptance (its change feed entry) until a subscriber received it, by channel: webhook (the receiver answered 2xx) or stream (the event was handed to the client's connection).",
+		// 5 ms to 10 min: pushes take milliseconds; retries and backlogs minutes.
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 600},
+	}, []string{"channel"})
+	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tearline_webhook_requests_total",
+		Help: "Webhook requests by outcome: delivered (2xx), failed (an error or other status; retried) or dead_lettered (the last attempt failed).",
+	}, []string{"outcome"})
+	for _, c := range []string{"webhook", "stream"} {
+		m.lag.WithLabelValues(c)
+	}
+	for _, o := range []string{"delivered", "failed", "dead_lettered"} {
+		m.webhooks.WithLabelValues(o)
+	}
 	for _, o := range []string{"added", "duplicate", "rejected"} {
 		m.objects.WithLabelValues(o)
 	}
 	for _, l := range []string{"rate", "concurrency", "auth_failures"} {
 		m.limited.WithLabelValues(l)
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.inflight, m.objects, m.limited, m.authFail,
+	m.reg.MustRegister(m.requests, m.duration, m.inflight, m.objects, m.limited, m.authFail, m.lag, m.webhooks,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -158,6 +176,24 @@ func (m *Metrics) AuthFailed() {
 		return
 	}
 	m.authFail.Inc()
+}
+
+// DeliveryLag records that a subscriber received, by channel ("webhook"
+// or "stream"), an object version accepted lag ago.
+func (m *Metrics) DeliveryLag(channel string, lag time.Duration) {
+	if m == nil {
+		return
+	}
+	m.lag.WithLabelValues(channel).Observe(lag.Seconds())
+}
+
+// Webhook counts a webhook request by outcome: "delivered", "failed" or
+// "dead_lettered".
+func (m *Metrics) Webhook(outcome string) {
+	if m == nil {
+		return
+	}
+	m.webhooks.WithLabelValues(outcome).Inc()
 }
 
 // GaugeFunc registers a gauge whose value f returns at each scrape. It

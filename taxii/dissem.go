@@ -74,6 +74,7 @@ func (s *Server) initDissem() error {
 		Refresh:        cfg.Refresh,
 		CursorInterval: cfg.CursorInterval,
 		Transport:      cfg.Transport,
+		Observer:       deliveryObserver{s.cfg.Metrics},
 	})
 	if err != nil {
 		return fmt.Errorf("taxii: %w", err)

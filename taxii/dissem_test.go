@@ -18,6 +18,7 @@ import (
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/ledger"
 	"github.com/tearline/tearline/marking"
+	"github.com/tearline/tearline/metrics"
 	"github.com/tearline/tearline/webhook"
 )
 
@@ -853,4 +854,58 @@ func TestWebhookMarkings(t *testing.T) {
 	if decisions[fvey.ID] != "whole" || decisions[e.orgs["Reader Org"].ID] != "withhold" {
 		t.Errorf("ledger decisions on the RED object: %v", decisions)
 	}
+}
+
+// TestDeliveryMetrics checks the delivery metrics: webhook requests by
+// outcome, the delivery lag of each object a receiver accepted or a
+// stream was sent, and the webhook backlog once everything is delivered.
+func TestDeliveryMetrics(t *testing.T) {
+	t.Parallel()
+	cfg := dissemConfig()
+	cfg.Metrics = metrics.New()
+	e := newEnv(t, &cfg, false)
+	m := cfg.Metrics
+	flaky, dead := newReceiver(t), newReceiver(t)
+	var n int
+	flaky.setBehaviour(func(w http.ResponseWriter, r *http.Request) int {
+		if n++; n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return http.StatusServiceUnavailable
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return http.StatusNoContent
+	})
+	dead.setBehaviour(func(w http.ResponseWriter, r *http.Request) int {
+		w.WriteHeader(http.StatusInternalServerError)
+		return http.StatusInternalServerError
+	})
+	e.subscribe("Reader Org", "flaky", `{}`, flaky.ts.URL)
+	deadSub := e.subscribe("Reader Org", "dead", `{}`, dead.ts.URL)
+	e.profiled("Energy Co", "energy", "DE")
+	sub := e.subscribe("Energy Co", "indicators", `{"types":["indicator"]}`, "")
+	stream := e.openStream("Energy Co", "?subscription="+sub.ID, "")
+
+	e.add(e.intel, indicators(1, 2, 0)...)
+	flaky.wait("the retried delivery", hasAll(objID("indicator", 1), objID("indicator", 2)))
+	waitDeadLetter(t, e, deadSub.ID)
+	stream.take(t, objID("indicator", 1), objID("indicator", 2))
+
+	// Three attempts to the dead receiver (two failed, the last dead
+	// lettered), two to the flaky one (one failed, one delivered).
+	for _, tt := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"tearline_webhook_requests_total", map[string]string{"outcome": "delivered"}, 1},
+		{"tearline_webhook_requests_total", map[string]string{"outcome": "failed"}, 3},
+		{"tearline_webhook_requests_total", map[string]string{"outcome": "dead_lettered"}, 1},
+		{"tearline_delivery_lag_seconds", map[string]string{"channel": "webhook"}, 2},
+		{"tearline_delivery_lag_seconds", map[string]string{"channel": "stream"}, 2},
+	} {
+		poll(t, fmt.Sprintf("%s%v = %v", tt.name, tt.labels, tt.want), func() bool {
+			return counterValue(t, m, tt.name, tt.labels) == tt.want
+		})
+	}
+	poll(t, "an empty webhook backlog", func() bool { return counterValue(t, m, "tearline_webhook_backlog_entries", nil) == 0 })
 }

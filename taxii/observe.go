@@ -74,7 +74,22 @@ func (s *Server) registerMetrics() {
 	s.cfg.Metrics.GaugeFunc("tearline_submissions_pending",
 		"Large submissions accepted for background processing and not finished (queued or in progress).",
 		func() float64 { return float64(len(s.slots)) })
+	if s.dissem != nil {
+		s.cfg.Metrics.GaugeFunc("tearline_webhook_backlog_entries",
+			"Change feed entries the webhook workers of this node have yet to deal with, summed over subscriptions with a webhook (the newest entry read less each one's cursor).",
+			func() float64 { return float64(s.dissem.Backlog()) })
+	}
 }
+
+// deliveryObserver feeds the dispatcher's webhook outcomes and delivery
+// lags to the metrics.
+type deliveryObserver struct{ m *metrics.Metrics }
+
+func (o deliveryObserver) Delivered(e *tearline.FeedEntry) {
+	o.m.DeliveryLag("webhook", time.Since(e.Time))
+}
+
+func (o deliveryObserver) Webhook(outcome string) { o.m.Webhook(outcome) }
 
 // countObject counts one submitted object by the outcome of its ingest.
 func (s *Server) countObject(st tearline.AddStatus) {

@@ -105,6 +105,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *tearline.Prin
 	ctx := r.Context()
 	delivery := dissem.Delivery{Path: ledger.PathWebhook, Key: p.KeyID, Request: requestInfoOf(ctx).id, Ceiling: f.Ceiling()}
 	sent := cursor
+	var written []time.Time // acceptance times of the events of a flush, recorded as it starts
 	for ctx.Err() == nil {
 		wctx, cancel := context.WithTimeout(ctx, streamKeepAlive)
 		sel, err := s.dissem.Select(wctx, p.Org.ID, f, cursor, tearline.MaxFeedPage, streamBatch, true)
@@ -118,6 +119,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *tearline.Prin
 			s.logger(ctx).Error("stream: read the feed", "err", err)
 			return nil // the client reconnects with its Last-Event-ID
 		}
+		written = written[:0]
 		if len(sel.Entries) > 0 {
 			raws, err := s.gateOf().Release(ctx, p.Org, delivery, sel.Entries)
 			if err != nil {
@@ -127,6 +129,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *tearline.Prin
 				if raws[i] != nil {
 					writeEvent(bw, e.Seq, raws[i])
 					sent = e.Seq
+					written = append(written, e.Time)
 				}
 			}
 		}
@@ -137,6 +140,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *tearline.Prin
 			sent = cursor
 		} else if len(sel.Entries) == 0 {
 			bw.WriteString(": keep-alive\n\n")
+		}
+		for _, t := range written {
+			s.cfg.Metrics.DeliveryLag("stream", time.Since(t))
 		}
 		if err := flush(); err != nil {
 			return nil // the client went away or does not read
