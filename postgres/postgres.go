@@ -93,7 +93,9 @@ func Open(ctx context.Context, url string) (_ *DB, err error) {
 
 // migrate applies the embedded migrations that the database lacks. Nodes
 // starting together take turns through a lock row in the table goose_lock
-// rather than an advisory lock.
+// rather than an advisory lock. Migration numbers are assigned ahead of
+// time, so one may land after a higher one was applied: it is applied then
+// (out of order) rather than refused.
 func (db *DB) migrate(ctx context.Context) error {
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
@@ -105,7 +107,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	sqlDB := stdlib.OpenDBFromPool(db.pool)
 	defer sqlDB.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys, goose.WithLocker(locker))
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys, goose.WithLocker(locker), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return err
 	}

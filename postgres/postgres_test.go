@@ -290,3 +290,22 @@ func TestAddObjectsAtomic(t *testing.T) {
 func TestClients(t *testing.T) {
 	storetest.RunClients(t, func(t *testing.T) storetest.ClientStore { return openTest(t) })
 }
+
+// TestMigrationOutOfOrder opens a database that lacks a migration lower
+// than the highest it has (as when a migration lands after a higher number
+// was applied): the store applies it.
+func TestMigrationOutOfOrder(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	db := openURL(t, url)
+	ctx := t.Context()
+	_, err := db.pool.Exec(ctx, `DROP TABLE observable_objects, observable_versions, observable_sources, observable_orgs, observables;
+		DELETE FROM goose_db_version WHERE version_id = 13`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db2 := openURL(t, url)
+	if _, err := db2.LookupObservable(ctx, "ipv4", "1.2.3.4", 0); tearline.ErrorCode(err) != tearline.ENOTFOUND {
+		t.Errorf("lookup after reopening: %v, want the not-found of an empty index", err)
+	}
+}

@@ -208,13 +208,15 @@ func dsn(path string, readOnly bool) string {
 	return u.String()
 }
 
-// migrate applies the embedded migrations that the database lacks.
+// migrate applies the embedded migrations that the database lacks. Their
+// numbers are assigned ahead of time, so one may land after a higher one
+// was applied: it is applied then (out of order) rather than refused.
 func (db *DB) migrate(ctx context.Context) error {
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.w, fsys)
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.w, fsys, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return err
 	}

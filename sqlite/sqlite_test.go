@@ -278,3 +278,30 @@ func TestAddObjectsAtomic(t *testing.T) {
 func TestObservables(t *testing.T) {
 	storetest.RunObservables(t, func(t *testing.T) storetest.ObservablesStore { return openTest(t) })
 }
+
+// TestMigrationOutOfOrder opens a data directory that lacks a migration
+// lower than the highest it has (as when a migration lands after a higher
+// number was applied): the store applies it.
+func TestMigrationOutOfOrder(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dir := t.TempDir()
+	db, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.w.Exec(`DROP TRIGGER observable_objects_gone; DROP TABLE observable_objects; DROP TABLE observable_sources;
+		DROP TABLE observable_orgs; DROP TABLE observable_next; DROP TABLE observables; DELETE FROM goose_db_version WHERE version_id = 6`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatalf("reopening without migration 6: %v", err)
+	}
+	defer db.Close()
+	if _, err := db.LookupObservable(ctx, "ipv4", "1.2.3.4", 0); tearline.ErrorCode(err) != tearline.ENOTFOUND {
+		t.Errorf("lookup after reopening: %v, want the not-found of an empty index", err)
+	}
+}
