@@ -494,3 +494,41 @@ func TestApprovedFeedback(t *testing.T) {
 		t.Fatalf("%d feedback references after the approval, want 1", n)
 	}
 }
+
+// TestTriageHidesWithheldObjects has a partner submit a TLP:GREEN and a
+// TLP:RED indicator: the hosting organization's analysts triage the
+// submission but are told only the id of the object they may receive,
+// and how many others there are; the partner sees both.
+func TestTriageHidesWithheldObjects(t *testing.T) {
+	t.Parallel()
+	e := newExchangeEnv(t, dissemConfig())
+	partner := e.orgs["CERT-FR"]
+	extra := func(n int) string {
+		return fmt.Sprintf(`"created_by_ref":%q,"name":"c2 %d","pattern":"[ipv4-addr:value = '198.51.100.%d']","pattern_type":"stix","valid_from":%q`,
+			partner.ID, n, n, baseTime.Format(millisLayout))
+	}
+	green := sdo("indicator", 1, extra(1))
+	red := strings.Replace(sdo("indicator", 2, extra(2)), marking.TLP2Green, marking.TLP2Red, 1)
+	r := e.post("partner", colPath(e.intel, "objects/"), envelope(green, red))
+	expect(t, r, http.StatusAccepted)
+	var st statusResource
+	r.decode(t, &st)
+	if st.SuccessCount != 2 {
+		t.Fatalf("submission: %s", r.body)
+	}
+	greenID, redID := objID("indicator", 1), objID("indicator", 2)
+
+	if sub := e.submission("partner", st.ID); !slices.Equal(sub.Objects, []string{greenID, redID}) || sub.ObjectsWithheld != 0 {
+		t.Errorf("the partner's own submission: %+v", sub)
+	}
+	for _, path := range []string{"/api/v1/submissions/" + st.ID + "/", "/api/v1/submissions/"} {
+		r := e.admin("hub", http.MethodGet, path, nil)
+		expect(t, r, http.StatusOK)
+		if strings.Contains(string(r.body), redID) {
+			t.Errorf("GET %s tells the host the TLP:RED object's id: %s", path, r.body)
+		}
+		if !strings.Contains(string(r.body), greenID) || !strings.Contains(string(r.body), `"objects_withheld":1`) {
+			t.Errorf("GET %s: %s", path, r.body)
+		}
+	}
+}

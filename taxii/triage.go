@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/ledger"
 	"github.com/tearline/tearline/limit"
+	"github.com/tearline/tearline/marking"
 )
 
 // DefaultFeedbackLimit is the per-key limit of the feedback form: a
@@ -55,19 +57,22 @@ func (s *Server) triager(ctx context.Context, p *tearline.Principal) bool {
 // submissionJSON is a submission in the API, with its measured times in
 // seconds (null until they happen).
 type submissionJSON struct {
-	ID            string     `json:"id"`
-	Org           string     `json:"org"`
-	OrgName       string     `json:"org_name,omitempty"`
-	Collection    string     `json:"collection"`
-	Objects       []string   `json:"objects"`
-	State         string     `json:"state"`
-	Received      time.Time  `json:"received"`
-	Available     time.Time  `json:"available"`
-	Acknowledged  *time.Time `json:"acknowledged"`
-	FirstFeedback *time.Time `json:"first_feedback"`
-	Updated       time.Time  `json:"updated"`
-	UpdatedBy     string     `json:"updated_by,omitempty"`
-	Note          string     `json:"note,omitempty"`
+	ID         string   `json:"id"`
+	Org        string   `json:"org"`
+	OrgName    string   `json:"org_name,omitempty"`
+	Collection string   `json:"collection"`
+	Objects    []string `json:"objects"`
+	// ObjectsWithheld counts the objects of another organization's
+	// submission that the caller may not receive: their ids are not shown.
+	ObjectsWithheld int        `json:"objects_withheld,omitempty"`
+	State           string     `json:"state"`
+	Received        time.Time  `json:"received"`
+	Available       time.Time  `json:"available"`
+	Acknowledged    *time.Time `json:"acknowledged"`
+	FirstFeedback   *time.Time `json:"first_feedback"`
+	Updated         time.Time  `json:"updated"`
+	UpdatedBy       string     `json:"updated_by,omitempty"`
+	Note            string     `json:"note,omitempty"`
 	// Seconds from Received to availability, acknowledgement and first
 	// feedback.
 	ToAvailable     float64  `json:"seconds_to_available"`
@@ -164,10 +169,102 @@ func (s *Server) listSubmissions(w http.ResponseWriter, r *http.Request, p *tear
 	res := struct {
 		Submissions []submissionJSON `json:"submissions"`
 	}{Submissions: []submissionJSON{}}
+	tv, err := s.triageViewOf(r.Context(), p)
+	if err != nil {
+		return err
+	}
 	for _, sub := range subs {
-		res.Submissions = append(res.Submissions, submissionOf(sub, names[sub.OrgID]))
+		j := submissionOf(sub, names[sub.OrgID])
+		if j.Objects, j.ObjectsWithheld, err = tv.objects(r.Context(), sub); err != nil {
+			return err
+		}
+		res.Submissions = append(res.Submissions, j)
+	}
+	if err := tv.record(r.Context()); err != nil {
+		return err
 	}
 	writeAdmin(w, http.StatusOK, res)
+	return nil
+}
+
+// pathTriage is the disclosure ledger path of the object ids that
+// submission listings show to triagers of other organizations.
+const pathTriage = "triage"
+
+// triageView shows p the objects of submissions: all of its own
+// organization's, and of another's only those p's organization may
+// receive from the submission's collection, through the access decision.
+type triageView struct {
+	s      *Server
+	p      *tearline.Principal
+	grants map[string]tearline.Grant
+	rec    []ledger.Disclosure
+}
+
+func (s *Server) triageViewOf(ctx context.Context, p *tearline.Principal) (*triageView, error) {
+	grants, err := s.grants(ctx, p.Org.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &triageView{s: s, p: p, grants: grants}, nil
+}
+
+// objects returns the ids of sub's objects that the viewer may see, and
+// how many it may not.
+func (tv *triageView) objects(ctx context.Context, sub *tearline.Submission) ([]string, int, error) {
+	if sub.OrgID == tv.p.Org.ID {
+		return sub.Objects, 0, nil
+	}
+	g := tv.grants[sub.CollectionID]
+	if !g.Read || len(sub.Objects) == 0 {
+		return []string{}, len(sub.Objects), nil
+	}
+	c := readView(&tearline.Collection{ID: sub.CollectionID}, g)
+	rcpt := tv.s.recipient(tv.p, c)
+	seen := map[string]bool{}
+	const chunk = 500
+	for start := 0; start < len(sub.Objects); start += chunk {
+		ids := sub.Objects[start:min(start+chunk, len(sub.Objects))]
+		page, err := tv.s.b.QueryObjects(ctx, tearline.ObjectQuery{CollectionID: sub.CollectionID, IDs: ids, Versions: []string{tearline.VersionLast}, Limit: len(ids)})
+		if tearline.ErrorCode(err) == tearline.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, 0, err
+		}
+		for _, e := range page.Entries {
+			res := tv.s.release(rcpt, c, e)
+			if tv.s.cfg.Ledger != nil {
+				tv.rec = append(tv.rec, ledger.Disclosure{
+					Org: tv.p.Org.ID, Key: tv.p.KeyID, Collection: sub.CollectionID, Path: pathTriage, Request: requestInfoOf(ctx).id,
+					Object: e.ID, Version: entryVersion(e), Decision: res.Decision, TLP: res.TLP,
+					Classification: res.Classification, Reason: res.Reason,
+				})
+			}
+			if res.Decision != marking.Withhold {
+				seen[e.ID] = true
+			}
+		}
+	}
+	out := []string{}
+	for _, id := range sub.Objects {
+		if seen[id] {
+			out = append(out, id)
+		}
+	}
+	return out, len(sub.Objects) - len(out), nil
+}
+
+// record writes the decisions to the disclosure ledger. EUNAVAILABLE when
+// it cannot: nothing may be shown unrecorded.
+func (tv *triageView) record(ctx context.Context) error {
+	if tv.s.cfg.Ledger == nil || len(tv.rec) == 0 {
+		return nil
+	}
+	if err := tv.s.cfg.Ledger.RecordBatch(tv.rec); err != nil {
+		tv.s.logger(ctx).Error("disclosure ledger cannot record; refusing to disclose", "err", err, "path", pathTriage)
+		return tearline.Errorf(tearline.EUNAVAILABLE, "the disclosure ledger cannot record what this listing would disclose; retry later")
+	}
+	tv.rec = nil
 	return nil
 }
 
@@ -202,7 +299,18 @@ func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, p *tearli
 	if err != nil {
 		return err
 	}
-	writeAdmin(w, http.StatusOK, submissionOf(sub, names[sub.OrgID]))
+	tv, err := s.triageViewOf(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	j := submissionOf(sub, names[sub.OrgID])
+	if j.Objects, j.ObjectsWithheld, err = tv.objects(r.Context(), sub); err != nil {
+		return err
+	}
+	if err := tv.record(r.Context()); err != nil {
+		return err
+	}
+	writeAdmin(w, http.StatusOK, j)
 	return nil
 }
 
