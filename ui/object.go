@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/stix"
@@ -142,15 +141,15 @@ func (p *Portal) object(w http.ResponseWriter, r *http.Request, s *session) {
 	} else {
 		d.ScoreError = tearline.ErrorMessage(err)
 	}
-	refs, err := p.srv.PortalReferrers(r.Context(), s.p, id)
+	// The banner covers the graph too: the objects at the other ends of
+	// the relationships, which the graph names.
+	su, err := p.surround(r.Context(), s, latest)
 	if err != nil {
 		p.errorPage(w, r, s, err)
 		return
 	}
-	for _, o := range refs {
-		b.raise(o)
-	}
-	d.Referrers = listedOf(refs)
+	su.raise(&b)
+	d.Referrers = listedOf(su.refs)
 	p.renderMarked(w, r, http.StatusOK, "object", s, b, d)
 }
 
@@ -260,125 +259,6 @@ func propString(raw []byte, name string) string {
 	var s string
 	json.Unmarshal(m[name], &s)
 	return s
-}
-
-// graphJSON is the relationship graph in cytoscape.js's elements format.
-type graphJSON struct {
-	Nodes []graphElement `json:"nodes"`
-	Edges []graphElement `json:"edges"`
-}
-
-type graphElement struct {
-	Data map[string]string `json:"data"`
-}
-
-// graph answers the object's relationship graph as JSON: the object, the
-// relationships, sightings and opinions referring to it, and the objects
-// at their other ends, each only when the user may see it (read through
-// the access decision like the page itself).
-func (p *Portal) graph(w http.ResponseWriter, r *http.Request, s *session) {
-	id, err := objectID(r)
-	if err != nil {
-		writeJSONError(w, err)
-		return
-	}
-	ctx := r.Context()
-	center, err := p.srv.PortalVersions(ctx, s.p, []string{id})
-	if err != nil {
-		writeJSONError(w, err)
-		return
-	}
-	if len(center) == 0 {
-		writeJSONError(w, tearline.Errorf(tearline.ENOTFOUND, "no object %s that your organization may see", id))
-		return
-	}
-	refs, err := p.srv.PortalReferrers(ctx, s.p, id)
-	if err != nil {
-		writeJSONError(w, err)
-		return
-	}
-	// The other ends, and what the object itself refers to.
-	ends := map[string]bool{}
-	for _, o := range append([]*taxii.PortalObject{center[len(center)-1]}, refs...) {
-		for _, ref := range refsOf(o.Raw) {
-			if ref != id {
-				ends[ref] = true
-			}
-		}
-	}
-	var endIDs []string
-	for e := range ends {
-		endIDs = append(endIDs, e)
-	}
-	slices.Sort(endIDs)
-	others, err := p.srv.PortalVersions(ctx, s.p, endIDs)
-	if err != nil {
-		writeJSONError(w, err)
-		return
-	}
-	g := graphJSON{Nodes: []graphElement{}, Edges: []graphElement{}}
-	visible := map[string]bool{}
-	addNode := func(o *taxii.PortalObject) {
-		if visible[o.ID] {
-			return
-		}
-		visible[o.ID] = true
-		label := propString(o.Raw, "name")
-		if label == "" {
-			label = o.Type
-		}
-		g.Nodes = append(g.Nodes, graphElement{Data: map[string]string{"id": o.ID, "label": label, "type": o.Type,
-			"tlp": o.TLP, "href": "/ui/objects/" + o.ID}})
-	}
-	addNode(center[len(center)-1])
-	for _, o := range latestOnly(others) {
-		addNode(o)
-	}
-	for _, o := range refs {
-		if o.Type == "relationship" {
-			src, dst := propString(o.Raw, "source_ref"), propString(o.Raw, "target_ref")
-			if visible[src] && visible[dst] {
-				g.Edges = append(g.Edges, graphElement{Data: map[string]string{"id": o.ID, "source": src, "target": dst,
-					"label": propString(o.Raw, "relationship_type")}})
-			}
-			continue
-		}
-		addNode(o)
-		g.Edges = append(g.Edges, graphElement{Data: map[string]string{"id": o.ID + "/" + id, "source": o.ID, "target": id, "label": o.Type}})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(g)
-}
-
-// refsOf returns the ids an object refers to in its *_ref and *_refs
-// properties (top level), but not its markings or creator.
-func refsOf(raw []byte) []string {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return nil
-	}
-	var out []string
-	for k, v := range m {
-		if k == "object_marking_refs" || k == "created_by_ref" {
-			continue
-		}
-		switch {
-		case strings.HasSuffix(k, "_ref"):
-			var s string
-			if json.Unmarshal(v, &s) == nil {
-				out = append(out, s)
-			}
-		case strings.HasSuffix(k, "_refs"):
-			var ss []string
-			if json.Unmarshal(v, &ss) == nil {
-				out = append(out, ss...)
-			}
-		}
-	}
-	if len(out) > 200 {
-		out = out[:200]
-	}
-	return out
 }
 
 // writeJSONError writes err as a small JSON error.

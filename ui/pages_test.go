@@ -118,6 +118,53 @@ func graph(t *testing.T, opts uitest.Options) {
 	}
 }
 
+// TestBannerCoversGraph checks that an object page's banners, at the top
+// and the bottom, are as high as the highest marking of what its graph
+// shows: Emotet is TLP:GREEN, but its graph names the TLP:AMBER indicator
+// that indicates it; and that the graph shows nothing above the banner.
+func TestBannerCoversGraph(t *testing.T) {
+	t.Parallel()
+	srv := uitest.Start(t, uitest.Options{})
+	d := srv.Seed()
+	b := newBrowser(t, srv)
+	b.mustSignIn("alice")
+	for _, tt := range []struct{ id, banner string }{
+		{d.Malware, "TLP:AMBER"},      // GREEN itself, AMBER indicator in the graph
+		{d.Indicator, "TLP:AMBER"},    // AMBER itself
+		{d.Campaign, "TLP:GREEN"},     // nothing around it
+		{d.Relationship, "TLP:AMBER"}, // GREEN, refers to the AMBER indicator
+	} {
+		p := b.get("/ui/objects/" + tt.id)
+		if p.status != http.StatusOK {
+			t.Fatalf("%s: %d", tt.id, p.status)
+		}
+		for _, id := range []string{"banner-top", "banner-bottom"} {
+			m := regexp.MustCompile(`id="` + id + `"[^>]*>([^<]*)<`).FindStringSubmatch(p.body)
+			if m == nil || m[1] != tt.banner {
+				t.Errorf("%s: %s %q, want %q", tt.id, id, m, tt.banner)
+			}
+		}
+		var g struct {
+			Nodes []struct {
+				Data map[string]string `json:"data"`
+			} `json:"nodes"`
+		}
+		if err := json.Unmarshal([]byte(b.get("/ui/objects/"+tt.id+"/graph").body), &g); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range g.Nodes {
+			if tlpRank(n.Data["tlp"]) > tlpRank(tt.banner) {
+				t.Errorf("%s: the graph shows %s (%s) under a %s banner", tt.id, n.Data["label"], n.Data["tlp"], tt.banner)
+			}
+		}
+	}
+}
+
+func tlpRank(s string) int {
+	t, _ := marking.ParseTLP(s)
+	return int(t)
+}
+
 // TestReadsRecorded checks that what the portal shows is recorded in the
 // disclosure ledger, under path ui, for the user's organization.
 func TestReadsRecorded(t *testing.T) {

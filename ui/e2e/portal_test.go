@@ -191,7 +191,9 @@ func TestBrowse(t *testing.T) {
 	if m := b.text("#markings"); !strings.Contains(m, marking.TLP2Green) {
 		t.Errorf("markings section: %q", m)
 	}
-	b.checkBanners("object", "TLP:GREEN", green)
+	// The banners cover the graph: Emotet is TLP:GREEN, the indicator its
+	// graph names TLP:AMBER.
+	b.checkBanners("object", "TLP:AMBER", amber)
 	nodes := b.waitGraph()
 	if nodes != 2 { // Emotet and the indicator that indicates it
 		t.Errorf("graph of Emotet: %d nodes, want 2", nodes)
