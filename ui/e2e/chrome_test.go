@@ -171,31 +171,13 @@ document.addEventListener("securitypolicyviolation", function (e) {
 });`
 
 // clean fails the test when the page had a script error, a failed load
-// or a CSP violation, but for the known problem of the portal below.
+// or a CSP violation: none is allowed, not even cytoscape.js's own <style>
+// element, which the CSP allows by its hash.
 func (b *tab) clean(page string) {
 	b.t.Helper()
-	var bad []string
-	for _, p := range eval[[]string](b, `window.__problems || []`) {
-		if knownProblem(b.srv.URL, p) {
-			b.t.Logf("%s: known problem of the portal: %s", page, p)
-			continue
-		}
-		bad = append(bad, p)
-	}
-	if len(bad) > 0 {
+	if bad := eval[[]string](b, `window.__problems || []`); len(bad) > 0 {
 		b.t.Errorf("%s: %q", page, bad)
 	}
-}
-
-// knownProblem tells the problems a page is known to have and that the
-// tests log instead of failing on. Cytoscape.js 3.30.4 appends a <style>
-// element for its container, which the portal's CSP (style-src 'self')
-// refuses; the graph draws all the same (waitGraph checks its pixels).
-// The fix belongs to the portal: set the container's style in app.css and
-// hide the refusal, or allow that one style by its hash.
-func knownProblem(origin, p string) bool {
-	return strings.HasPrefix(p, "CSP style-src-elem refused inline at "+origin+"/ui/static/vendor/cytoscape-") ||
-		p == "failed to load STYLE "
 }
 
 // fatalf fails the test with where the tab is and what it shows.
