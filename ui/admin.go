@@ -56,11 +56,19 @@ func cell(raw json.RawMessage) string {
 	return compact(raw)
 }
 
-// tablesData is what the list pages show.
+// tablesData is what the list pages show, with their forms.
 type tablesData struct {
 	Intro  string
 	Tables []table
 	Tabs   []tab
+	// What is the admin page shown ("organizations", ...).
+	What string
+	// Result is the outcome of the form just posted.
+	Result formResult
+	// Orgs, Roles and PII are the choices of the forms' selects.
+	Orgs  []option
+	Roles []string
+	PII   []string
 }
 
 type tab struct {
@@ -71,23 +79,36 @@ type tab struct {
 // subscriptions lists the subscriptions the API shows the user
 // (GET /api/v1/subscriptions).
 func (p *Portal) subscriptions(w http.ResponseWriter, r *http.Request, s *session) {
+	p.render(w, r, http.StatusOK, "subscriptions", s, p.subscriptionsData(r, s))
+}
+
+// subscriptionsData is the subscriptions page: the list and the choices
+// of its forms.
+func (p *Portal) subscriptionsData(r *http.Request, s *session) tablesData {
 	d := tablesData{
-		Intro: "Subscriptions deliver what matches their filters to a webhook, a stream or a collection. Manage them with the API or 'tearline subscription'.",
+		Intro: "Subscriptions deliver what matches their filters to a webhook, a stream or a collection.",
 		Tables: []table{p.apiTable(r, s, "subscriptions", "Subscriptions", "/api/v1/subscriptions/", "subscriptions",
-			[]string{"id", "name", "org", "filter", "collection", "dead_letters", "created"})},
+			[]string{"id", "name", "org", "filter", "webhook", "collection", "dead_letters", "created"})},
 	}
-	p.render(w, r, http.StatusOK, "subscriptions", s, d)
+	p.formChoices(r, s, &d)
+	return d
 }
 
 // keys lists the API keys of the user's organization
 // (GET /api/v1/organizations/{org}/keys: the API answers admins only).
 func (p *Portal) keys(w http.ResponseWriter, r *http.Request, s *session) {
+	p.render(w, r, http.StatusOK, "keys", s, p.keysData(r, s))
+}
+
+// keysData is the keys page: the list and the choices of its forms.
+func (p *Portal) keysData(r *http.Request, s *session) tablesData {
 	d := tablesData{
-		Intro: "API keys of your organization. Secrets are shown once, at creation ('tearline key create' or the admin API).",
+		Intro: "API keys of your organization. A key's token is shown once, when it is created.",
 		Tables: []table{p.apiTable(r, s, "keys", "API keys", "/api/v1/organizations/"+url.PathEscape(s.p.Org.ID)+"/keys/", "keys",
 			[]string{"id", "role", "description", "created", "revoked"})},
 	}
-	p.render(w, r, http.StatusOK, "keys", s, d)
+	p.formChoices(r, s, &d)
+	return d
 }
 
 // adminPages are the admin lists: API path, list key and columns.
@@ -105,23 +126,38 @@ var adminPages = map[string]struct {
 // only.
 func (p *Portal) admin(w http.ResponseWriter, r *http.Request, s *session) {
 	what := r.PathValue("what")
-	page, ok := adminPages[what]
-	if !ok {
-		p.errorPage(w, r, s, tearline.Errorf(tearline.ENOTFOUND, "no admin page %q", what))
+	if err := adminCheck(s, what); err != nil {
+		p.errorPage(w, r, s, err)
 		return
+	}
+	p.render(w, r, http.StatusOK, "admin", s, p.adminData(r, s, what))
+}
+
+// adminCheck refuses an unknown admin page, and a user who is not an
+// admin.
+func adminCheck(s *session, what string) error {
+	if _, ok := adminPages[what]; !ok {
+		return tearline.Errorf(tearline.ENOTFOUND, "no admin page %q", what)
 	}
 	if !s.IsAdmin() {
-		p.errorPage(w, r, s, tearline.Errorf(tearline.EFORBIDDEN, "the admin pages need the %s role; yours is %s", tearline.RoleAdmin, s.p.Role))
-		return
+		return tearline.Errorf(tearline.EFORBIDDEN, "the admin pages need the %s role; yours is %s", tearline.RoleAdmin, s.p.Role)
 	}
-	d := tablesData{Tables: []table{p.apiTable(r, s, "admin-"+what, page.title, page.path, page.key, page.fields)}}
+	return nil
+}
+
+// adminData is an admin page: its list, tabs and the choices of its
+// forms.
+func (p *Portal) adminData(r *http.Request, s *session, what string) tablesData {
+	page := adminPages[what]
+	d := tablesData{What: what, Tables: []table{p.apiTable(r, s, "admin-"+what, page.title, page.path, page.key, page.fields)}}
 	if what == "keys" {
 		d.Tables = p.allKeys(r, s)
 	}
 	for _, name := range []string{"organizations", "keys", "collections", "peers"} {
 		d.Tabs = append(d.Tabs, tab{Name: adminPages[name].title, Href: fmt.Sprintf("/ui/admin/%s", name), Current: name == what})
 	}
-	p.render(w, r, http.StatusOK, "admin", s, d)
+	p.formChoices(r, s, &d)
+	return d
 }
 
 // allKeys lists the API keys of every organization, one table each, as
