@@ -373,6 +373,23 @@ func reviewQueue(t *testing.T, opts uitest.Options) {
 	if m == nil {
 		t.Fatal("no approve form")
 	}
+	// The submitter is named by its organization's name.
+	if !strings.Contains(p.body, `<td class="submitter">Alpha CERT</td>`) || strings.Contains(p.body, d.Alpha.ID) {
+		t.Errorf("the queue does not name the submitter Alpha CERT: %s", p.body)
+	}
+	// The key that submitted the note is offered no decision on it, and
+	// the API still refuses one.
+	sub := newBrowser(t, srv)
+	if p := sub.post("/ui/signin", url.Values{"csrf": {sub.token("/ui/signin")}, "method": {"token"}, "token": {d.AlphaAnalystToken}}); p.status != http.StatusSeeOther {
+		t.Fatalf("sign in with the submitter's token: %d", p.status)
+	}
+	sp := sub.get("/ui/review")
+	if !strings.Contains(sp.body, id) || strings.Contains(sp.body, "/ui/review/pii/"+m[1]+"/") || !strings.Contains(sp.body, `id="own-`+m[1]+`"`) {
+		t.Errorf("the submitter's queue offers a decision on its own note: %s", sp.body)
+	}
+	if p := sub.post("/ui/review/pii/"+m[1]+"/approve", url.Values{"csrf": {sub.token("/ui/review")}}); p.status != http.StatusForbidden {
+		t.Errorf("the submitter approves its own note: %d", p.status)
+	}
 	if p := b.post("/ui/review/pii/"+m[1]+"/approve", url.Values{"csrf": {b.token("/ui/review")}}); p.status != http.StatusSeeOther {
 		t.Fatalf("approve: %d %s", p.status, p.body)
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -27,11 +28,16 @@ type reviewItem struct {
 	ObjectID     string                `json:"object_id"`
 	Version      string                `json:"version"`
 	SubmitterOrg string                `json:"submitter_org"`
+	SubmitterKey string                `json:"submitter_key"`
 	Status       string                `json:"status"`
 	Access       string                `json:"access"`
 	Created      time.Time             `json:"created"`
 	Findings     []tearline.PIIFinding `json:"findings"`
 	Object       json.RawMessage       `json:"object"`
+	// SubmitterName is the submitting organization's name; Own is true
+	// when the user submitted it (the API refuses the user's decision).
+	SubmitterName string `json:"-"`
+	Own           bool   `json:"-"`
 }
 
 // ObjectText is the held object, indented.
@@ -47,9 +53,14 @@ type productItem struct {
 	SourceID     string          `json:"source_id"`
 	CollectionID string          `json:"collection"`
 	AuthorOrg    string          `json:"author_org"`
+	AuthorKey    string          `json:"author_key"`
 	Status       string          `json:"status"`
 	Created      time.Time       `json:"created"`
 	Object       json.RawMessage `json:"object"`
+	// AuthorName is the author's organization's name; Own is true when
+	// the user wrote it (the API refuses the user's approval).
+	AuthorName string `json:"-"`
+	Own        bool   `json:"-"`
 }
 
 // ObjectText is the product, indented.
@@ -71,6 +82,8 @@ type releaseItem struct {
 	Justification string    `json:"justification"`
 	Status        string    `json:"status"`
 	Created       time.Time `json:"created"`
+	// RequesterName is the requesting organization's name.
+	RequesterName string `json:"-"`
 }
 
 // reviewPage lists what waits for a decision, through the API routes
@@ -83,8 +96,10 @@ func (p *Portal) reviewPage(w http.ResponseWriter, r *http.Request, s *session) 
 	if err := p.api(r, s, http.MethodGet, "/api/v1/review/", "", nil, &rv); err != nil {
 		d.ReviewsError = tearline.ErrorMessage(err)
 	}
+	names := p.orgNamer(r.Context())
 	for _, it := range rv.Reviews {
 		if it.Status == tearline.ReviewPending {
+			it.SubmitterName, it.Own = names(it.SubmitterOrg), it.SubmitterKey != "" && it.SubmitterKey == s.p.KeyID
 			d.Reviews = append(d.Reviews, it)
 		}
 	}
@@ -96,6 +111,7 @@ func (p *Portal) reviewPage(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	for _, it := range pr.Products {
 		if it.Status == tearline.ProductDraft {
+			it.AuthorName, it.Own = names(it.AuthorOrg), it.AuthorKey != "" && it.AuthorKey == s.p.KeyID
 			d.Products = append(d.Products, it)
 		}
 	}
@@ -107,10 +123,29 @@ func (p *Portal) reviewPage(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	for _, it := range rl.Releases {
 		if it.Status == tearline.ReleaseRequested {
+			it.RequesterName = names(it.RequesterOrg)
 			d.Releases = append(d.Releases, it)
 		}
 	}
 	p.render(w, r, http.StatusOK, "review", s, d)
+}
+
+// orgNamer returns a function that names an organization by its id, as
+// the directory has it; an id it cannot find names itself, and "" (an
+// operator's submission) is "the operator".
+func (p *Portal) orgNamer(ctx context.Context) func(id string) string {
+	names := map[string]string{"": "the operator"}
+	return func(id string) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		n := id
+		if o, err := p.st.FindOrganization(ctx, id); err == nil && o.Name != "" {
+			n = o.Name
+		}
+		names[id] = n
+		return n
+	}
 }
 
 // decisions maps the review page's forms to API routes.
