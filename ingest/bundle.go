@@ -35,6 +35,16 @@
 // object in the store's review queue (tearline.Reviews), reported with
 // Outcome.Held and a WarnPIIHeld warning. Receipts list these warnings, and
 // WarnDuplicate for a version the collection held already (receipt.go).
+//
+// # Feedback
+//
+// When the store keeps a record of exchanges (tearline.Exchanges) and the
+// submission is attributed (Options.Source), every stored sighting,
+// opinion, note and language-content object is recorded as feedback on
+// the objects it references, after its batch is stored (feedback.go).
+// Every path into a collection goes through here (TAXII POSTs and forms,
+// review approvals, peers' pushes and pulled links, "tearline import"),
+// so each records feedback the same way.
 package ingest
 
 import (
@@ -79,7 +89,8 @@ type Options struct {
 	// each batch is stored.
 	Observables tearline.Observables
 	// Source is the submitting organization's identity id recorded with
-	// the observables; "" when the submission is unattributed.
+	// the observables, the scores and the feedback references; "" when the
+	// submission is unattributed.
 	Source string
 	// Scorer, when set, scores every object version stored or found
 	// stored (package score) after its batch's observables are indexed,
@@ -252,6 +263,11 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 			if err != nil {
 				return err
 			}
+		}
+		// Feedback likewise: a stored sighting is feedback wherever it
+		// came from (feedback.go).
+		if err := recordFeedback(context.WithoutCancel(ctx), store, opts.Source, batch, added); err != nil {
+			return err
 		}
 		for i, res := range added {
 			var is stix.Issues

@@ -2,7 +2,6 @@ package taxii
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -54,103 +53,34 @@ func (s *Server) hostOrg(ctx context.Context) string {
 	return o.ID
 }
 
-// submitted records what a processed submission means for exchanges: a
-// triage record when a partner (any organization but the host) stored
-// at least one object, and the references of the feedback objects it
-// stored (sightings, opinions, notes, language content). Failures are
-// logged: the objects are stored whatever becomes of the record.
+// submitted records a triage record for a processed submission when a
+// partner (any organization but the host) stored at least one object.
+// Its feedback references were recorded as it was stored (package
+// ingest, which every ingest path shares). Failures are logged: the
+// objects are stored whatever becomes of the record.
 func (s *Server) submitted(ctx context.Context, st *tearline.Status) {
 	ex := s.ex.st
 	if ex == nil || st.OrgID == "" {
 		return
 	}
-	log := s.logger(ctx).With("status", st.ID)
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	seen := map[string]bool{}
-	var ids, feedbackIDs []string
+	var ids []string
 	for _, d := range st.Successes {
 		if d.ID == "" || seen[d.ID] {
 			continue
 		}
 		seen[d.ID] = true
 		ids = append(ids, d.ID)
-		if feedbackType(typeOfID(d.ID)) {
-			feedbackIDs = append(feedbackIDs, d.ID)
-		}
 	}
-	if len(ids) > 0 && st.OrgID != s.hostOrg(ctx) {
-		sub := &tearline.Submission{ID: st.ID, OrgID: st.OrgID, CollectionID: st.CollectionID, Objects: ids,
-			Received: st.RequestTime, Available: now}
-		if err := ex.RecordSubmission(ctx, sub); err != nil {
-			log.Error("record the submission for triage", "err", err)
-		}
-	}
-	if len(feedbackIDs) == 0 {
+	if len(ids) == 0 || st.OrgID == s.hostOrg(ctx) {
 		return
 	}
-	page, err := s.b.QueryObjects(ctx, tearline.ObjectQuery{CollectionID: st.CollectionID, IDs: feedbackIDs,
-		Versions: []string{tearline.VersionAll}})
-	if err != nil {
-		log.Error("read stored feedback", "err", err)
-		return
+	sub := &tearline.Submission{ID: st.ID, OrgID: st.OrgID, CollectionID: st.CollectionID, Objects: ids,
+		Received: st.RequestTime, Available: now}
+	if err := ex.RecordSubmission(ctx, sub); err != nil {
+		s.logger(ctx).Error("record the submission for triage", "status", st.ID, "err", err)
 	}
-	var fs []*tearline.Feedback
-	for _, e := range page.Entries {
-		for _, ref := range feedbackRefs(e.Type, e.Raw) {
-			fs = append(fs, &tearline.Feedback{ObjectID: e.ID, Type: e.Type, RefID: ref, OrgID: st.OrgID, Created: now})
-		}
-	}
-	if err := ex.RecordFeedback(ctx, fs); err != nil {
-		log.Error("record feedback", "err", err)
-	}
-}
-
-// feedbackType reports whether objects of type typ are recorded as
-// feedback on the objects they reference.
-func feedbackType(typ string) bool {
-	return tearline.CountsAsFeedback(typ) || typ == "language-content"
-}
-
-// typeOfID returns the type part of a STIX id.
-func typeOfID(id string) string {
-	for i := 0; i+1 < len(id); i++ {
-		if id[i] == '-' && id[i+1] == '-' {
-			return id[:i]
-		}
-	}
-	return ""
-}
-
-// feedbackRefs returns the objects a feedback object of type typ is about:
-// a sighting's sighting_of_ref, an opinion's or note's object_refs, a
-// language-content's object_ref.
-func feedbackRefs(typ string, raw []byte) []string {
-	var f struct {
-		SightingOf string   `json:"sighting_of_ref"`
-		ObjectRefs []string `json:"object_refs"`
-		ObjectRef  string   `json:"object_ref"`
-	}
-	if json.Unmarshal(raw, &f) != nil {
-		return nil
-	}
-	var refs []string
-	switch typ {
-	case "sighting":
-		refs = []string{f.SightingOf}
-	case "opinion", "note":
-		refs = f.ObjectRefs
-	case "language-content":
-		refs = []string{f.ObjectRef}
-	}
-	out := refs[:0]
-	seen := map[string]bool{}
-	for _, r := range refs {
-		if r != "" && !seen[r] {
-			seen[r] = true
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // consumed counts that p's organization was answered n objects.
@@ -213,22 +143,4 @@ func (s *Server) flushActivity(ctx context.Context) error {
 		s.log.Error("store reading activity", "err", err)
 	}
 	return err
-}
-
-// approvedFeedback records the feedback references of an object stored
-// when an analyst approved it in review (a sighting, opinion, note or
-// language-content object held by the collection's PII policy).
-func (s *Server) approvedFeedback(ctx context.Context, rv *tearline.Review) {
-	typ := typeOfID(rv.ObjectID)
-	if s.ex.st == nil || !rv.Stored || !feedbackType(typ) {
-		return
-	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	var fs []*tearline.Feedback
-	for _, ref := range feedbackRefs(typ, rv.Approved) {
-		fs = append(fs, &tearline.Feedback{ObjectID: rv.ObjectID, Type: typ, RefID: ref, OrgID: rv.SubmitterOrg, Created: now})
-	}
-	if err := s.ex.st.RecordFeedback(ctx, fs); err != nil {
-		s.logger(ctx).Error("record feedback approved in review", "review", rv.ID, "err", err)
-	}
 }

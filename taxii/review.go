@@ -295,7 +295,6 @@ func (s *Server) decideReview(w http.ResponseWriter, r *http.Request, p *tearlin
 	if err != nil {
 		return err
 	}
-	s.approvedFeedback(ctx, rv)
 	s.logger(ctx).Info("held object decided", "review", rv.ID, "status", rv.Status, "decision", rv.Decision,
 		"collection", rv.CollectionID, "object", rv.ObjectID, "stored", rv.Stored)
 	grants, err := s.grants(ctx, p.Org.ID)
