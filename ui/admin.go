@@ -65,6 +65,9 @@ type tablesData struct {
 	What string
 	// Result is the outcome of the form just posted.
 	Result formResult
+	// DeadLetters are the failed webhook deliveries of the subscriptions
+	// listed.
+	DeadLetters []deadLetter
 	// Orgs, Roles and PII are the choices of the forms' selects.
 	Orgs  []option
 	Roles []string
@@ -90,6 +93,7 @@ func (p *Portal) subscriptionsData(r *http.Request, s *session) tablesData {
 		Tables: []table{p.apiTable(r, s, "subscriptions", "Subscriptions", "/api/v1/subscriptions/", "subscriptions",
 			[]string{"id", "name", "org", "filter", "webhook", "collection", "dead_letters", "created"})},
 	}
+	d.DeadLetters = p.deadLetters(r, s, d.Tables[0])
 	p.formChoices(r, s, &d)
 	return d
 }

@@ -80,6 +80,8 @@ type call struct {
 	form, method, path string
 	body               any
 	done               func(answer json.RawMessage, res *formResult)
+	// notice is shown when the call succeeds and done is nil.
+	notice string
 }
 
 // act makes c and renders page again (data builds it, after the call)
@@ -102,6 +104,8 @@ func (p *Portal) act(w http.ResponseWriter, r *http.Request, s *session, page st
 		status = httpStatus(tearline.ErrorCode(err))
 	} else if c.done != nil {
 		c.done(answer, &res)
+	} else {
+		res.Notice = c.notice
 	}
 	d := data()
 	d.Result = res

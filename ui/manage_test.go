@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/ui/uitest"
 )
 
@@ -156,5 +157,71 @@ func TestKeySecretShownOnce(t *testing.T) {
 	}
 	if p := k.get("/ui/dashboard"); p.status != http.StatusSeeOther {
 		t.Errorf("the revoked key's session goes on: %d", p.status)
+	}
+}
+
+// TestDeadLetterForms lists a subscription's dead letter on the
+// subscriptions page, queues it to be delivered again and deletes it
+// through the forms; an analyst is refused.
+func TestDeadLetterForms(t *testing.T) {
+	t.Parallel()
+	srv := uitest.Start(t, uitest.Options{})
+	srv.Seed()
+	root, alice := newBrowser(t, srv), newBrowser(t, srv)
+	root.mustSignIn("root")
+	alice.mustSignIn("alice")
+	p := root.post("/ui/subscriptions", url.Values{"csrf": {root.token("/ui/subscriptions")}, "name": {"hooked"},
+		"webhook": {"http://127.0.0.1:1/hook"}})
+	m := regexp.MustCompile(`Subscription (\S+) created`).FindStringSubmatch(p.body)
+	if p.status != http.StatusOK || m == nil {
+		t.Fatalf("create a subscription: %d %s", p.status, p.body)
+	}
+	subID := m[1]
+	subs, ok := srv.DB.(tearline.Subscriptions)
+	if !ok {
+		t.Fatalf("%T keeps no subscriptions", srv.DB)
+	}
+	dl := &tearline.DeadLetter{SubscriptionID: subID, FirstSeq: 1, LastSeq: 1, Objects: 3, Attempts: 5, LastError: "connection refused"}
+	if err := subs.SaveDeadLetter(t.Context(), dl); err != nil {
+		t.Fatal(err)
+	}
+	if p := root.get("/ui/subscriptions"); !strings.Contains(p.body, `id="redrive-`+dl.ID+`"`) || !strings.Contains(p.body, "connection refused") {
+		t.Fatalf("the dead letter is not listed: %s", p.body)
+	}
+	form := func(tok string) url.Values {
+		return url.Values{"csrf": {tok}, "subscription": {subID}, "dead": {dl.ID}}
+	}
+	for _, tt := range []struct {
+		name   string
+		b      *browser
+		path   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"redrive by an analyst", alice, "/ui/subscriptions/dead-letters/redrive", form(alice.token("/ui/subscriptions")), http.StatusForbidden, `id="dead-letters-error"`},
+		{"redrive without the token", root, "/ui/subscriptions/dead-letters/redrive", form(""), http.StatusForbidden, "security token"},
+		{"redrive", root, "/ui/subscriptions/dead-letters/redrive", form(root.token("/ui/subscriptions")), http.StatusOK, "queued to be delivered again"},
+		{"unknown dead letter", root, "/ui/subscriptions/dead-letters/redrive",
+			url.Values{"csrf": {root.token("/ui/subscriptions")}, "subscription": {subID}, "dead": {"nope"}}, http.StatusNotFound, `id="dead-letters-error"`},
+		{"delete by an analyst", alice, "/ui/subscriptions/dead-letters/delete", form(alice.token("/ui/subscriptions")), http.StatusForbidden, `id="dead-letters-error"`},
+	} {
+		if p := tt.b.post(tt.path, tt.form); p.status != tt.status || !strings.Contains(p.body, tt.want) {
+			t.Errorf("%s: %d, want %d with %q: %s", tt.name, p.status, tt.status, tt.want, p.body)
+		}
+	}
+	// The redrive may have failed again and kept the letter; delete it.
+	dls, err := subs.DeadLetters(t.Context(), subID)
+	if err != nil || len(dls) == 0 {
+		t.Fatalf("dead letters before the delete: %v %v", dls, err)
+	}
+	for _, d := range dls {
+		p := root.post("/ui/subscriptions/dead-letters/delete", url.Values{"csrf": {root.token("/ui/subscriptions")}, "subscription": {subID}, "dead": {d.ID}})
+		if p.status != http.StatusOK || !strings.Contains(p.body, "deleted") {
+			t.Errorf("delete %s: %d %s", d.ID, p.status, p.body)
+		}
+	}
+	if dls, _ := subs.DeadLetters(t.Context(), subID); len(dls) != 0 {
+		t.Errorf("dead letters left after the delete: %d", len(dls))
 	}
 }

@@ -189,6 +189,8 @@ func (p *Portal) routes() *http.ServeMux {
 	mux.Handle("GET /ui/subscriptions", p.auth(p.subscriptions))
 	mux.Handle("POST /ui/subscriptions", p.auth(p.createSubscription))
 	mux.Handle("POST /ui/subscriptions/delete", p.auth(p.deleteSubscription))
+	mux.Handle("POST /ui/subscriptions/dead-letters/redrive", p.auth(p.redrive))
+	mux.Handle("POST /ui/subscriptions/dead-letters/delete", p.auth(p.dropDeadLetter))
 	mux.Handle("GET /ui/keys", p.auth(p.keys))
 	mux.Handle("POST /ui/keys", p.auth(p.createKey))
 	mux.Handle("POST /ui/keys/revoke", p.auth(p.revokeKey))
