@@ -65,8 +65,10 @@ type Feed interface {
 	FeedSeqAt(ctx context.Context, t time.Time) (int64, error)
 	// ObjectCreators returns, for each of ids that the store holds in any
 	// collection, the created_by_ref of its latest version, else the
-	// organization that submitted that version when the store's scores
-	// record it (tearline.ScoreRecord.Org), else "". Ids the store lacks
-	// are absent from the map.
+	// organization that submitted it as the store records it: the
+	// version's tearline.ScoreRecord.Org, else the Feedback.OrgID of the
+	// object (sightings, opinions, notes, language content), else the
+	// organization of the earliest Submission that stored it; else "".
+	// Ids the store lacks are absent from the map.
 	ObjectCreators(ctx context.Context, ids []string) (map[string]string, error)
 }

@@ -217,16 +217,24 @@ func (db *DB) FeedSeqAt(ctx context.Context, t time.Time) (seq int64, err error)
 }
 
 // ObjectCreators returns the created_by_ref of the latest stored version
-// of each of ids the store holds ("" when it has none).
+// of each of ids the store holds, else the organization that submitted it
+// ("" when neither is known; see tearline.Feed).
 func (db *DB) ObjectCreators(ctx context.Context, ids []string) (_ map[string]string, err error) {
 	defer wrap(&err, "look up the creators of %d objects", len(ids))
 	out := make(map[string]string, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	// The submitting organization, which scoring records, stands in for a
-	// missing created_by_ref.
-	rows, err := db.pool.Query(ctx, `SELECT o.id, o.raw, COALESCE((SELECT s.org FROM object_scores s WHERE s.id = o.id AND s.version = o.version), '')
+	// The submitting organization stands in for a missing created_by_ref:
+	// as scoring records it, else as the feedback record has it (sightings,
+	// opinions, notes, language content, from every ingest path), else the
+	// partner whose submission first stored it (relationships too).
+	rows, err := db.pool.Query(ctx, `SELECT o.id, o.raw, COALESCE(
+			NULLIF((SELECT s.org FROM object_scores s WHERE s.id = o.id AND s.version = o.version), ''),
+			(SELECT f.org FROM feedback f WHERE f.object = o.id AND f.org <> '' LIMIT 1),
+			(SELECT sb.org FROM submission_objects so JOIN submissions sb ON sb.id = so.submission
+				WHERE so.object = o.id ORDER BY sb.received LIMIT 1),
+			'')
 		FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS b (id)) b
 		CROSS JOIN LATERAL (SELECT id, version, raw FROM objects WHERE id = b.id ORDER BY version DESC LIMIT 1) o`, ids)
 	if err != nil {

@@ -132,7 +132,7 @@ func (db *DB) FeedSeqAt(ctx context.Context, t time.Time) (seq int64, err error)
 
 // ObjectCreators returns the created_by_ref of the latest stored version
 // of each of ids the store holds, else the organization that submitted it
-// ("" when neither is known).
+// ("" when neither is known; see tearline.Feed).
 func (db *DB) ObjectCreators(ctx context.Context, ids []string) (_ map[string]string, err error) {
 	defer wrap(&err, "look up the creators of %d objects", len(ids))
 	out := make(map[string]string, len(ids))
@@ -151,9 +151,16 @@ func (db *DB) ObjectCreators(ctx context.Context, ids []string) (_ map[string]st
 	if err != nil {
 		return nil, err
 	}
-	// The submitting organization, which scoring records, stands in for a
-	// missing created_by_ref.
-	rows, err := db.r.QueryContext(ctx, `SELECT o.id, o.version, COALESCE(json_extract(CAST(o.raw AS TEXT), '$.created_by_ref'), json_extract(s.record, '$.org'))
+	// The submitting organization stands in for a missing created_by_ref:
+	// as scoring records it, else as the feedback record has it (sightings,
+	// opinions, notes, language content, from every ingest path), else the
+	// partner whose submission first stored it (relationships too).
+	rows, err := db.r.QueryContext(ctx, `SELECT o.id, o.version, COALESCE(
+			NULLIF(json_extract(CAST(o.raw AS TEXT), '$.created_by_ref'), ''),
+			NULLIF(json_extract(s.record, '$.org'), ''),
+			(SELECT f.org FROM feedback f WHERE f.object = o.id AND f.org <> '' LIMIT 1),
+			(SELECT sb.org FROM submission_objects so JOIN submissions sb ON sb.id = so.submission
+				WHERE so.object = o.id ORDER BY sb.received LIMIT 1))
 		FROM objects o LEFT JOIN object_scores s ON s.object = o.pk
 		WHERE o.idh IN (SELECT value FROM json_each(?)) ORDER BY o.id, o.version`, string(hj))
 	if err != nil {
