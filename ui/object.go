@@ -46,7 +46,7 @@ type objectData struct {
 	Obj        *listed
 	Props      []property
 	ExtRefs    []extRef
-	Markings   []string
+	Markings   []markingView
 	Granular   string
 	Versions   []*taxii.PortalObject
 	Diffs      []diff
@@ -127,7 +127,12 @@ func (p *Portal) object(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	d.Props = properties(props)
 	d.ExtRefs = extRefs(props["external_references"])
-	json.Unmarshal(props["object_marking_refs"], &d.Markings)
+	var markingRefs []string
+	json.Unmarshal(props["object_marking_refs"], &markingRefs)
+	if d.Markings, err = p.markingViews(r.Context(), s, markingRefs); err != nil {
+		p.errorPage(w, r, s, err)
+		return
+	}
 	if g := props["granular_markings"]; g != nil {
 		d.Granular = indent(g)
 	}

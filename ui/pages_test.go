@@ -165,6 +165,32 @@ func tlpRank(s string) int {
 	return int(t)
 }
 
+// TestMarkingNames checks that an object page names its marking
+// definitions: TLP 2.0 and 1.0 ones by their level, a stored statement by
+// its name, each beside its id.
+func TestMarkingNames(t *testing.T) {
+	t.Parallel()
+	srv := uitest.Start(t, uitest.Options{})
+	d := srv.Seed()
+	def, obj := "marking-definition--"+uuid.NewString(), "malware--"+uuid.NewString()
+	srv.Post(d.AlphaAnalystToken, d.Intel, fmt.Sprintf(`{"type":"marking-definition","spec_version":"2.1","id":%q,"created":%q,"name":"Handle via Alpha only","definition_type":"statement","definition":{"statement":"Copyright Alpha CERT"}}`,
+		def, uitest.Stamp))
+	srv.Post(d.AlphaAnalystToken, d.Intel, fmt.Sprintf(`{"type":"malware","spec_version":"2.1","id":%q,"created":%q,"modified":%q,"name":"Marked","is_family":true,"object_marking_refs":[%q,%q,%q]}`,
+		obj, uitest.Stamp, uitest.Stamp, marking.TLP2Green, marking.TLP1Green, def))
+	b := newBrowser(t, srv)
+	b.mustSignIn("alice")
+	p := b.get("/ui/objects/" + obj)
+	m := regexp.MustCompile(`(?s)<ul id="markings">(.*?)</ul>`).FindStringSubmatch(p.body)
+	if p.status != http.StatusOK || m == nil {
+		t.Fatalf("object page: %d %s", p.status, p.body)
+	}
+	for _, want := range []string{">TLP:GREEN<", marking.TLP2Green, ">TLP:GREEN (TLP 1.0)<", marking.TLP1Green, ">Handle via Alpha only<", def} {
+		if !strings.Contains(m[1], want) {
+			t.Errorf("markings lack %q: %s", want, m[1])
+		}
+	}
+}
+
 // TestReadsRecorded checks that what the portal shows is recorded in the
 // disclosure ledger, under path ui, for the user's organization.
 func TestReadsRecorded(t *testing.T) {
@@ -286,6 +312,10 @@ func TestSubmit(t *testing.T) {
 		"kill_chain": {"mitre-attack"}, "phase": {"command-and-control"}, "related": {d.Malware}, "confidence": {"70"}, "tlp": {"TLP:AMBER"}})
 	if p.status != http.StatusOK || !strings.Contains(p.body, `id="receipt-success">2<`) {
 		t.Fatalf("indicator form: %d %s", p.status, p.body)
+	}
+	// The receipt names the submitted objects that have a name.
+	if !regexp.MustCompile(`<li><a href="/ui/objects/indicator--[^"]+">Guided indicator</a> <span class="muted">indicator--`).MatchString(p.body) {
+		t.Errorf("the receipt does not name the indicator: %s", p.body)
 	}
 	if p := b.get("/ui/search?q=guided"); !strings.Contains(p.body, "Guided indicator") {
 		t.Error("the submitted indicator is not found")

@@ -35,6 +35,9 @@ func (d submitData) Get(name string) string { return d.Form.Get(name) }
 type receiptData struct {
 	Collection string
 	Status     statusView
+	// Names are the names of the submitted objects that have one, by id
+	// (the user's own submission, so nothing the user may not see).
+	Names map[string]string
 }
 
 type statusView struct {
@@ -166,7 +169,13 @@ func (p *Portal) post(w http.ResponseWriter, r *http.Request, s *session, collec
 		p.refuse(w, r, s, httpStatus(tearline.ErrorCode(err)), "The server refused the submission: "+tearline.ErrorMessage(err), nil)
 		return
 	}
-	p.render(w, r, http.StatusOK, "receipt", s, receiptData{Collection: col.Title, Status: st})
+	names := map[string]string{}
+	for _, o := range objs {
+		if n := propString(o, "name"); n != "" {
+			names[propString(o, "id")] = n
+		}
+	}
+	p.render(w, r, http.StatusOK, "receipt", s, receiptData{Collection: col.Title, Status: st, Names: names})
 }
 
 // checkPattern answers the indicator form's live validation (htmx): the

@@ -63,8 +63,12 @@ func TestSubmitIndicator(t *testing.T) {
 	}
 	b.shot("receipt")
 	b.clean("receipt")
+	// The receipt names the indicator (the relationship has no name).
+	if names := b.text("#receipt-successes"); !strings.Contains(names, "Phishing landing page") {
+		t.Errorf("the receipt does not name the indicator:\n%s", names)
+	}
 	if st := b.navigate("open the indicator", chromedp.Click(chromedp.JSPath(
-		`[...document.querySelectorAll("#receipt-successes a")].find(a => a.textContent.startsWith("indicator--"))`))); st != 200 {
+		`[...document.querySelectorAll("#receipt-successes a")].find(a => a.getAttribute("href").startsWith("/ui/objects/indicator--"))`))); st != 200 {
 		b.fatalf("the submitted indicator: status %d", st)
 	}
 	if name := b.text("#object-name"); name != "Phishing landing page" {
@@ -110,7 +114,7 @@ func TestXSS(t *testing.T) {
 	if st := b.click("#indicator-submit"); st != 200 || b.text("#receipt-success") != "1" {
 		b.fatalf("submit the indicator: status %d", st)
 	}
-	indicator := eval[string](b, `document.querySelector("#receipt-successes a").textContent`)
+	indicator := eval[string](b, `document.querySelector("#receipt-successes a").getAttribute("href").replace("/ui/objects/", "")`)
 
 	malware := "malware--" + uuid.NewString()
 	bundle := fmt.Sprintf(`{"type":"bundle","id":"bundle--%s","objects":[{"type":"malware","spec_version":"2.1","id":%q,
