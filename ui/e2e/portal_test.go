@@ -187,8 +187,8 @@ func TestBrowse(t *testing.T) {
 			t.Errorf("property %s = %q, want %q (all: %v)", k, props[k], v, props)
 		}
 	}
-	// The markings section lists the marking definitions (by id).
-	if m := b.text("#markings"); !strings.Contains(m, marking.TLP2Green) {
+	// The markings section names the marking definitions, beside their id.
+	if m := b.text("#markings"); !strings.Contains(m, "TLP:GREEN") || !strings.Contains(m, marking.TLP2Green) {
 		t.Errorf("markings section: %q", m)
 	}
 	// The banners cover the graph: Emotet is TLP:GREEN, the indicator its
@@ -206,6 +206,16 @@ func TestBrowse(t *testing.T) {
 	}
 	b.shot("object")
 	b.clean("object")
+	// A graph of one node is not zoomed in on it.
+	b.open("/ui/objects/" + d.Campaign)
+	if n := b.waitGraph(); n != 1 {
+		t.Errorf("graph of the campaign: %d nodes, want 1", n)
+	}
+	if z := eval[float64](b, `Number(document.getElementById("graph").dataset.zoom) || -1`); z <= 0 || z > 1.5 {
+		t.Errorf("graph of one node: zoom %v, want at most 1.5", z)
+	}
+	b.shot("object-one-node")
+	b.clean("campaign")
 
 	// Observable lookup.
 	b.click("#nav-lookup")
