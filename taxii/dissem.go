@@ -235,6 +235,17 @@ func (g *gate) Release(ctx context.Context, org *tearline.Organization, d dissem
 			return nil, tearline.Errorf(tearline.EUNAVAILABLE, "the disclosure ledger cannot record what this delivery would disclose; retry later")
 		}
 	}
+	// Webhooks and streams: the subscriber's organization consumes what
+	// goes to it.
+	n := 0
+	for _, raw := range out {
+		if raw != nil {
+			n++
+		}
+	}
+	if n > 0 {
+		s.consumedBy(org.ID, n)
+	}
 	return out, nil
 }
 

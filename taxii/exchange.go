@@ -85,11 +85,20 @@ func (s *Server) submitted(ctx context.Context, st *tearline.Status) {
 
 // consumed counts that p's organization was answered n objects.
 func (s *Server) consumed(p *tearline.Principal, n int) {
-	if s.ex.st == nil || p == nil || p.Org == nil {
+	if p == nil || p.Org == nil {
+		return
+	}
+	s.consumedBy(p.Org.ID, n)
+}
+
+// consumedBy counts that organization orgID was answered (or sent) n
+// objects.
+func (s *Server) consumedBy(orgID string, n int) {
+	if s.ex.st == nil {
 		return
 	}
 	now := time.Now().UTC()
-	k := activityKey{p.Org.ID, tearline.Day(now)}
+	k := activityKey{orgID, tearline.Day(now)}
 	s.ex.mu.Lock()
 	if s.ex.activity == nil {
 		s.ex.activity = map[activityKey]*tearline.Activity{}

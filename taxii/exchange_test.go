@@ -263,11 +263,16 @@ func TestExchangeRoundTrip(t *testing.T) {
 		t.Fatalf("acknowledged %v, first feedback %v", acks, firsts)
 	}
 
-	// The partner reads the collection: it consumes.
+	// The partner reads the collection: it consumes, as both did through
+	// their webhooks.
 	r = e.get("partner", colPath(e.intel, "objects/"))
 	expect(t, r, http.StatusOK)
 	var page envelopeResource
 	r.decode(t, &page)
+	// Every webhook worker done with every feed entry: no delivery in flight.
+	poll(t, "the webhooks idle", func() bool { return e.srv.dissem.Backlog() == 0 })
+	received := len(page.Objects) + len(acceptedIDs(recvPartner.wait("", func([]delivery) bool { return true }))) +
+		len(acceptedIDs(recvHub.wait("", func([]delivery) bool { return true })))
 
 	// The metrics are the figures of these events.
 	r = e.admin("hub", http.MethodGet, "/api/v1/metrics/sharing/?period=1d", nil)
@@ -297,10 +302,11 @@ func TestExchangeRoundTrip(t *testing.T) {
 		From: m.From, To: m.To,
 		Organizations: orgActivity{
 			Submitting: orgCounts{Total: 1, ByType: map[string]int{"national-cert": 1}, ByCountry: map[string]int{"FR": 1}},
-			Consuming:  orgCounts{Total: 1, ByType: map[string]int{"national-cert": 1}, ByCountry: map[string]int{"FR": 1}},
+			Consuming: orgCounts{Total: 2, ByType: map[string]int{"national-cert": 1, "federal": 1},
+				ByCountry: map[string]int{"FR": 1, "US": 1}},
 		},
-		Objects: objectFlow{Shared: 3, Received: len(page.Objects), ByDay: []dayFlow{{Day: tearline.Day(sub.Received).Format("2006-01-02"),
-			Shared: 3, Received: len(page.Objects)}}},
+		Objects: objectFlow{Shared: 3, Received: received, ByDay: []dayFlow{{Day: tearline.Day(sub.Received).Format("2006-01-02"),
+			Shared: 3, Received: received}}},
 		Submissions: submissionCounts{Total: 3, ByState: map[string]int{"answered": 1, "received": 2}},
 		ToAvailable: durationStats{Count: 3, Median: f(avail[1]), P90: f(avail[2])},
 		ToAcknowledge: groupedDurations{durationStats: one(ack), Waiting: 2,
@@ -324,7 +330,7 @@ func TestExchangeRoundTrip(t *testing.T) {
 	expect(t, r, http.StatusOK)
 	for _, line := range []string{
 		`tearline_sharing_objects{direction="shared"} 3`,
-		fmt.Sprintf(`tearline_sharing_objects{direction="received"} %d`, len(page.Objects)),
+		fmt.Sprintf(`tearline_sharing_objects{direction="received"} %d`, received),
 		fmt.Sprintf(`tearline_sharing_feedback_rate %g`, 1.0/3),
 		`tearline_sharing_organizations{activity="submitting",country="FR",type="all"} 1`,
 		`tearline_sharing_organizations{activity="consuming",country="all",type="national-cert"} 1`,

@@ -128,6 +128,9 @@ func (s *Server) releasePage(ctx context.Context, path string, p *tearline.Princ
 		// so that a page of withheld entries still moves the client on.
 		out.next = nextToken(page.Entries[len(page.Entries)-1].DateAdded, c.ID)
 	}
+	// Every path through here answers p's organization (objects, versions,
+	// manifests, exports, pushes to peers): it counts as consuming.
+	s.consumed(p, len(out.raws))
 	return out, nil
 }
 
@@ -196,7 +199,6 @@ func (s *Server) getObjects(w http.ResponseWriter, r *http.Request, p *tearline.
 	if err != nil {
 		return err
 	}
-	s.consumed(p, len(rel.raws))
 	return writeEnvelope(w, rel)
 }
 
@@ -215,7 +217,6 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, p *tearline.P
 	if err != nil {
 		return err
 	}
-	s.consumed(p, len(rel.raws))
 	return writeEnvelope(w, rel)
 }
 
