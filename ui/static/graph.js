@@ -9,13 +9,16 @@ document.addEventListener("DOMContentLoaded", function () {
       var cy = cytoscape({
         container: el,
         elements: { nodes: g.nodes, edges: g.edges },
-        layout: { name: "cose", animate: false, padding: 40, idealEdgeLength: function () { return 140; } },
+        // The object first, what surrounds it in rows below: the same
+        // drawing every time, and nodes never on top of each other.
+        layout: { name: "breadthfirst", roots: "[id = \"" + g.nodes[0].data.id + "\"]", directed: false, spacingFactor: 1.2, padding: 40, animate: false },
         // A graph of one or two nodes is fitted without zooming in on them.
         maxZoom: 1.5,
         minZoom: 0.2,
         style: [
           { selector: "node", style: { "label": "data(label)", "background-color": "#767676", "border-width": 2, "border-color": "#000",
-            "color": "#1a1a1a", "font-size": 11, "text-valign": "bottom", "text-margin-y": 4, "text-wrap": "ellipsis", "text-max-width": 140 } },
+            "color": "#1a1a1a", "font-size": 11, "text-valign": "bottom", "text-margin-y": 4, "text-wrap": "ellipsis", "text-max-width": 110,
+            "text-background-color": "#fff", "text-background-opacity": 0.85, "text-background-padding": 1 } },
           // Nodes take their TLP colour (TLP 2.0, as the banners).
           { selector: "node[tlp = 'TLP:RED']", style: { "background-color": "#ff2b2b" } },
           { selector: "node[tlp = 'TLP:AMBER'], node[tlp = 'TLP:AMBER+STRICT']", style: { "background-color": "#ffc000" } },
