@@ -83,6 +83,28 @@ func (s *Server) submitted(ctx context.Context, st *tearline.Status) {
 	}
 }
 
+// approvedSubmission gives the submission of an object stored on
+// approval in review a triage record when it has none yet: a partner
+// whose every object was held has its submission triaged once one is
+// approved. A record that exists already is left as it is (the approved
+// object does not join its list). Failures are logged.
+func (s *Server) approvedSubmission(ctx context.Context, rv *tearline.Review) {
+	ex := s.ex.st
+	if ex == nil || rv.StatusID == "" || rv.SubmitterOrg == "" || rv.SubmitterOrg == s.hostOrg(ctx) {
+		return
+	}
+	st, err := s.b.FindStatus(ctx, rv.StatusID)
+	if err != nil {
+		s.logger(ctx).Error("record the submission of an approved object for triage", "status", rv.StatusID, "err", err)
+		return
+	}
+	sub := &tearline.Submission{ID: st.ID, OrgID: rv.SubmitterOrg, CollectionID: rv.CollectionID, Objects: []string{rv.ObjectID},
+		Received: st.RequestTime, Available: time.Now().UTC().Truncate(time.Microsecond)}
+	if err := ex.RecordSubmission(ctx, sub); err != nil {
+		s.logger(ctx).Error("record the submission of an approved object for triage", "status", rv.StatusID, "err", err)
+	}
+}
+
 // consumed counts that p's organization was answered n objects.
 func (s *Server) consumed(p *tearline.Principal, n int) {
 	if p == nil || p.Org == nil {

@@ -495,9 +495,18 @@ func TestApprovedFeedback(t *testing.T) {
 	if n := refs(); n != 0 {
 		t.Fatalf("%d feedback references before the approval", n)
 	}
+	// Every object held: no triage record until one is approved.
+	if _, err := ex.FindSubmission(context.Background(), st.ID); tearline.ErrorCode(err) != tearline.ENOTFOUND {
+		t.Fatalf("triage record of a submission held whole: %v", err)
+	}
 	expect(t, e.admin("reviewer", "POST", "/api/v1/review/"+reviewOfDetail(t, st.Pendings[0])+"/approve/", map[string]any{"action": "redact"}), http.StatusOK)
 	if n := refs(); n != 1 {
 		t.Fatalf("%d feedback references after the approval, want 1", n)
+	}
+	sub, err := ex.FindSubmission(context.Background(), st.ID)
+	if err != nil || sub.OrgID != e.orgs["Contributor Org"].ID || sub.State != tearline.TriageReceived ||
+		!slices.Equal(sub.Objects, []string{st.Pendings[0].ID}) || dateAdded(sub.Received) != st.RequestTimestamp {
+		t.Errorf("triage record after the approval: %+v, %v", sub, err)
 	}
 }
 

@@ -297,6 +297,9 @@ func (s *Server) decideReview(w http.ResponseWriter, r *http.Request, p *tearlin
 	}
 	s.logger(ctx).Info("held object decided", "review", rv.ID, "status", rv.Status, "decision", rv.Decision,
 		"collection", rv.CollectionID, "object", rv.ObjectID, "stored", rv.Stored)
+	if rv.Stored {
+		s.approvedSubmission(ctx, rv)
+	}
 	grants, err := s.grants(ctx, p.Org.ID)
 	if err != nil {
 		return err
