@@ -97,8 +97,24 @@ func (p *Portal) graph(w http.ResponseWriter, r *http.Request, s *session) {
 		writeJSONError(w, err)
 		return
 	}
+	// The page passes its banner: what arrived since it was rendered, marked
+	// above it, stays out of the graph.
+	q := r.URL.Query()
+	if q.Has("tlp") {
+		su.cap(banner{TLP: q.Get("tlp"), Classification: q.Get("classification")})
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(su.graph())
+}
+
+// cap removes from su's referrers and ends what is marked above b.
+func (su *surroundings) cap(b banner) {
+	above := func(o *taxii.PortalObject) bool {
+		return rank(o.TLP) > rank(b.TLP) ||
+			o.Classification != "" && (b.Classification == "" || levelRank(o.Classification) > levelRank(b.Classification))
+	}
+	su.refs = slices.DeleteFunc(su.refs, above)
+	su.ends = slices.DeleteFunc(su.ends, above)
 }
 
 // graph returns su as a graph: a node for the object, each end and each

@@ -157,6 +157,17 @@ func TestBannerCoversGraph(t *testing.T) {
 				t.Errorf("%s: the graph shows %s (%s) under a %s banner", tt.id, n.Data["label"], n.Data["tlp"], tt.banner)
 			}
 		}
+		if !strings.Contains(strings.ToLower(p.body), strings.ToLower(`/graph?tlp=`+url.QueryEscape(tt.banner)+`&amp;classification="`)) {
+			t.Errorf("%s: the graph's URL does not carry the banner", tt.id)
+		}
+	}
+	// The graph leaves out what is marked above the banner the page passes
+	// (what arrived after the page was rendered).
+	for q, want := range map[string]bool{"": true, "?tlp=TLP:AMBER": true, "?tlp=TLP:GREEN": false} {
+		body := b.get("/ui/objects/" + d.Malware + "/graph" + q).body
+		if got := strings.Contains(body, d.Indicator); got != want {
+			t.Errorf("Emotet's graph%s shows the TLP:AMBER indicator: %v, want %v: %s", q, got, want, body)
+		}
 	}
 }
 
