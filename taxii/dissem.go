@@ -229,11 +229,8 @@ func (g *gate) Release(ctx context.Context, org *tearline.Organization, d dissem
 			out[i] = res.Raw
 		}
 	}
-	if s.cfg.Ledger != nil {
-		if err := s.cfg.Ledger.RecordBatch(rec); err != nil {
-			s.log.Error("disclosure ledger cannot record; refusing to disclose", "err", err, "path", d.Path)
-			return nil, tearline.Errorf(tearline.EUNAVAILABLE, "the disclosure ledger cannot record what this delivery would disclose; retry later")
-		}
+	if err := s.disclose(ctx, d.Path, rec); err != nil {
+		return nil, err
 	}
 	// Webhooks and streams: the subscriber's organization consumes what
 	// goes to it.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/tearline/tearline"
-	"github.com/tearline/tearline/ledger"
 	"github.com/tearline/tearline/marking"
 	"github.com/tearline/tearline/score"
 	"github.com/tearline/tearline/stix"
@@ -297,60 +296,10 @@ func (s *Server) feedbackTarget(ctx context.Context, p *tearline.Principal, id s
 }
 
 // visibleAnywhere returns the latest version of object id that p's
-// organization may receive in any collection it reads, with the access
-// decision, and the collections that hold a version it may receive,
-// recording the decision in the disclosure ledger under path. ENOTFOUND
-// when there is none, as for an object that does not exist.
+// organization may receive in any collection it reads, as visibleVersion
+// does.
 func (s *Server) visibleAnywhere(ctx context.Context, p *tearline.Principal, id, path string) (*tearline.Entry, marking.Result, []string, error) {
-	notFound := tearline.Errorf(tearline.ENOTFOUND, "no object %s in the collections your organization may read", id)
-	grants, err := s.grants(ctx, p.Org.ID)
-	if err != nil {
-		return nil, marking.Result{}, nil, err
-	}
-	var (
-		best    *tearline.Entry
-		bestRes marking.Result
-		bestCol string
-		cols    []string
-	)
-	for colID, g := range grants {
-		if !g.Read {
-			continue
-		}
-		page, err := s.b.QueryObjects(ctx, tearline.ObjectQuery{CollectionID: colID, IDs: []string{id}, Versions: []string{tearline.VersionLast}})
-		if tearline.ErrorCode(err) == tearline.ENOTFOUND {
-			continue
-		} else if err != nil {
-			return nil, marking.Result{}, nil, err
-		}
-		c := readView(&tearline.Collection{ID: colID}, g)
-		for _, e := range page.Entries {
-			res := s.release(s.recipient(p, c), c, e)
-			if res.Decision == marking.Withhold {
-				continue
-			}
-			cols = append(cols, colID)
-			if best == nil || e.Version.After(best.Version) {
-				best, bestRes, bestCol = e, res, colID
-			}
-		}
-	}
-	if best == nil {
-		return nil, marking.Result{}, nil, notFound
-	}
-	if s.cfg.Ledger != nil {
-		err := s.cfg.Ledger.RecordBatch([]ledger.Disclosure{{
-			Org: p.Org.ID, Key: p.KeyID, Collection: bestCol, Path: path, Request: requestInfoOf(ctx).id,
-			Object: best.ID, Version: entryVersion(best), Decision: bestRes.Decision, TLP: bestRes.TLP,
-			Classification: bestRes.Classification, Reason: bestRes.Reason,
-		}})
-		if err != nil {
-			s.logger(ctx).Error("disclosure ledger cannot record; refusing to disclose", "err", err, "path", path)
-			return nil, marking.Result{}, nil, tearline.Errorf(tearline.EUNAVAILABLE, "the disclosure ledger cannot record this look-up; retry later")
-		}
-	}
-	slices.Sort(cols)
-	return best, bestRes, cols, nil
+	return s.visibleVersion(ctx, p, id, []string{tearline.VersionLast}, path)
 }
 
 // feedbackCollection returns the collection feedback goes to: key (id or

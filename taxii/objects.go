@@ -46,6 +46,20 @@ func (s *Server) recipient(p *tearline.Principal, c *collection) *marking.Recipi
 	return r
 }
 
+// disclose records the access decisions recs, taken on path, in the
+// disclosure ledger before what they let go is sent. EUNAVAILABLE when the
+// ledger cannot record: nothing may be disclosed unrecorded.
+func (s *Server) disclose(ctx context.Context, path string, recs []ledger.Disclosure) error {
+	if s.cfg.Ledger == nil || len(recs) == 0 {
+		return nil
+	}
+	if err := s.cfg.Ledger.RecordBatch(recs); err != nil {
+		s.logger(ctx).Error("disclosure ledger cannot record; refusing to disclose", "err", err, "path", path)
+		return tearline.Errorf(tearline.EUNAVAILABLE, "the disclosure ledger cannot record what this answer would disclose; retry later")
+	}
+	return nil
+}
+
 // release decides whether entry e of collection c may go to recipient r:
 // the stored bytes, a redacted copy (Result.Raw), or nothing (Withhold).
 // It is the one gate every object passes on its way out; handlers never
@@ -117,11 +131,8 @@ func (s *Server) releasePage(ctx context.Context, path string, p *tearline.Princ
 		out.entries = append(out.entries, e)
 		out.raws = append(out.raws, res.Raw)
 	}
-	if s.cfg.Ledger != nil {
-		if err := s.cfg.Ledger.RecordBatch(rec); err != nil {
-			s.logger(ctx).Error("disclosure ledger cannot record; refusing to disclose", "err", err, "path", path)
-			return nil, tearline.Errorf(tearline.EUNAVAILABLE, "the disclosure ledger cannot record what this response would disclose; retry later")
-		}
+	if err := s.disclose(ctx, path, rec); err != nil {
+		return nil, err
 	}
 	if page.More && len(page.Entries) > 0 {
 		// The cursor is the last entry the store returned, released or not,

@@ -222,11 +222,8 @@ func (s *Server) visibleObservableObjects(ctx context.Context, p *tearline.Princ
 			}
 		}
 	}
-	if s.cfg.Ledger != nil && len(rec) > 0 {
-		if err := s.cfg.Ledger.RecordBatch(rec); err != nil {
-			s.logger(ctx).Error("disclosure ledger cannot record; refusing to disclose", "err", err, "path", ledger.PathSearch)
-			return nil, tearline.Errorf(tearline.EUNAVAILABLE, "the disclosure ledger cannot record what this response would disclose; retry later")
-		}
+	if err := s.disclose(ctx, ledger.PathSearch, rec); err != nil {
+		return nil, err
 	}
 	return visible, nil
 }

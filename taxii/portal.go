@@ -172,12 +172,8 @@ func (pr *portalReader) decide(c *collection, e *tearline.Entry) *PortalObject {
 // record writes the decisions to the ledger. EUNAVAILABLE when it
 // cannot: nothing may be shown unrecorded.
 func (pr *portalReader) record(ctx context.Context) error {
-	if pr.s.cfg.Ledger == nil || len(pr.rec) == 0 {
-		return nil
-	}
-	if err := pr.s.cfg.Ledger.RecordBatch(pr.rec); err != nil {
-		pr.s.logger(ctx).Error("disclosure ledger cannot record; refusing to disclose", "err", err, "path", ledger.PathUI)
-		return tearline.Errorf(tearline.EUNAVAILABLE, "the disclosure ledger cannot record what this page would disclose; retry later")
+	if err := pr.s.disclose(ctx, ledger.PathUI, pr.rec); err != nil {
+		return err
 	}
 	pr.rec = nil
 	return nil

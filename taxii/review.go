@@ -134,11 +134,7 @@ func (s *Server) recordReviews(ctx context.Context, p *tearline.Principal, rvs [
 			Request: reqID, Object: rv.ObjectID, Version: rv.Version, Decision: res[i].Decision, TLP: res[i].TLP,
 			Classification: res[i].Classification, Reason: res[i].Reason}
 	}
-	if err := s.cfg.Ledger.RecordBatch(rec); err != nil {
-		s.logger(ctx).Error("disclosure ledger cannot record; refusing to disclose", "err", err, "path", ledgerPathReview)
-		return tearline.Errorf(tearline.EUNAVAILABLE, "the disclosure ledger cannot record what this response would disclose; retry later")
-	}
-	return nil
+	return s.disclose(ctx, ledgerPathReview, rec)
 }
 
 // listReviews handles GET /api/v1/review/[?status=pending&collection=C]:

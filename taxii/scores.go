@@ -3,6 +3,7 @@ package taxii
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/tearline/tearline"
@@ -124,7 +125,7 @@ func (s *Server) getScore(w http.ResponseWriter, r *http.Request, p *tearline.Pr
 		}
 		versions = vs
 	}
-	e, res, err := s.visibleVersion(r.Context(), p, id, versions)
+	e, res, _, err := s.visibleVersion(r.Context(), p, id, versions, pathScore)
 	if err != nil {
 		return err
 	}
@@ -176,17 +177,20 @@ func scoreResult(sc *score.Result, version string, now time.Time) scoreJSON {
 // visibleVersion returns the latest of the versions of object id selected
 // by versions that a collection p's organization reads holds and the
 // access decision lets it receive, with the decision, recorded in the
-// disclosure ledger. ENOTFOUND when there is none.
-func (s *Server) visibleVersion(ctx context.Context, p *tearline.Principal, id string, versions []string) (*tearline.Entry, marking.Result, error) {
+// disclosure ledger under path, and the collections holding a version p
+// may receive. ENOTFOUND when there is none, as for an object that does
+// not exist.
+func (s *Server) visibleVersion(ctx context.Context, p *tearline.Principal, id string, versions []string, path string) (*tearline.Entry, marking.Result, []string, error) {
 	notFound := tearline.Errorf(tearline.ENOTFOUND, "no object %s in the collections your organization may read", id)
 	grants, err := s.grants(ctx, p.Org.ID)
 	if err != nil {
-		return nil, marking.Result{}, err
+		return nil, marking.Result{}, nil, err
 	}
 	var (
 		best    *tearline.Entry
 		bestRes marking.Result
 		bestCol string
+		cols    []string
 	)
 	for colID, g := range grants {
 		if !g.Read {
@@ -196,31 +200,35 @@ func (s *Server) visibleVersion(ctx context.Context, p *tearline.Principal, id s
 		if tearline.ErrorCode(err) == tearline.ENOTFOUND {
 			continue // the collection was deleted meanwhile
 		} else if err != nil {
-			return nil, marking.Result{}, err
+			return nil, marking.Result{}, nil, err
 		}
 		c := readView(&tearline.Collection{ID: colID}, g)
+		held := false
 		for _, e := range page.Entries {
-			if best != nil && !e.Version.After(best.Version) {
+			res := s.release(s.recipient(p, c), c, e)
+			if res.Decision == marking.Withhold {
 				continue
 			}
-			if res := s.release(s.recipient(p, c), c, e); res.Decision != marking.Withhold {
+			held = true
+			if best == nil || e.Version.After(best.Version) {
 				best, bestRes, bestCol = e, res, colID
 			}
 		}
-	}
-	if best == nil {
-		return nil, marking.Result{}, notFound
-	}
-	if s.cfg.Ledger != nil {
-		err := s.cfg.Ledger.RecordBatch([]ledger.Disclosure{{
-			Org: p.Org.ID, Key: p.KeyID, Collection: bestCol, Path: pathScore, Request: requestInfoOf(ctx).id,
-			Object: best.ID, Version: entryVersion(best), Decision: bestRes.Decision, TLP: bestRes.TLP,
-			Classification: bestRes.Classification, Reason: bestRes.Reason,
-		}})
-		if err != nil {
-			s.logger(ctx).Error("disclosure ledger cannot record; refusing to disclose", "err", err, "path", pathScore)
-			return nil, marking.Result{}, tearline.Errorf(tearline.EUNAVAILABLE, "the disclosure ledger cannot record what this response would disclose; retry later")
+		if held {
+			cols = append(cols, colID)
 		}
 	}
-	return best, bestRes, nil
+	if best == nil {
+		return nil, marking.Result{}, nil, notFound
+	}
+	err = s.disclose(ctx, path, []ledger.Disclosure{{
+		Org: p.Org.ID, Key: p.KeyID, Collection: bestCol, Path: path, Request: requestInfoOf(ctx).id,
+		Object: best.ID, Version: entryVersion(best), Decision: bestRes.Decision, TLP: bestRes.TLP,
+		Classification: bestRes.Classification, Reason: bestRes.Reason,
+	}})
+	if err != nil {
+		return nil, marking.Result{}, nil, err
+	}
+	slices.Sort(cols)
+	return best, bestRes, cols, nil
 }

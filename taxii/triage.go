@@ -257,12 +257,8 @@ func (tv *triageView) objects(ctx context.Context, sub *tearline.Submission) ([]
 // record writes the decisions to the disclosure ledger. EUNAVAILABLE when
 // it cannot: nothing may be shown unrecorded.
 func (tv *triageView) record(ctx context.Context) error {
-	if tv.s.cfg.Ledger == nil || len(tv.rec) == 0 {
-		return nil
-	}
-	if err := tv.s.cfg.Ledger.RecordBatch(tv.rec); err != nil {
-		tv.s.logger(ctx).Error("disclosure ledger cannot record; refusing to disclose", "err", err, "path", pathTriage)
-		return tearline.Errorf(tearline.EUNAVAILABLE, "the disclosure ledger cannot record what this listing would disclose; retry later")
+	if err := tv.s.disclose(ctx, pathTriage, tv.rec); err != nil {
+		return err
 	}
 	tv.rec = nil
 	return nil
