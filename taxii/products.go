@@ -24,18 +24,22 @@ import (
 // object as the access decision lets the caller see it; null when
 // withheld from the caller.
 type productJSON struct {
-	ID             string          `json:"id"`
-	SourceID       string          `json:"source_id"`
-	SourceVersion  string          `json:"source_version"`
-	CollectionID   string          `json:"collection"`
-	Object         json.RawMessage `json:"object"`
-	AuthorOrg      string          `json:"author_org"`
-	AuthorKey      string          `json:"author_key"`
-	Status         string          `json:"status"`
-	ApproverKey    string          `json:"approver_key,omitempty"`
-	RelationshipID string          `json:"relationship_id,omitempty"`
-	Created        time.Time       `json:"created"`
-	Decided        *time.Time      `json:"decided,omitempty"`
+	ID            string          `json:"id"`
+	SourceID      string          `json:"source_id"`
+	SourceVersion string          `json:"source_version"`
+	CollectionID  string          `json:"collection"`
+	Object        json.RawMessage `json:"object"`
+	// TLP and Classification are the markings the access decision read
+	// from the derived object, when the caller may see it (for banners).
+	TLP            string     `json:"tlp,omitempty"`
+	Classification string     `json:"classification,omitempty"`
+	AuthorOrg      string     `json:"author_org"`
+	AuthorKey      string     `json:"author_key"`
+	Status         string     `json:"status"`
+	ApproverKey    string     `json:"approver_key,omitempty"`
+	RelationshipID string     `json:"relationship_id,omitempty"`
+	Created        time.Time  `json:"created"`
+	Decided        *time.Time `json:"decided,omitempty"`
 }
 
 // productOf returns pr as recipient r may see it: its object passes the
@@ -51,6 +55,7 @@ func (s *Server) productOf(r *marking.Recipient, pr *tearline.Product) productJS
 	}
 	if res := s.policy.Decide(r, pr.Raw); res.Decision != marking.Withhold {
 		j.Object = res.Raw
+		j.TLP, j.Classification = res.TLP.String(), res.Classification
 	} else {
 		j.Object = json.RawMessage("null")
 	}

@@ -64,6 +64,10 @@ type reviewJSON struct {
 	Access       string                `json:"access"`
 	Findings     []tearline.PIIFinding `json:"findings"`
 	Object       json.RawMessage       `json:"object,omitempty"`
+	// TLP and Classification are the markings the access decision read
+	// from the held object, when the caller may see it (for banners).
+	TLP            string `json:"tlp,omitempty"`
+	Classification string `json:"classification,omitempty"`
 }
 
 // reviewOf returns rv as recipient r may see it, with the object when
@@ -83,6 +87,9 @@ func (s *Server) reviewOf(r *marking.Recipient, rv *tearline.Review, withObject 
 	}
 	res := s.policy.Decide(r, rv.Raw)
 	j.Access = res.Decision.String()
+	if res.Decision != marking.Withhold {
+		j.TLP, j.Classification = res.TLP.String(), res.Classification
+	}
 	switch res.Decision {
 	case marking.Whole:
 		j.Findings = rv.Findings

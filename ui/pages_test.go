@@ -383,8 +383,8 @@ func reviewQueue(t *testing.T, opts uitest.Options) {
 		t.Fatalf("PATCH the PII policy: %v %v", res, err)
 	}
 	id := "note--" + uuid.NewString()
-	raw := fmt.Sprintf(`{"type":"note","spec_version":"2.1","id":%q,"created":%q,"modified":%q,"content":"Call jane.doe@corp.co.uk about it","object_refs":[%q],"created_by_ref":%q}`,
-		id, uitest.Stamp, uitest.Stamp, d.Malware, d.Alpha.ID)
+	raw := fmt.Sprintf(`{"type":"note","spec_version":"2.1","id":%q,"created":%q,"modified":%q,"content":"Call jane.doe@corp.co.uk about it","object_refs":[%q],"created_by_ref":%q,"object_marking_refs":[%q]}`,
+		id, uitest.Stamp, uitest.Stamp, d.Malware, d.Alpha.ID, marking.TLP2Amber)
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/taxii2/default/collections/"+d.Intel.ID+"/objects/",
 		strings.NewReader(`{"objects":[`+raw+`]}`))
 	req.Header.Set("Authorization", "Bearer "+d.AlphaAnalystToken)
@@ -404,6 +404,10 @@ func reviewQueue(t *testing.T, opts uitest.Options) {
 	p := b.get("/ui/review")
 	if !strings.Contains(p.body, id) {
 		t.Fatalf("the held note is not in the queue: %s", p.body)
+	}
+	// The page shows the held TLP:AMBER note: its banners say so.
+	if n := strings.Count(p.body, `">TLP:AMBER</div>`); n != 2 {
+		t.Errorf("the review queue showing a TLP:AMBER note has %d TLP:AMBER banners, want 2 (top and bottom)", n)
 	}
 	r := newBrowser(t, srv)
 	r.mustSignIn("reader")

@@ -79,12 +79,16 @@ func (b banner) Text() string {
 }
 
 // raise makes b at least as restrictive as an object's markings.
-func (b *banner) raise(o *taxii.PortalObject) {
-	if rank(o.TLP) > rank(b.TLP) {
-		b.TLP = o.TLP
+func (b *banner) raise(o *taxii.PortalObject) { b.raiseTo(o.TLP, o.Classification) }
+
+// raiseTo makes b at least as restrictive as a TLP level and a
+// classification level ("" for none).
+func (b *banner) raiseTo(tlp, classification string) {
+	if rank(tlp) > rank(b.TLP) {
+		b.TLP = tlp
 	}
-	if o.Classification != "" && (b.Classification == "" || levelRank(o.Classification) > levelRank(b.Classification)) {
-		b.Classification = o.Classification
+	if classification != "" && (b.Classification == "" || levelRank(classification) > levelRank(b.Classification)) {
+		b.Classification = classification
 	}
 }
 

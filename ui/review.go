@@ -34,6 +34,10 @@ type reviewItem struct {
 	Created      time.Time             `json:"created"`
 	Findings     []tearline.PIIFinding `json:"findings"`
 	Object       json.RawMessage       `json:"object"`
+	// TLP and Classification mark the held object shown (the API's
+	// access decision).
+	TLP            string `json:"tlp"`
+	Classification string `json:"classification"`
 	// SubmitterName is the submitting organization's name; Own is true
 	// when the user submitted it (the API refuses the user's decision).
 	SubmitterName string `json:"-"`
@@ -57,6 +61,9 @@ type productItem struct {
 	Status       string          `json:"status"`
 	Created      time.Time       `json:"created"`
 	Object       json.RawMessage `json:"object"`
+	// TLP and Classification mark the product shown.
+	TLP            string `json:"tlp"`
+	Classification string `json:"classification"`
 	// AuthorName is the author's organization's name; Own is true when
 	// the user wrote it (the API refuses the user's approval).
 	AuthorName string `json:"-"`
@@ -127,7 +134,15 @@ func (p *Portal) reviewPage(w http.ResponseWriter, r *http.Request, s *session) 
 			d.Releases = append(d.Releases, it)
 		}
 	}
-	p.render(w, r, http.StatusOK, "review", s, d)
+	// The banner covers every held object and product the page shows.
+	var b banner
+	for _, it := range d.Reviews {
+		b.raiseTo(it.TLP, it.Classification)
+	}
+	for _, it := range d.Products {
+		b.raiseTo(it.TLP, it.Classification)
+	}
+	p.renderMarked(w, r, http.StatusOK, "review", s, b, d)
 }
 
 // orgNamer returns a function that names an organization by its id, as
