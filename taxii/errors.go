@@ -17,6 +17,13 @@ const (
 	eMethodNotAllowed = "method_not_allowed"
 )
 
+// ErrorStatus returns the HTTP status the API answers an error with code
+// with, for front ends that answer the same way (the portal).
+func ErrorStatus(code string) int {
+	status, _ := errorStatus(code)
+	return status
+}
+
 // errorStatus maps an error code to its HTTP status and the title of the
 // TAXII error object. It is the one place that does so.
 func errorStatus(code string) (int, string) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/taxii"
 )
 
 // The forms of the keys, subscriptions and admin pages. Each calls the
@@ -101,7 +102,7 @@ func (p *Portal) act(w http.ResponseWriter, r *http.Request, s *session, page st
 	if err := p.api(r, s, c.method, c.path, mediaJSON, body, out); err != nil {
 		res.Error = tearline.ErrorMessage(err)
 		res.Values = r.PostForm
-		status = httpStatus(tearline.ErrorCode(err))
+		status = taxii.ErrorStatus(tearline.ErrorCode(err))
 	} else if c.done != nil {
 		c.done(answer, &res)
 	} else {

@@ -270,7 +270,7 @@ func propString(raw []byte, name string) string {
 func writeJSONError(w http.ResponseWriter, err error) {
 	status, msg := http.StatusInternalServerError, "internal error"
 	if c := tearline.ErrorCode(err); c != "" && c != tearline.EINTERNAL {
-		status, msg = httpStatus(c), tearline.ErrorMessage(err)
+		status, msg = taxii.ErrorStatus(c), tearline.ErrorMessage(err)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -188,32 +188,11 @@ func (p *Portal) errorPage(w http.ResponseWriter, r *http.Request, s *session, e
 	msg := "Something went wrong on the server. The error was logged."
 	var te *tearline.Error
 	if errors.As(err, &te) {
-		status, msg = httpStatus(te.Code), te.Message
+		status, msg = taxii.ErrorStatus(te.Code), te.Message
 	} else {
 		p.log.Error("portal request failed", "path", r.URL.Path, "err", err)
 	}
 	p.render(w, r, status, "error", s, errorData{Status: status, Message: msg})
-}
-
-// httpStatus maps an error code to an HTTP status.
-func httpStatus(code string) int {
-	switch code {
-	case tearline.EINVALID:
-		return http.StatusBadRequest
-	case tearline.ENOTFOUND:
-		return http.StatusNotFound
-	case tearline.ECONFLICT:
-		return http.StatusConflict
-	case tearline.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case tearline.EFORBIDDEN:
-		return http.StatusForbidden
-	case tearline.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case tearline.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
 }
 
 // staticHandler serves the embedded static files, cacheable for a day

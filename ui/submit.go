@@ -166,7 +166,7 @@ func (p *Portal) post(w http.ResponseWriter, r *http.Request, s *session, collec
 	var st statusView
 	err = p.api(r, s, http.MethodPost, "/taxii2/"+col.Root+"/collections/"+col.ID+"/objects/", mediaTAXII, env, &st)
 	if err != nil {
-		p.refuse(w, r, s, httpStatus(tearline.ErrorCode(err)), "The server refused the submission: "+tearline.ErrorMessage(err), nil)
+		p.refuse(w, r, s, taxii.ErrorStatus(tearline.ErrorCode(err)), "The server refused the submission: "+tearline.ErrorMessage(err), nil)
 		return
 	}
 	names := map[string]string{}
