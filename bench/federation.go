@@ -230,6 +230,10 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 
 	// Idle poll cycles: the link finds nothing new.
 	idle := make(latencies, 0, opts.idle)
+	stopProfile, err = startProfile(profileDir, "federation-idle")
+	if err != nil {
+		return err
+	}
 	for range opts.idle {
 		t := time.Now()
 		if st, err = s.Run(ctx, link.ID); err != nil {
@@ -237,6 +241,7 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 		}
 		idle = append(idle, time.Since(t))
 	}
+	stopProfile()
 	if st.Objects != int64(opts.objects) {
 		return fmt.Errorf("idle polls stored objects: %+v", st)
 	}

@@ -94,7 +94,7 @@ func scanCollection(row interface{ Scan(...any) error }) (*tearline.Collection, 
 // match wins. ENOTFOUND when there is none.
 func (db *DB) FindCollection(ctx context.Context, key string) (_ *tearline.Collection, err error) {
 	defer wrap(&err, "find collection %q", key)
-	c, err := scanCollection(db.r.QueryRowContext(ctx, `SELECT `+collectionColumns+`
+	c, err := scanCollection(db.readRow(ctx, `SELECT `+collectionColumns+`
 		FROM collections WHERE id = ?1 OR alias = ?1 ORDER BY id = ?1 DESC LIMIT 1`, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, tearline.Errorf(tearline.ENOTFOUND, "no collection %q", key)
@@ -150,14 +150,37 @@ func (db *DB) DeleteCollection(ctx context.Context, id string) (err error) {
 	})
 }
 
+// collectionPKQuery reads a collection's row key and last date_added.
+const collectionPKQuery = `SELECT pk, last_added FROM collections WHERE id = ?`
+
 // collectionPK returns the row key and the last assigned date_added of the
 // collection with the given id. ENOTFOUND when there is none.
 func collectionPK(tx *sql.Tx, id string) (pk, lastAdded int64, err error) {
-	err = tx.QueryRow(`SELECT pk, last_added FROM collections WHERE id = ?`, id).Scan(&pk, &lastAdded)
+	err = tx.QueryRow(collectionPKQuery, id).Scan(&pk, &lastAdded)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, 0, tearline.Errorf(tearline.ENOTFOUND, "no collection %q", id)
 	}
 	return pk, lastAdded, err
+}
+
+// readCollectionPK is collectionPK in reader transaction tx, with a
+// cached statement.
+func (db *DB) readCollectionPK(ctx context.Context, tx *sql.Tx, id string) (int64, error) {
+	st, err := db.txStmt(ctx, tx, collectionPKQuery)
+	if err != nil {
+		return 0, err
+	}
+	if st == nil {
+		pk, _, err := collectionPK(tx, id)
+		return pk, err
+	}
+	defer st.Close()
+	var pk, lastAdded int64
+	err = st.QueryRowContext(ctx, id).Scan(&pk, &lastAdded)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, tearline.Errorf(tearline.ENOTFOUND, "no collection %q", id)
+	}
+	return pk, err
 }
 
 // scanColumn reads and closes rows of one column.

@@ -61,7 +61,7 @@ func (db *DB) Grants(ctx context.Context, collectionID string) (_ []tearline.Gra
 // lists or opens collections.
 func (db *DB) OrgGrants(ctx context.Context, orgID string) (_ map[string]tearline.Grant, err error) {
 	defer wrap(&err, "list grants of %q", orgID)
-	rows, err := db.r.QueryContext(ctx, `SELECT collection, org, can_read, can_write
+	rows, err := db.read(ctx, `SELECT collection, org, can_read, can_write
 		FROM grants WHERE org = ?`, orgID)
 	if err != nil {
 		return nil, err

@@ -84,7 +84,7 @@ func scanAPIKey(row interface{ Scan(...any) error }, extra ...any) (*tearline.AP
 func (db *DB) FindAPIKey(ctx context.Context, id string) (_ *tearline.APIKey, _ []byte, err error) {
 	defer wrap(&err, "find API key %q", id)
 	var hash []byte
-	k, err := scanAPIKey(db.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+`, hash
+	k, err := scanAPIKey(db.readRow(ctx, `SELECT `+apiKeyColumns+`, hash
 		FROM api_keys WHERE id = ?`, id), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, tearline.Errorf(tearline.ENOTFOUND, "no API key %q", id)

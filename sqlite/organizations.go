@@ -174,7 +174,7 @@ func scanOrganization(row interface{ Scan(...any) error }) (*tearline.Organizati
 // match wins. ENOTFOUND when there is none.
 func (db *DB) FindOrganization(ctx context.Context, key string) (_ *tearline.Organization, err error) {
 	defer wrap(&err, "find organization %q", key)
-	o, err := scanOrganization(db.r.QueryRowContext(ctx, `SELECT `+organizationColumns+`
+	o, err := scanOrganization(db.readRow(ctx, `SELECT `+organizationColumns+`
 		FROM organizations WHERE id = ?1 OR name = ?1 ORDER BY id = ?1 DESC LIMIT 1`, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, tearline.Errorf(tearline.ENOTFOUND, "no organization %q", key)

@@ -82,7 +82,7 @@ func (db *DB) CreatePeer(ctx context.Context, p *tearline.Peer) (err error) {
 // is none.
 func (db *DB) FindPeer(ctx context.Context, key string) (_ *tearline.Peer, err error) {
 	defer wrap(&err, "find peer %q", key)
-	p, err := scanPeer(db.r.QueryRowContext(ctx, `SELECT `+peerColumns+` FROM peers WHERE id = ?1 OR name = ?1`, key))
+	p, err := scanPeer(db.readRow(ctx, `SELECT `+peerColumns+` FROM peers WHERE id = ?1 OR name = ?1`, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, tearline.Errorf(tearline.ENOTFOUND, "no peer %q", key)
 	}
@@ -94,7 +94,7 @@ func (db *DB) FindPeer(ctx context.Context, key string) (_ *tearline.Peer, err e
 // enough for every TAXII request.
 func (db *DB) PeerByOrg(ctx context.Context, orgID string) (_ *tearline.Peer, err error) {
 	defer wrap(&err, "find peer of organization %q", orgID)
-	p, err := scanPeer(db.r.QueryRowContext(ctx, `SELECT `+peerColumns+` FROM peers WHERE org = ?`, orgID))
+	p, err := scanPeer(db.readRow(ctx, `SELECT `+peerColumns+` FROM peers WHERE org = ?`, orgID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, tearline.Errorf(tearline.ENOTFOUND, "organization %q stands for no peer", orgID)
 	}
@@ -222,7 +222,7 @@ func (db *DB) CreateLink(ctx context.Context, l *tearline.Link) (err error) {
 // FindLink returns a link by id. ENOTFOUND when there is none.
 func (db *DB) FindLink(ctx context.Context, id string) (_ *tearline.Link, err error) {
 	defer wrap(&err, "find link %q", id)
-	l, err := scanLink(db.r.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM peer_links WHERE id = ?`, id))
+	l, err := scanLink(db.readRow(ctx, `SELECT `+linkColumns+` FROM peer_links WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, tearline.Errorf(tearline.ENOTFOUND, "no link %q", id)
 	}
@@ -288,7 +288,7 @@ func (db *DB) LinkState(ctx context.Context, linkID string) (_ *tearline.LinkSta
 	defer wrap(&err, "read state of link %q", linkID)
 	s := tearline.LinkState{LinkID: linkID}
 	var lastRun, lastSuccess int64
-	err = db.r.QueryRowContext(ctx, `SELECT cursor, last_run, last_success, last_error, failures, objects, refused, held, withheld
+	err = db.readRow(ctx, `SELECT cursor, last_run, last_success, last_error, failures, objects, refused, held, withheld
 		FROM peer_links WHERE id = ?`, linkID).Scan(&s.Cursor, &lastRun, &lastSuccess, &s.LastError, &s.Failures,
 		&s.Objects, &s.Refused, &s.Held, &s.Withheld)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -76,12 +76,26 @@ func (db *DB) QueryObjects(ctx context.Context, q tearline.ObjectQuery) (_ *tear
 
 	page := &tearline.ObjectPage{}
 	err = db.readTx(ctx, func(tx *sql.Tx) error {
-		pk, _, err := collectionPK(tx, q.CollectionID)
+		pk, err := db.readCollectionPK(ctx, tx, q.CollectionID)
 		if err != nil {
 			return err
 		}
 		query, args := objectQuery(pk, q, vf)
-		rows, err := tx.QueryContext(ctx, query, args...)
+		// Queries of ids carry their hashes as literals: each text is new,
+		// and is not cached.
+		var st *sql.Stmt
+		if len(q.IDs) == 0 {
+			if st, err = db.txStmt(ctx, tx, query); err != nil {
+				return err
+			}
+		}
+		var rows *sql.Rows
+		if st != nil {
+			defer st.Close()
+			rows, err = st.QueryContext(ctx, args...)
+		} else {
+			rows, err = tx.QueryContext(ctx, query, args...)
+		}
 		if err != nil {
 			return err
 		}

@@ -48,9 +48,10 @@ const pageSize = 16384
 // tearline.Store and is safe for concurrent use.
 type DB struct {
 	path string
-	w    *sql.DB // one connection; every write goes through it
-	r    *sql.DB // query-only connections
-	c    *sql.DB // one connection for background checkpoints
+	w    *sql.DB    // one connection; every write goes through it
+	r    *sql.DB    // query-only connections
+	rs   *stmtCache // prepared statements of r
+	c    *sql.DB    // one connection for background checkpoints
 
 	unchecked  atomic.Int64  // estimated bytes written since the last checkpoint request
 	checkpoint chan struct{} // asks the checkpointer for a checkpoint
@@ -107,6 +108,7 @@ func open(ctx context.Context, dir string, onCheckpoint func(error)) (_ *DB, err
 	}
 	db.r.SetMaxOpenConns(n)
 	db.r.SetMaxIdleConns(n)
+	db.rs = newStmtCache(db.r)
 	if err := db.r.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -233,6 +235,9 @@ func (db *DB) Close() error {
 	if db.stop != nil {
 		db.closeOnce.Do(func() { close(db.stop) })
 		<-db.stopped
+	}
+	if db.rs != nil {
+		db.rs.close()
 	}
 	var errs []error
 	for _, d := range []*sql.DB{db.c, db.r, db.w} {
