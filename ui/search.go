@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,8 +10,10 @@ import (
 	"time"
 
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/dissem"
 	"github.com/tearline/tearline/marking"
 	"github.com/tearline/tearline/observable"
+	"github.com/tearline/tearline/stix"
 	"github.com/tearline/tearline/taxii"
 )
 
@@ -20,7 +23,10 @@ const pageSize = 25
 // searchForm is the search page's filters as the user gave them.
 type searchForm struct {
 	Q, Type, TLP, MinConfidence string
-	After                       string // browse cursor
+	// Sector is an industry-sector-ov value: what the objects target or
+	// concern, as dissemination's sector filter tells it.
+	Sector string
+	After  string // browse cursor
 	Page                        int    // text search page, from 1
 }
 
@@ -29,6 +35,7 @@ type searchData struct {
 	Form    searchForm
 	Types   []string
 	TLPs    []string
+	Sectors []string
 	Results []*listedScore
 	Next    string // URL of the next page; "" when none
 	Prev    string
@@ -52,14 +59,17 @@ var searchTLPs = []string{"TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRI
 
 // search handles full-text search (names and descriptions) and browsing
 // (the latest versions, oldest first from a cursor), with filters by type,
-// marking and least confidence. Every result passed the access decision.
+// marking, sector and least confidence. Every result passed the access
+// decision; the sector filter is dissemination's (taxii.PortalMatch),
+// which counts a sector that a related object contributes only when the
+// user may see that object.
 func (p *Portal) search(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
 	f := searchForm{Q: strings.TrimSpace(q.Get("q")), Type: q.Get("type"), TLP: q.Get("tlp"),
-		MinConfidence: q.Get("min_confidence"), After: q.Get("after")}
+		MinConfidence: q.Get("min_confidence"), Sector: q.Get("sector"), After: q.Get("after")}
 	f.Page, _ = strconv.Atoi(q.Get("page"))
 	f.Page = max(f.Page, 1)
-	d := searchData{Form: f, Types: searchTypes, TLPs: searchTLPs}
+	d := searchData{Form: f, Types: searchTypes, TLPs: searchTLPs, Sectors: stix.IndustrySectors()}
 	minConf := -1
 	if f.MinConfidence != "" {
 		n, err := strconv.Atoi(f.MinConfidence)
@@ -74,6 +84,27 @@ func (p *Portal) search(w http.ResponseWriter, r *http.Request, s *session) {
 		d.Error = "Unknown type."
 		p.render(w, r, http.StatusBadRequest, "search", s, d)
 		return
+	}
+	var sector *dissem.Filter
+	if f.Sector != "" {
+		if !stix.IsIndustrySector(f.Sector) {
+			d.Error = "Unknown sector."
+			p.render(w, r, http.StatusBadRequest, "search", s, d)
+			return
+		}
+		spec, _ := json.Marshal(map[string][]string{"sectors": {f.Sector}})
+		var err error
+		if sector, err = dissem.Parse(spec); err != nil {
+			p.errorPage(w, r, s, err)
+			return
+		}
+	}
+	// bySector keeps what the sector filter wants.
+	bySector := func(objs []*taxii.PortalObject) ([]*taxii.PortalObject, error) {
+		if sector == nil {
+			return objs, nil
+		}
+		return p.srv.PortalMatch(r.Context(), s.p, sector, objs)
 	}
 	var wantTLP marking.TLP
 	if f.TLP != "" {
@@ -110,6 +141,10 @@ func (p *Portal) search(w http.ResponseWriter, r *http.Request, s *session) {
 			return
 		}
 		all = slices.DeleteFunc(all, func(o *taxii.PortalObject) bool { return !keep(o) })
+		if all, err = bySector(all); err != nil {
+			p.errorPage(w, r, s, err)
+			return
+		}
 		all = p.withConfidence(r, all, minConf)
 		start := (f.Page - 1) * pageSize
 		if start < len(all) {
@@ -137,6 +172,10 @@ func (p *Portal) search(w http.ResponseWriter, r *http.Request, s *session) {
 			return
 		}
 		objs = slices.DeleteFunc(page.Objects, func(o *taxii.PortalObject) bool { return !keep(o) })
+		if objs, err = bySector(objs); err != nil {
+			p.errorPage(w, r, s, err)
+			return
+		}
 		objs = p.withConfidence(r, objs, minConf)
 		next, more = page.Next, !page.Next.IsZero()
 	}
