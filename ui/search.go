@@ -27,7 +27,7 @@ type searchForm struct {
 	// concern, as dissemination's sector filter tells it.
 	Sector string
 	After  string // browse cursor
-	Page                        int    // text search page, from 1
+	Page   int    // text search page, from 1
 }
 
 // searchData is what the search page shows.
