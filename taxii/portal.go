@@ -385,3 +385,16 @@ func (s *Server) PortalReferrers(ctx context.Context, p *tearline.Principal, id 
 	}
 	return out, nil
 }
+
+// PortalLevel returns the effective TLP and the highest classification
+// that the object markings of raw carry, as the access decision reads
+// them (marking.Policy.Level): for the banner of a page that shows an
+// object the user gave (a submission's receipt). EINVALID for malformed
+// JSON or an unknown marking definition.
+func (s *Server) PortalLevel(raw []byte) (tlp, classification string, err error) {
+	t, c, _, err := s.policy.Level(raw)
+	if err != nil {
+		return "", "", err
+	}
+	return t.String(), c, nil
+}

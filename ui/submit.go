@@ -170,12 +170,23 @@ func (p *Portal) post(w http.ResponseWriter, r *http.Request, s *session, collec
 		return
 	}
 	names := map[string]string{}
+	// The banners cover every object the receipt names or lists: all of
+	// the submission's.
+	var b banner
 	for _, o := range objs {
 		if n := propString(o, "name"); n != "" {
 			names[propString(o, "id")] = n
 		}
+		if tlp, c, err := p.srv.PortalLevel(o); err == nil {
+			b.raiseTo(tlp, c)
+		} else {
+			// An object whose markings cannot be read here (malformed, or
+			// marked by a definition not stored yet) is marked as the most
+			// restrictive, to be safe.
+			b.raiseTo(marking.Red.String(), "")
+		}
 	}
-	p.render(w, r, http.StatusOK, "receipt", s, receiptData{Collection: col.Title, Status: st, Names: names})
+	p.renderMarked(w, r, http.StatusOK, "receipt", s, b, receiptData{Collection: col.Title, Status: st, Names: names})
 }
 
 // checkPattern answers the indicator form's live validation (htmx): the
