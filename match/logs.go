@@ -193,11 +193,14 @@ func (d *LineDecoder) Decode(line []byte) (*Observation, string) {
 }
 
 // str returns d.strs[start:] as a string that lives until the next line.
-func (d *LineDecoder) str(start int) string {
-	if len(d.strs) == start {
+func (d *LineDecoder) str(start int) string { return strAt(d.strs, start) }
+
+// strAt returns buf[start:] as a string that shares buf's memory.
+func strAt(buf []byte, start int) string {
+	if len(buf) == start {
 		return ""
 	}
-	return unsafe.String(&d.strs[start], len(d.strs)-start)
+	return unsafe.String(&buf[start], len(buf)-start)
 }
 
 // bytesStr returns b as a string that lives as long as b's memory.
@@ -410,25 +413,31 @@ func (d *LineDecoder) convert(conv, s string) string {
 	if conv == "" {
 		return s
 	}
-	if strings.Contains(conv, "lower") && strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' }) >= 0 {
-		start := len(d.strs)
+	return convertTo(&d.strs, strings.Contains(conv, "lower"), strings.Contains(conv, "hex"), s)
+}
+
+// convertTo lower-cases s (lower) and drops its colons (hex), writing what
+// changes to *buf; the result lives as long as the memory of *buf.
+func convertTo(buf *[]byte, lower, hex bool, s string) string {
+	if lower && strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' }) >= 0 {
+		start := len(*buf)
 		for i := 0; i < len(s); i++ {
 			c := s[i]
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
 			}
-			d.strs = append(d.strs, c)
+			*buf = append(*buf, c)
 		}
-		s = d.str(start)
+		s = strAt(*buf, start)
 	}
-	if strings.Contains(conv, "hex") && strings.IndexByte(s, ':') >= 0 {
-		start := len(d.strs)
+	if hex && strings.IndexByte(s, ':') >= 0 {
+		start := len(*buf)
 		for i := 0; i < len(s); i++ {
 			if s[i] != ':' {
-				d.strs = append(d.strs, s[i])
+				*buf = append(*buf, s[i])
 			}
 		}
-		s = d.str(start)
+		s = strAt(*buf, start)
 	}
 	return s
 }

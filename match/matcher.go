@@ -58,15 +58,7 @@ func (idx *Index) NewMatcher() *Matcher {
 // each at most once. The slice and the Observations of its matches are
 // reused by the next call.
 func (m *Matcher) Match(obs *Observation) []Match {
-	m.out = m.out[:0]
-	m.verify = m.verify[:0]
-	m.hits = m.hits[:0]
-	m.seq++
-	if m.seq == 0 {
-		clear(m.stamp)
-		m.seq = 1
-	}
-	m.obs = obs
+	m.begin(obs)
 	idx := m.idx
 	for oi := range obs.Objects {
 		o := &obs.Objects[oi]
@@ -83,6 +75,25 @@ func (m *Matcher) Match(obs *Observation) []Match {
 			m.hit(l)
 		}
 	}
+	return m.end()
+}
+
+// begin starts matching observation obs.
+func (m *Matcher) begin(obs *Observation) {
+	m.out = m.out[:0]
+	m.verify = m.verify[:0]
+	m.hits = m.hits[:0]
+	m.seq++
+	if m.seq == 0 {
+		clear(m.stamp)
+		m.seq = 1
+	}
+	m.obs = obs
+}
+
+// end completes the compound patterns of the current observation and
+// returns its matches.
+func (m *Matcher) end() []Match {
 	if len(m.hits) > 0 {
 		m.trees()
 	}
