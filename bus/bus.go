@@ -1,0 +1,349 @@
+// Package bus is the change-event bus and the lease table of several
+// Tearline nodes sharing one store, over NATS JetStream. It implements
+// tearline.Bus.
+//
+// The store's change feed stays the source of truth and the point every
+// worker resumes from; the bus only carries what is needed to act on it
+// quickly and once:
+//
+//   - Change events. A node that added to the feed publishes an event to
+//     the JetStream stream NAME-feed (subject NAME.feed, in memory, kept a
+//     minute); every node reads the stream with an ordered consumer from
+//     the newest message on, and wakes its feed reader on another node's
+//     event instead of waiting for its next poll. A lost event costs only
+//     latency: the reader still polls.
+//   - Leases. Each piece of work that must run on one node at a time (a
+//     subscription's webhook deliveries, a federation link) has a key in
+//     the key-value bucket NAME-leases, whose entries expire LeaseTTL
+//     after they were last written. A node takes a lease by creating its
+//     key (which fails while another node holds it), renews it every
+//     LeaseTTL/4 by updating it at the revision it wrote last (which fails
+//     once another node took it), and gives it up by deleting it at that
+//     revision. A node that stops without giving its leases up (killed, or
+//     cut off from NATS) loses them when they expire; survivors try free
+//     keys every LeaseTTL/4, and at once when a key is deleted.
+//
+// Fencing: the holder's lease context (tearline.Lease.Hold) ends at the
+// time of the holder's last successful renewal request plus LeaseTTL less
+// a fifth, measured on the holder's clock from before the request was
+// sent; the bucket, on the NATS server's clock, removes the key no sooner
+// than LeaseTTL after it received that request. So the old holder's work
+// (which runs under the lease context: webhook requests and cursor saves)
+// has stopped before another node can take the key, whatever the clocks
+// read, as long as they run at the same rate. Every node must use the
+// same LeaseTTL (the bucket is reconfigured with the TTL of the node that
+// opened it last).
+package bus
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tearline/tearline"
+)
+
+// Defaults of Config.
+const (
+	DefaultName     = "tearline"
+	DefaultLeaseTTL = 10 * time.Second
+)
+
+// nodeHeader names the node that published a change event.
+const nodeHeader = "Tearline-Node"
+
+// Config configures a Bus.
+type Config struct {
+	// URL is the NATS server, e.g. nats://127.0.0.1:4222 (several may be
+	// given, comma-separated, as nats.Connect takes them).
+	URL string
+	// Name prefixes the stream, subject and bucket of this deployment, so
+	// that several deployments (or tests) share one NATS server: letters,
+	// digits, '-' and '_'. Empty means DefaultName.
+	Name string
+	// Node names this node in the lease table and on its events; empty
+	// means the host name and a random suffix.
+	Node string
+	// LeaseTTL is how long a lease lives unrenewed; zero means
+	// DefaultLeaseTTL. All nodes must use the same.
+	LeaseTTL time.Duration
+	// Logger receives the bus's warnings; nil discards them.
+	Logger *slog.Logger
+	// Options are further NATS connection options (credentials, TLS,
+	// an in-process connection).
+	Options []nats.Option
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// StreamName returns the name of the change-event stream of deployment
+// name.
+func StreamName(name string) string { return name + "-feed" }
+
+// BucketName returns the name of the lease bucket of deployment name.
+func BucketName(name string) string { return name + "-leases" }
+
+// Bus is a connection to NATS JetStream carrying change events and
+// leases. Open it, and Close it after the work that holds leases has
+// stopped.
+type Bus struct {
+	cfg     Config
+	log     *slog.Logger
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	kv      jetstream.KeyValue
+	subject string
+	changes chan struct{}
+	consume jetstream.ConsumeContext
+	watch   jetstream.KeyWatcher
+
+	mu     sync.Mutex
+	leases map[string]*lease
+	kick   chan struct{}
+	stop   chan struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+var _ tearline.Bus = (*Bus)(nil)
+
+// Open connects to the NATS server of cfg.URL, creates the stream and the
+// bucket if they are missing (and sets the bucket's TTL to cfg.LeaseTTL),
+// and starts reading change events and tending leases. It returns an
+// error when the server cannot be reached or has no JetStream.
+func Open(ctx context.Context, cfg Config) (_ *Bus, err error) {
+	if cfg.URL == "" {
+		return nil, errors.New("bus: a NATS URL is required")
+	}
+	if cfg.Name == "" {
+		cfg.Name = DefaultName
+	}
+	if !validName.MatchString(cfg.Name) {
+		return nil, fmt.Errorf("bus: name %q: want 1 to 64 letters, digits, '-' or '_'", cfg.Name)
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = DefaultLeaseTTL
+	}
+	if cfg.Node == "" {
+		host, _ := os.Hostname()
+		var b [4]byte
+		rand.Read(b[:])
+		cfg.Node = host + "-" + hex.EncodeToString(b[:])
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	opts := append([]nats.Option{
+		nats.Name("tearline " + cfg.Node),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.Timeout(5 * time.Second),
+	}, cfg.Options...)
+	nc, err := nats.Connect(cfg.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("bus: connect to %s: %w", cfg.URL, err)
+	}
+	defer func() {
+		if err != nil {
+			nc.Close()
+		}
+	}()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("bus: %w", err)
+	}
+	b := &Bus{cfg: cfg, log: log, nc: nc, js: js, subject: cfg.Name + ".feed",
+		changes: make(chan struct{}, 1), leases: map[string]*lease{}, kick: make(chan struct{}, 1), stop: make(chan struct{})}
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamName(cfg.Name),
+		Description: "Tearline change events between nodes",
+		Subjects:    []string{b.subject},
+		Storage:     jetstream.MemoryStorage,
+		MaxAge:      time.Minute,
+		MaxMsgs:     10000,
+		Discard:     jetstream.DiscardOld,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bus: create stream %s on %s (is JetStream enabled?): %w", StreamName(cfg.Name), cfg.URL, err)
+	}
+	b.kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      BucketName(cfg.Name),
+		Description: "Tearline leases: which node runs which webhook and federation link",
+		TTL:         cfg.LeaseTTL,
+		History:     1,
+		Storage:     jetstream.MemoryStorage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bus: create lease bucket %s: %w", BucketName(cfg.Name), err)
+	}
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverNewPolicy})
+	if err != nil {
+		return nil, fmt.Errorf("bus: read stream %s: %w", StreamName(cfg.Name), err)
+	}
+	if b.consume, err = cons.Consume(b.onEvent); err != nil {
+		return nil, fmt.Errorf("bus: read stream %s: %w", StreamName(cfg.Name), err)
+	}
+	if b.watch, err = b.kv.WatchAll(context.Background(), jetstream.UpdatesOnly()); err != nil {
+		b.consume.Stop()
+		return nil, fmt.Errorf("bus: watch lease bucket: %w", err)
+	}
+	b.wg.Go(b.watchDeletes)
+	b.wg.Go(b.tendLeases)
+	return b, nil
+}
+
+// Node returns the name of this node.
+func (b *Bus) Node() string { return b.cfg.Node }
+
+// LeaseTTL returns how long a lease lives unrenewed.
+func (b *Bus) LeaseTTL() time.Duration { return b.cfg.LeaseTTL }
+
+// Publish publishes a change event. It returns an error when JetStream
+// does not acknowledge it.
+func (b *Bus) Publish(ctx context.Context) error {
+	m := nats.NewMsg(b.subject)
+	m.Header.Set(nodeHeader, b.cfg.Node)
+	if _, err := b.js.PublishMsg(ctx, m); err != nil {
+		return fmt.Errorf("bus: publish a change event: %w", err)
+	}
+	return nil
+}
+
+// Changes is signaled when another node published a change event.
+func (b *Bus) Changes() <-chan struct{} { return b.changes }
+
+// onEvent signals Changes for another node's event.
+func (b *Bus) onEvent(m jetstream.Msg) {
+	if m.Headers().Get(nodeHeader) == b.cfg.Node {
+		return
+	}
+	select {
+	case b.changes <- struct{}{}:
+	default:
+	}
+}
+
+// Close gives up the leases this node holds, stops reading events and
+// closes the connection. Work under the leases must have stopped.
+func (b *Bus) Close(ctx context.Context) error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	close(b.stop)
+	leases := make([]*lease, 0, len(b.leases))
+	for _, l := range b.leases {
+		leases = append(leases, l)
+	}
+	b.mu.Unlock()
+	b.consume.Stop()
+	_ = b.watch.Stop()
+	b.wg.Wait()
+	var errs []error
+	for _, l := range leases {
+		errs = append(errs, l.Release(ctx))
+	}
+	errs = append(errs, b.nc.Drain())
+	return errors.Join(errs...)
+}
+
+// poke makes the lease tender try free leases now.
+func (b *Bus) poke() {
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}
+
+// watchDeletes pokes the tender when a lease is given up, so that
+// another node takes it at once.
+func (b *Bus) watchDeletes() {
+	for {
+		select {
+		case <-b.stop:
+			return
+		case e, ok := <-b.watch.Updates():
+			if !ok {
+				return
+			}
+			if e != nil && e.Operation() != jetstream.KeyValuePut {
+				b.poke()
+			}
+		}
+	}
+}
+
+// tendLeases renews held leases and tries wanted free ones every
+// LeaseTTL/4, and free ones at once when poked, until Close.
+func (b *Bus) tendLeases() {
+	t := time.NewTicker(b.cfg.LeaseTTL / 4)
+	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-b.stop
+		cancel()
+	}()
+	for {
+		renew := false
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			renew = true
+		case <-b.kick:
+		}
+		b.mu.Lock()
+		leases := make([]*lease, 0, len(b.leases))
+		for _, l := range b.leases {
+			leases = append(leases, l)
+		}
+		b.mu.Unlock()
+		for _, l := range leases {
+			if ctx.Err() != nil {
+				return
+			}
+			l.tend(ctx, renew)
+		}
+	}
+}
+
+// Lease returns the lease named name (letters, digits and "-_=./"; the
+// same *lease for the same name).
+func (b *Bus) Lease(name string) tearline.Lease {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l := b.leases[name]
+	if l == nil {
+		l = &lease{b: b, key: name, acquired: make(chan struct{})}
+		b.leases[name] = l
+	}
+	return l
+}
+
+// Forget stops tracking the lease named name, which must not be held or
+// wanted (call Release first); it keeps the table small when work goes.
+func (b *Bus) Forget(name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if l := b.leases[name]; l != nil && !l.Held() {
+		l.mu.Lock()
+		want := l.want
+		l.mu.Unlock()
+		if !want {
+			delete(b.leases, name)
+		}
+	}
+}

@@ -1,0 +1,142 @@
+package bus_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tearline/tearline/bus"
+	"github.com/tearline/tearline/bus/bustest"
+)
+
+const testTTL = time.Second
+
+// open opens a bus named name on url as node, closed when the test ends.
+func open(t *testing.T, url, name, node string) *bus.Bus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := bus.Open(ctx, bus.Config{URL: url, Name: name, Node: node, LeaseTTL: testTTL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close(context.Background()) })
+	return b
+}
+
+// within returns a context that ends after d, canceled when the test ends.
+func within(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestChanges(t *testing.T) {
+	t.Parallel()
+	url := bustest.URL(t)
+	name := bustest.Name(t, url)
+	a, b := open(t, url, name, "a"), open(t, url, name, "b")
+	// The consumers start from the newest message: publish until b hears
+	// one (its consumer may not be reading yet when the first goes).
+	ctx := within(t, 30*time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for heard := false; !heard; {
+		if err := a.Publish(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-b.Changes():
+			heard = true
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatal("b heard no change event from a")
+		}
+	}
+	// A node does not hear its own events.
+	select {
+	case <-a.Changes():
+		t.Error("a heard its own event")
+	default:
+	}
+}
+
+func TestLeaseOneHolder(t *testing.T) {
+	t.Parallel()
+	url := bustest.URL(t)
+	name := bustest.Name(t, url)
+	a, b := open(t, url, name, "a"), open(t, url, name, "b")
+	la, lb := a.Lease("webhook.s1"), b.Lease("webhook.s1")
+	actx, err := la.Hold(within(t, 30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a renews: b does not get the lease in twice its TTL.
+	if _, err := lb.Hold(within(t, 2*testTTL)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("b held the lease a holds: %v", err)
+	}
+	if actx.Err() != nil || !la.Held() || lb.Held() {
+		t.Fatalf("a's hold: %v, held %v; b held %v", actx.Err(), la.Held(), lb.Held())
+	}
+	// A release hands it over, and ends a's work first.
+	if err := la.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if actx.Err() == nil {
+		t.Error("a's hold context is live after Release")
+	}
+	bctx, err := lb.Hold(within(t, 30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bctx.Err() != nil || la.Held() {
+		t.Errorf("after the handover: b's hold %v, a held %v", bctx.Err(), la.Held())
+	}
+	// Another lease is independent.
+	if _, err := a.Lease("link.l1").Hold(within(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLeaseHolderCutOff cuts the holder off NATS (as a kill would): its
+// hold ends on its own clock before the survivor can take the lease.
+func TestLeaseHolderCutOff(t *testing.T) {
+	t.Parallel()
+	url := bustest.URL(t)
+	name := bustest.Name(t, url)
+	a, b := open(t, url, name, "a"), open(t, url, name, "b")
+	actx, err := a.Lease("webhook.s2").Hold(within(t, 30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.CutOff() // no release: the key stays until it expires
+	bctx, err := b.Lease("webhook.s2").Hold(within(t, 30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if actx.Err() == nil {
+		t.Error("b took the lease while a's hold was still live")
+	}
+	if bctx.Err() != nil {
+		t.Error(bctx.Err())
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		cfg  bus.Config
+		want string
+	}{
+		{bus.Config{}, "a NATS URL is required"},
+		{bus.Config{URL: "nats://127.0.0.1:4222", Name: "a.b"}, `name "a.b"`},
+		{bus.Config{URL: "nats://127.0.0.1:1"}, "connect to nats://127.0.0.1:1"},
+	} {
+		_, err := bus.Open(context.Background(), tt.cfg)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Open(%+v) = %v, want an error with %q", tt.cfg, err, tt.want)
+		}
+	}
+}
