@@ -88,7 +88,10 @@ type LinkState struct {
 	// considered, in VersionLayout. "" before the first object.
 	Cursor string
 	// LastRun and LastSuccess are when the last run ended, and the last
-	// run that ended without error; zero before the first.
+	// run that ended without error; zero before the first. A run that
+	// changes nothing else is saved only when the link's last save is
+	// older than the syncer's state interval (a minute by default), so
+	// the stored times of an idle link may lag by that much.
 	LastRun, LastSuccess time.Time
 	// LastError is the error of the last run; "" after a success.
 	LastError string

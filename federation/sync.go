@@ -52,7 +52,14 @@ type Config struct {
 	// OnRun, when set, is called after each run of a link with its saved
 	// state and the run's error.
 	OnRun func(link *tearline.Link, state *tearline.LinkState, err error)
+	// StateInterval is how long the times of runs that change nothing
+	// else in a link's state (idle polls) may go unsaved: such a run
+	// writes its state only when the link's last save is older.
+	StateInterval time.Duration
 }
+
+// DefaultStateInterval is the default Config.StateInterval.
+const DefaultStateInterval = time.Minute
 
 // Syncer runs the links of the store. Create it with New, Start it, and
 // Stop it before closing the store.
@@ -65,6 +72,7 @@ type Syncer struct {
 	locks   map[string]*sync.Mutex
 	clients map[string]peerClient // by peer id
 	sent    map[string]map[string]bool
+	saved   map[string]time.Time // when each link's state was last saved
 	stop    chan struct{}
 	stopped bool
 	wg      sync.WaitGroup
@@ -92,6 +100,9 @@ func New(cfg Config) (*Syncer, error) {
 	if cfg.Reload <= 0 {
 		cfg.Reload = DefaultReload
 	}
+	if cfg.StateInterval <= 0 {
+		cfg.StateInterval = DefaultStateInterval
+	}
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = DefaultPageSize
 	}
@@ -103,7 +114,7 @@ func New(cfg Config) (*Syncer, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Syncer{cfg: cfg, log: log, workers: map[string]*worker{}, locks: map[string]*sync.Mutex{},
-		clients: map[string]peerClient{}, sent: map[string]map[string]bool{}, stop: make(chan struct{})}, nil
+		clients: map[string]peerClient{}, sent: map[string]map[string]bool{}, saved: map[string]time.Time{}, stop: make(chan struct{})}, nil
 }
 
 // Start reads the links and starts a worker for each, which runs it at
@@ -326,6 +337,7 @@ func (s *Syncer) Run(ctx context.Context, linkID string) (*tearline.LinkState, e
 	if err != nil {
 		return nil, err
 	}
+	before := *st
 	start := time.Now()
 	switch l.Direction {
 	case tearline.LinkPull:
@@ -350,20 +362,45 @@ func (s *Syncer) Run(ctx context.Context, linkID string) (*tearline.LinkState, e
 		st.LastError, st.Failures, st.LastSuccess = "", 0, st.LastRun
 		log.Debug("federation link run", "duration", time.Since(start), "cursor", st.Cursor)
 	}
-	// The outcome is recorded even when the run was stopped part way.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if serr := s.cfg.Store.SaveLinkState(sctx, st); serr != nil {
-		if tearline.ErrorCode(serr) == tearline.ENOTFOUND {
-			return nil, serr // deleted during the run
+	// The outcome is recorded even when the run was stopped part way. A
+	// run that changed nothing but its times is not, unless the link's
+	// last save is older than StateInterval: a write makes every reader
+	// connection of the embedded store drop its page cache, and idle polls
+	// of many links would write all the time.
+	if err != nil || !s.idle(&before, st) {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if serr := s.cfg.Store.SaveLinkState(sctx, st); serr != nil {
+			if tearline.ErrorCode(serr) == tearline.ENOTFOUND {
+				return nil, serr // deleted during the run
+			}
+			log.Error("federation: save link state", "err", serr)
+			err = errors.Join(err, serr)
+		} else {
+			s.mu.Lock()
+			s.saved[linkID] = time.Now()
+			s.mu.Unlock()
 		}
-		log.Error("federation: save link state", "err", serr)
-		err = errors.Join(err, serr)
 	}
 	if s.cfg.OnRun != nil {
 		s.cfg.OnRun(l, st, err)
 	}
 	return st, err
+}
+
+// idle reports whether a successful run left the state it read (before)
+// as it was but for its times, and the link's state was saved less than
+// StateInterval ago.
+func (s *Syncer) idle(before, after *tearline.LinkState) bool {
+	b, a := *before, *after
+	b.LastRun, b.LastSuccess, a.LastRun, a.LastSuccess = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	if b != a {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	saved, ok := s.saved[after.LinkID]
+	return ok && time.Since(saved) < s.cfg.StateInterval
 }
 
 // saveProgress stores the state of a run in progress (its cursor).
