@@ -44,6 +44,7 @@ type Index struct {
 	byType   map[string][]uint32 // object type: the leaves to evaluate on every such object
 	eq       map[string]uint32   // field + value key: a leaf, or multiFlag|index into multi
 	multi    [][]uint32
+	filter   *keyFilter // of eq's keys; nil until Build
 	keys     arena
 	leaves   []leaf
 	inds     []indRec
@@ -227,6 +228,7 @@ func (b *Builder) Build() *Index {
 			ls.pos = nil
 		}
 	}
+	idx.filter = newKeyFilter(idx.eq)
 	b.idx = nil
 	return idx
 }

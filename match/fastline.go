@@ -110,11 +110,12 @@ type nodeSeen struct {
 }
 
 // fassign is an object a value of the line goes to, as LineDecoder's
-// slots tell them apart.
+// slots tell them apart: by slot, list item and type (the target's
+// number in lineProg.targets and the position of the type in its types).
 type fassign struct {
-	slot string
-	elem int
-	typ  string
+	target int32
+	ti     int32
+	elem   int
 }
 
 // fhit is a leaf whose key a value of the line holds: the value's
@@ -165,7 +166,7 @@ func (s *fastScan) run(line []byte) bool {
 			u = strAt(s.strs, start)
 		}
 		a := len(s.assigns)
-		s.assigns = append(s.assigns, fassign{slot: pt.tg.Slot, typ: "url"})
+		s.assigns = append(s.assigns, fassign{target: pt.num})
 		for _, pr := range pt.probes[0] {
 			s.probe(pr, String(u), a)
 		}
@@ -324,6 +325,18 @@ func (s *fastScan) scalar(i int, n *pnode, depth int) (int, bool) {
 	if v.Kind == KindNull {
 		return end, true
 	}
+	if n.light {
+		// Objects no field looks at: their values need only the checks
+		// that may skip the line.
+		for k := range n.targets {
+			pt := &n.targets[k]
+			if pt.wantString && v.Kind != KindString || pt.wantNumber && v.Kind != KindInt && v.Kind != KindFloat {
+				return end, false
+			}
+		}
+		s.mapped += len(n.targets)
+		return end, true
+	}
 	if n.dupAny || n.dupElem {
 		seen := &s.seen[n.id]
 		if seen.line == s.line && (n.dupAny || seen.elem == s.elem) {
@@ -352,7 +365,7 @@ func (s *fastScan) scalar(i int, n *pnode, depth int) (int, bool) {
 			return end, false // the full decoder skips the line: a wrong type
 		}
 		w := v
-		if w.Kind == KindString && (pt.lower || pt.hex) {
+		if w.Kind == KindString && (pt.lower || pt.hex) && pt.looked {
 			w.Str = convertTo(&s.strs, pt.lower, pt.hex, w.Str)
 		}
 		ti := 0
@@ -374,7 +387,7 @@ func (s *fastScan) scalar(i int, n *pnode, depth int) (int, bool) {
 			elem = s.elem
 		}
 		a := len(s.assigns)
-		s.assigns = append(s.assigns, fassign{slot: pt.tg.Slot, elem: elem, typ: pt.types[ti]})
+		s.assigns = append(s.assigns, fassign{target: pt.num, ti: int32(ti), elem: elem})
 		for _, pr := range pt.probes[ti] {
 			s.probe(pr, w, a)
 		}
@@ -388,7 +401,7 @@ func (s *fastScan) probe(pr fprobe, v Value, assign int) {
 	if s.key, ok = appendValueKey(s.key[:0], pr.fid, pr.kind, v); !ok {
 		return
 	}
-	l, found := s.idx.eq[string(s.key)]
+	l, found := s.idx.lookupEq(s.key)
 	if !found {
 		return
 	}
@@ -409,10 +422,14 @@ func (s *fastScan) order() {
 		return
 	}
 	// An object is known by its first assignment.
+	key := func(a fassign) (string, int, string) {
+		pt := s.p.targets[a.target]
+		return pt.tg.Slot, a.elem, pt.types[a.ti]
+	}
 	object := func(a int) int {
-		x := s.assigns[a]
+		slot, elem, typ := key(s.assigns[a])
 		for j := range a {
-			if s.assigns[j] == x {
+			if s2, e2, t2 := key(s.assigns[j]); s2 == slot && e2 == elem && t2 == typ {
 				return j
 			}
 		}

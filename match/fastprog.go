@@ -16,10 +16,11 @@ import (
 
 // lineProg is a mapping compiled against an index for the fast path.
 type lineProg struct {
-	root  *pnode
-	nodes int // pnodes, numbered 0..nodes-1
-	m     *Mapping
-	url   *ptarget // the url object Mapping.URL builds, when set
+	root    *pnode
+	nodes   int // pnodes, numbered 0..nodes-1
+	m       *Mapping
+	url     *ptarget   // the url object Mapping.URL builds, when set
+	targets []*ptarget // all, by ptarget.num
 }
 
 // pnode is one field path of a mapping (a key of Mapping.info): the
@@ -36,6 +37,9 @@ type pnode struct {
 	urlHost bool
 	urlPath bool
 	targets []ptarget
+	// light: the value fills only objects no index field looks at, and
+	// is no time, selector or URL part: it is only checked.
+	light bool
 	// A second value of the path in one line replaces the first in the
 	// full decoder (last wins, or first for times): the fast path leaves
 	// such lines to it. dupAny: any second value; dupElem: a second value
@@ -60,6 +64,10 @@ type ptarget struct {
 	probes      [3][]fprobe
 	ipOrDomain  bool
 	ipByAddress bool
+	// looked: the value is looked up, or its type depends on it; else it
+	// needs no conversion.
+	looked bool
+	num    int32 // position in lineProg.targets
 }
 
 // Type positions in ptarget.types for "ip" and "ip-or-domain" targets.
@@ -148,8 +156,32 @@ func compileLineProg(idx *Index, m *Mapping) *lineProg {
 			return nil
 		}
 		p.url = &pt
+		p.number(p.url)
+	}
+	for _, path := range paths {
+		n := nodes[path]
+		for i := range n.targets {
+			p.number(&n.targets[i])
+		}
+	}
+	looked := map[string]bool{} // slots some value of which is looked up
+	for _, pt := range p.targets {
+		looked[pt.tg.Slot] = looked[pt.tg.Slot] || pt.looked
+	}
+	for _, path := range paths {
+		n := nodes[path]
+		n.light = n.time == 0 && !n.sel && !n.urlHost && !n.urlPath
+		for _, pt := range n.targets {
+			n.light = n.light && !looked[pt.tg.Slot]
+		}
 	}
 	return p
+}
+
+// number gives pt its position in p.targets.
+func (p *lineProg) number(pt *ptarget) {
+	pt.num = int32(len(p.targets))
+	p.targets = append(p.targets, pt)
 }
 
 // add makes name a member of n's objects, of path node kid.
@@ -227,9 +259,11 @@ func compileTarget(idx *Index, m *Mapping, tg *Target) (ptarget, bool) {
 			}
 			if reach {
 				pt.probes[ti] = append(pt.probes[ti], fprobe{fid: fid, kind: kindOf(typ, f.path), rank: rank})
+				pt.looked = true
 			}
 		}
 	}
+	pt.looked = pt.looked || pt.ipByAddress || pt.ipOrDomain
 	return pt, true
 }
 

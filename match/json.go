@@ -30,7 +30,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 
 // skipSpace returns the offset of the first non-space byte at or after i.
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
+	for i < len(b) && b[i] <= ' ' && isSpace(b[i]) {
 		i++
 	}
 	return i
@@ -135,6 +135,8 @@ func parseScalar(b []byte, i int) (Value, int, error) {
 		if n, ok := parseInt(b[i:j]); ok {
 			return Int(n), j, nil
 		}
+	} else if f, ok := parseDecimal(b[i:j]); ok {
+		return Float(f), j, nil
 	}
 	f, err := strconv.ParseFloat(string(b[i:j]), 64)
 	if err != nil {
@@ -161,6 +163,44 @@ func parseInt(b []byte) (int64, bool) {
 		n = -n
 	}
 	return n, true
+}
+
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// parseDecimal reads a JSON number with a fraction and no exponent whose
+// digits, as an integer, are below 2^52 (Zeek's times: 1709287200.123456),
+// as strconv.ParseFloat does for them (its exact path: that integer, which
+// a float64 holds exactly, divided by a power of ten), without its cost.
+func parseDecimal(b []byte) (float64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var m uint64
+	digits, frac, dot := 0, 0, false
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 19 || m >= 1<<52 {
+		return 0, false
+	}
+	f := float64(m) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 func hasWord(b []byte, i int, w string) bool {
@@ -222,6 +262,10 @@ func parseString(b []byte, i int, buf []byte) ([]byte, int, error) {
 	ascii := true
 	for j < len(b) {
 		c := b[j]
+		if !strSpecial[c] {
+			j++
+			continue
+		}
 		if c == '"' {
 			if !ascii && !utf8.Valid(b[start:j]) {
 				return nil, j, jerr(start, "string is not valid UTF-8")
@@ -241,6 +285,15 @@ func parseString(b []byte, i int, buf []byte) ([]byte, int, error) {
 	}
 	return nil, j, jerr(i, "unterminated string")
 }
+
+// strSpecial marks the bytes parseString looks at: the quote, the
+// backslash, control characters and non-ASCII bytes.
+var strSpecial = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf
+	}
+	return t
+}()
 
 // unescape reads a string with escapes from b[start:].
 func unescape(b []byte, start int, out []byte) ([]byte, int, error) {

@@ -109,7 +109,7 @@ func (m *Matcher) visit(v Value, owner string, rel []pattern.Step) bool {
 		var ok bool
 		m.buf, ok = appendValueKey(m.buf[:0], m.fid, kindOf(owner, rel), v)
 		if ok {
-			if l, found := idx.eq[string(m.buf)]; found {
+			if l, found := idx.lookupEq(m.buf); found {
 				if l&multiFlag == 0 {
 					m.candidate(l)
 				} else {

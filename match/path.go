@@ -196,6 +196,14 @@ func appendStringKey(dst []byte, kind observable.Kind, s string) []byte {
 			return dst
 		}
 	}
+	if int(kind) < len(hashHexLen) && hashHexLen[kind] > 0 && len(s) == hashHexLen[kind] {
+		// Fixed-length hashes, decoded in one pass: what Normalize
+		// (lower-case hex of the kind's length) and AppendKey (the kind,
+		// then the bytes) give.
+		if out, ok := appendHexKey(dst, kind, s); ok {
+			return out
+		}
+	}
 	if kind != 0 {
 		if o, err := observable.Normalize(kind, s); err == nil {
 			if out, err := observable.AppendKey(dst, o); err == nil {
@@ -222,4 +230,37 @@ func literalValue(l pattern.Literal) (Value, bool) {
 		return Bool(l.Bool), true
 	}
 	return Value{}, false
+}
+
+// hashHexLen is the number of hex digits of the fixed-length hash kinds.
+var hashHexLen = [...]int{observable.MD5: 32, observable.SHA1: 40, observable.SHA256: 64,
+	observable.SHA512: 128, observable.SHA3_256: 64, observable.SHA3_512: 128, observable.TLSH: 0}
+
+// hexVal is the value of each hex digit, either case; 0xff for other bytes.
+var hexVal = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('a'); c <= 'f'; c++ {
+		t[c], t[c-'a'+'A'] = c-'a'+10, c-'a'+10
+	}
+	return t
+}()
+
+// appendHexKey appends the key of the hash s of kind: the kind, then the
+// bytes s spells in hex; false, with dst unchanged, when s is not hex.
+func appendHexKey(dst []byte, kind observable.Kind, s string) ([]byte, bool) {
+	n := len(dst)
+	dst = append(dst, byte(kind))
+	for i := 0; i+1 < len(s); i += 2 {
+		hi, lo := hexVal[s[i]], hexVal[s[i+1]]
+		if hi > 15 || lo > 15 {
+			return dst[:n], false
+		}
+		dst = append(dst, hi<<4|lo)
+	}
+	return dst, true
 }

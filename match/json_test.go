@@ -1,0 +1,38 @@
+package match
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// TestParseDecimal checks the fast path of numbers with a fraction
+// against strconv.ParseFloat, bit for bit.
+func TestParseDecimal(t *testing.T) {
+	t.Parallel()
+	cases := []string{"0.5", "-0.0", "1709287200.123456", "0.000123", "123456789012.345", "999999999999999.9", "1.50000", "4444.0", "-3.25", "0.1", "0.3", "12345678.87654321", "4503599627370495.5", "4503599627370496.5", "0.0000000000000000001", "1e5", "1.2.3", "-", ".5"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		n := r.IntN(19)
+		s := strconv.FormatUint(r.Uint64N(1<<53), 10)
+		if len(s) > n+1 {
+			s = s[:n+1]
+		}
+		k := r.IntN(len(s) + 1)
+		cases = append(cases, s[:k]+"."+s[k:]+"0", "-"+s[:k]+"."+s[k:])
+	}
+	for _, c := range cases {
+		got, ok := parseDecimal([]byte(c))
+		want, err := strconv.ParseFloat(c, 64)
+		if !ok {
+			continue
+		}
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("parseDecimal(%q) = %v, ParseFloat: %v, %v", c, got, want, err)
+		}
+	}
+	if _, ok := parseDecimal([]byte("1709287200.123456")); !ok {
+		t.Error("parseDecimal refused a Zeek time")
+	}
+}
