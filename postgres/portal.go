@@ -175,12 +175,11 @@ func (db *DB) Visit(ctx context.Context, principal string, t time.Time) (prev ti
 	return prev, err
 }
 
-// SearchText implements tearline.TextSearch with a tsvector of each
-// version's name and description ("simple" configuration, words as
-// prefixes). No index serves it: the expression reads the stored bytes,
-// which no immutable expression can, so it scans the objects that may
-// have a name (not cyber observables); object text that holds a \u0000
-// escape, which PostgreSQL's text cannot hold, is skipped.
+// SearchText implements tearline.TextSearch with the tsvector of each
+// version's name and description in object_search ("simple"
+// configuration, words as prefixes), through its GIN index; a trigger on
+// objects keeps it (migration 00015). Object text that holds a \u0000
+// escape, which PostgreSQL's text cannot hold, is not indexed.
 func (db *DB) SearchText(ctx context.Context, query string, limit int) (_ []tearline.TextHit, err error) {
 	defer wrap(&err, "search text")
 	words := tearline.SearchWords(query)
@@ -191,13 +190,8 @@ func (db *DB) SearchText(ctx context.Context, query string, limit int) (_ []tear
 	for i, w := range words {
 		terms[i] = w + ":*"
 	}
-	rows, err := db.pool.Query(ctx, `WITH docs AS (
-			SELECT id, version, to_tsvector('simple', coalesce(j->>'name', '') || ' ' || coalesce(j->>'description', '')) AS doc
-			FROM (SELECT id, version, convert_from(raw, 'UTF8')::jsonb AS j FROM objects
-				WHERE strpos(convert_from(raw, 'UTF8'), '\u0000') = 0) o
-		)
-		SELECT id, version FROM docs WHERE doc @@ to_tsquery('simple', $1)
-		ORDER BY ts_rank(doc, to_tsquery('simple', $1)) DESC, id LIMIT $2`, strings.Join(terms, " & "), limit)
+	rows, err := db.pool.Query(ctx, `SELECT id, version FROM object_search, to_tsquery('simple', $1) q
+		WHERE doc @@ q ORDER BY ts_rank(doc, q) DESC, id LIMIT $2`, strings.Join(terms, " & "), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +212,7 @@ var _ tearline.References = (*DB)(nil)
 
 // ReferringObjects implements tearline.References by reading the stored
 // relationships, sightings, opinions, notes, reports and groupings,
-// without an index (see SearchText).
+// without an index.
 func (db *DB) ReferringObjects(ctx context.Context, id string, limit int) (_ []tearline.TextHit, err error) {
 	defer wrap(&err, "find objects referring to %s", id)
 	rows, err := db.pool.Query(ctx, `SELECT id, version FROM (

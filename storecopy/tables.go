@@ -115,6 +115,9 @@ var tables = []table{
 	// store, which triggers on objects keep.
 	{name: "object_text", only: "sqlite"},
 	{name: "object_refs", only: "sqlite"},
+	// The PostgreSQL store's full-text index, which a trigger on objects
+	// keeps.
+	{name: "object_search", only: "postgres"},
 	{name: "observables"},
 	{name: "observable_next", only: "sqlite", seeded: true, custom: true},
 	{name: "observable_orgs"},
