@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"time"
@@ -25,6 +27,11 @@ type lookupOptions struct {
 	perObj  int // values carried by each stored indicator
 	lookups int // lookups of each kind (store, HTTP)
 	seed    uint64
+	// dir, when set, is a data directory kept between runs: a run fills
+	// it unless a previous run filled it with the same values, so that
+	// the lookups of a large index can be measured again, or later on a
+	// quiet machine, without the fill.
+	dir string
 }
 
 // targetLookupP99 is issue 5's target for a lookup with 10 million values.
@@ -64,11 +71,15 @@ func lookupValue(seed uint64, i int) observable.Observable {
 // through the store and over HTTP.
 func runLookup(ctx context.Context, opts lookupOptions) error {
 	fmt.Printf("lookup: %d values, %d per stored indicator, GOMAXPROCS %d\n", opts.values, opts.perObj, runtime.GOMAXPROCS(0))
-	e, err := startEnv(ctx)
+	e, err := startEnvIn(ctx, opts.dir)
 	if err != nil {
 		return err
 	}
 	defer e.close()
+	filled := ""
+	if opts.dir != "" {
+		filled = filepath.Join(opts.dir, fmt.Sprintf("lookup-filled-%d-%d-%d", opts.values, opts.perObj, opts.seed))
+	}
 	g := newIndicatorGen(opts.seed)
 	orgs, err := e.db.Organizations(ctx)
 	if err != nil {
@@ -77,43 +88,24 @@ func runLookup(ctx context.Context, opts lookupOptions) error {
 	sources := []string{orgs[0].ID, "identity--00000000-0000-4000-8000-000000000002", "identity--00000000-0000-4000-8000-000000000003"}
 
 	// Fill: the indicators through the store, then the values in batches
-	// as ingest records them.
-	start, cpu := time.Now(), startCPU()
+	// as ingest records them; or a fill a previous run left in opts.dir.
 	nobj := (opts.values + opts.perObj - 1) / opts.perObj
-	objs := make([]*tearline.Object, 0, 5000)
-	for i := 0; i < nobj; i++ {
-		objs = append(objs, g.indicator(i))
-		if len(objs) == cap(objs) || i == nobj-1 {
-			if _, err := e.db.AddObjects(ctx, e.col.ID, objs); err != nil {
-				return err
-			}
-			objs = objs[:0]
-		}
-	}
-	objTime := time.Since(start)
-	const batch = 10000
-	refs := make([]tearline.ObservableRef, 0, batch)
 	var raw int64
-	t0 := time.Now()
-	for i := 0; i < opts.values; i++ {
-		v := lookupValue(opts.seed, i)
-		raw += int64(len(v.Value))
-		o := g.indicator(i % nobj)
-		refs = append(refs, tearline.ObservableRef{Kind: v.Kind.String(), Value: v.Value, ObjectID: o.ID, Version: o.Version,
-			Source: sources[i%len(sources)], Time: t0.Add(time.Duration(i) * time.Millisecond)})
-		if len(refs) == batch || i == opts.values-1 {
-			if err := e.db.RecordObservables(ctx, refs); err != nil {
+	if _, err := os.Stat(filled); filled != "" && err == nil {
+		for i := range opts.values {
+			raw += int64(len(lookupValue(opts.seed, i).Value))
+		}
+		fmt.Printf("  the index in %s was filled by an earlier run\n", opts.dir)
+	} else {
+		if raw, err = fillLookup(ctx, e, opts, g, nobj, sources); err != nil {
+			return err
+		}
+		if filled != "" {
+			if err := os.WriteFile(filled, nil, 0o600); err != nil {
 				return err
 			}
-			refs = refs[:0]
-		}
-		if (i+1)%(opts.values/10+1) == 0 {
-			fmt.Printf("  %d values recorded, %.0f values/s\n", i+1, float64(i+1)/time.Since(t0).Seconds())
 		}
 	}
-	recTime := time.Since(t0)
-	fmt.Printf("  filled in %v (%d indicators in %v; %d values in %v, %.0f values/s); %v\n", time.Since(start).Round(time.Millisecond),
-		nobj, objTime.Round(time.Millisecond), opts.values, recTime.Round(time.Millisecond), float64(opts.values)/recTime.Seconds(), cpu.stop())
 
 	sizes, err := e.db.ObservableIndexSize(ctx)
 	if err != nil {
@@ -148,7 +140,7 @@ func runLookup(ctx context.Context, opts lookupOptions) error {
 		return lookupValue(opts.seed, i)
 	}
 	var store latencies
-	cpu = startCPU()
+	cpu := startCPU()
 	for j := range opts.lookups {
 		v := pick(j)
 		t := time.Now()
@@ -184,4 +176,46 @@ func runLookup(ctx context.Context, opts lookupOptions) error {
 	fmt.Printf("  HTTP lookups (GET /api/v1/observables, %d sequential, 10%% misses): %s; %v\n", len(web), web.summary(), cpu.stop())
 	fmt.Printf("  p99 < %v: store %s, HTTP %s\n", targetLookupP99, verdict(store.pct(99) < targetLookupP99), verdict(web.pct(99) < targetLookupP99))
 	return nil
+}
+
+// fillLookup stores the lookup workload's indicators through the store,
+// then records their values in batches as ingest does, and returns the
+// raw bytes of the values.
+func fillLookup(ctx context.Context, e *taxiiEnv, opts lookupOptions, g *indicatorGen, nobj int, sources []string) (int64, error) {
+	start, cpu := time.Now(), startCPU()
+	objs := make([]*tearline.Object, 0, 5000)
+	for i := 0; i < nobj; i++ {
+		objs = append(objs, g.indicator(i))
+		if len(objs) == cap(objs) || i == nobj-1 {
+			if _, err := e.db.AddObjects(ctx, e.col.ID, objs); err != nil {
+				return 0, err
+			}
+			objs = objs[:0]
+		}
+	}
+	objTime := time.Since(start)
+	const batch = 10000
+	refs := make([]tearline.ObservableRef, 0, batch)
+	var raw int64
+	t0 := time.Now()
+	for i := 0; i < opts.values; i++ {
+		v := lookupValue(opts.seed, i)
+		raw += int64(len(v.Value))
+		o := g.indicator(i % nobj)
+		refs = append(refs, tearline.ObservableRef{Kind: v.Kind.String(), Value: v.Value, ObjectID: o.ID, Version: o.Version,
+			Source: sources[i%len(sources)], Time: t0.Add(time.Duration(i) * time.Millisecond)})
+		if len(refs) == batch || i == opts.values-1 {
+			if err := e.db.RecordObservables(ctx, refs); err != nil {
+				return 0, err
+			}
+			refs = refs[:0]
+		}
+		if (i+1)%(opts.values/10+1) == 0 {
+			fmt.Printf("  %d values recorded, %.0f values/s\n", i+1, float64(i+1)/time.Since(t0).Seconds())
+		}
+	}
+	recTime := time.Since(t0)
+	fmt.Printf("  filled in %v (%d indicators in %v; %d values in %v, %.0f values/s); %v\n", time.Since(start).Round(time.Millisecond),
+		nobj, objTime.Round(time.Millisecond), opts.values, recTime.Round(time.Millisecond), float64(opts.values)/recTime.Seconds(), cpu.stop())
+	return raw, nil
 }

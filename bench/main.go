@@ -87,6 +87,7 @@ func main() {
 	flag.IntVar(&lopts.values, "lookup-values", 1000000, "values in the lookup workload's observable index (-lookup-values 10000000 for issue 5's target)")
 	flag.IntVar(&lopts.perObj, "lookup-per-object", 100, "values carried by each stored indicator in the lookup workload")
 	flag.IntVar(&lopts.lookups, "lookups", 2000, "lookups of the lookup workload, through the store and again over HTTP")
+	flag.StringVar(&lopts.dir, "lookup-dir", "", "lookup workload: a data directory kept between runs; a run fills it only if no earlier run filled it with the same values")
 	flag.StringVar(&topts.profileDir, "profile", "", "write a CPU profile of each TAXII workload's measured phase to this directory")
 	mopts := matchOptions{}
 	flag.IntVar(&mopts.indicators, "match-indicators", 1000000, "equality indicators of the match workload")

@@ -60,7 +60,8 @@ type taxiiOptions struct {
 // contributor key and read/write access to one collection, and a
 // keep-alive client.
 type taxiiEnv struct {
-	dir    string
+	dir    string // a temporary data directory, removed by close
+	kept   string // a data directory close leaves
 	db     *sqlite.DB
 	srv    *taxii.Server
 	hs     *http.Server
@@ -74,9 +75,17 @@ type taxiiEnv struct {
 }
 
 // startEnv starts a server on a new store in a temporary directory.
-func startEnv(ctx context.Context) (_ *taxiiEnv, err error) {
+func startEnv(ctx context.Context) (*taxiiEnv, error) { return startEnvIn(ctx, "") }
+
+// startEnvIn starts a server on the store in data directory dir, which it
+// keeps, or on a new one in a temporary directory for "". A store that a
+// previous run left has the organization and collection already; the run
+// makes a key of its own.
+func startEnvIn(ctx context.Context, dir string) (_ *taxiiEnv, err error) {
 	e := &taxiiEnv{}
-	if e.dir, err = os.MkdirTemp("", "tearline-bench-taxii-"); err != nil {
+	if dir != "" {
+		e.kept = dir
+	} else if e.dir, err = os.MkdirTemp("", "tearline-bench-taxii-"); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -84,11 +93,16 @@ func startEnv(ctx context.Context) (_ *taxiiEnv, err error) {
 			e.close()
 		}
 	}()
-	if e.db, err = sqlite.Open(ctx, e.dir); err != nil {
+	if e.db, err = sqlite.Open(ctx, e.dir+e.kept); err != nil {
 		return nil, err
 	}
-	org := &tearline.Organization{Name: "Bench Feed Producer", Type: "private", Country: "US"}
-	if err := e.db.CreateOrganization(ctx, org); err != nil {
+	const orgName = "Bench Feed Producer"
+	org, err := e.db.FindOrganization(ctx, orgName)
+	if tearline.ErrorCode(err) == tearline.ENOTFOUND {
+		org = &tearline.Organization{Name: orgName, Type: "private", Country: "US"}
+		err = e.db.CreateOrganization(ctx, org)
+	}
+	if err != nil {
 		return nil, err
 	}
 	tok, err := auth.NewToken()
@@ -99,9 +113,13 @@ func startEnv(ctx context.Context) (_ *taxiiEnv, err error) {
 		return nil, err
 	}
 	e.token = tok.String()
-	e.col = &tearline.Collection{Alias: "bench-indicators", Title: "Bench indicators",
-		MediaTypes: []string{"application/stix+json;version=2.1"}}
-	if err := e.db.CreateCollection(ctx, e.col); err != nil {
+	e.col, err = e.db.FindCollection(ctx, "bench-indicators")
+	if tearline.ErrorCode(err) == tearline.ENOTFOUND {
+		e.col = &tearline.Collection{Alias: "bench-indicators", Title: "Bench indicators",
+			MediaTypes: []string{"application/stix+json;version=2.1"}}
+		err = e.db.CreateCollection(ctx, e.col)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := e.db.SetGrant(ctx, tearline.Grant{CollectionID: e.col.ID, OrgID: org.ID, Read: true, Write: true}); err != nil {
