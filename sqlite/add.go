@@ -239,6 +239,9 @@ func (a *adder) write() error {
 	if err != nil {
 		return fmt.Errorf("insert objects: %w", err)
 	}
+	if err := indexDerived(a.tx, a.firstPK, a.objects); err != nil {
+		return err
+	}
 	err = insertRows(a.tx, insertMemberSQL, memberParams, len(a.members), func(args []any, i int) []any {
 		m := a.members[i]
 		sp := a.spans[m.ref.id]

@@ -260,7 +260,7 @@ func (c *copier) emptyTarget(ctx context.Context) error {
 	for i := len(tables) - 1; i >= 0; i-- {
 		t := &tables[i]
 		if !c.onTarget(t) || (t.only == "sqlite" && !t.custom) {
-			continue // the sqlite store's triggers on objects keep them
+			continue // deleting the objects empties them (triggers on objects)
 		}
 		if _, err := c.dst.ExecContext(ctx, `DELETE FROM `+quote(t.name)); err != nil {
 			return fmt.Errorf("empty target table %s: %w", t.name, err)
@@ -284,11 +284,16 @@ func countRows(ctx context.Context, tx *sql.Tx, pg bool, t *table) (int64, error
 }
 
 // fixCounters sets what hands out new ids past the copied rows: the
-// PostgreSQL identity sequences, or SQLite's next observable id.
+// PostgreSQL identity sequences, or SQLite's next observable id (and
+// fills the SQLite store's portal indexes).
 func (c *copier) fixCounters(ctx context.Context) error {
 	if !c.dstPG() {
-		_, err := c.dst.ExecContext(ctx, `INSERT INTO observable_next (next) SELECT coalesce(max(id), 0) + 1 FROM observables`)
-		return err
+		if _, err := c.dst.ExecContext(ctx, `INSERT INTO observable_next (next) SELECT coalesce(max(id), 0) + 1 FROM observables`); err != nil {
+			return err
+		}
+		// The portal's indexes, which AddObjects keeps but a copy into
+		// objects does not.
+		return sqlite.FillDerived(ctx, c.dst)
 	}
 	rows, err := c.dst.QueryContext(ctx, `SELECT table_name, column_name FROM information_schema.columns
 		WHERE table_schema = current_schema() AND is_identity = 'YES'`)

@@ -112,7 +112,7 @@ var tables = []table{
 	{name: "portal_visits"},
 	{name: "translation_requests"},
 	// The portal's full-text index and reference index of the sqlite
-	// store, which triggers on objects keep.
+	// store, which AddObjects keeps and a copy fills (fixCounters).
 	{name: "object_text", only: "sqlite"},
 	{name: "object_refs", only: "sqlite"},
 	// The PostgreSQL store's full-text index, which a trigger on objects

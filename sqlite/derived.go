@@ -1,0 +1,161 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/stix"
+)
+
+// The portal's indexes of stored object versions (migration 00016): the
+// full-text index object_text holds the name and description of every
+// version that has one, and object_refs what relationships, sightings,
+// opinions, notes, reports and groupings refer to. AddObjects writes their
+// rows itself, single-row INSERTs of values, rather than triggers on
+// objects (dropped by migration 00017): an AFTER INSERT trigger made every
+// multi-row INSERT into objects run a trigger program per row, and the
+// one whose INSERT into a virtual table (object_text) may abort made the
+// statement keep a statement journal, a copy of every page it changed;
+// together they cost ingest more than the rows themselves.
+const (
+	insertTextSQL = `INSERT INTO object_text (rowid, name, description) VALUES (?, ?, ?)`
+	insertRefSQL  = `INSERT OR IGNORE INTO object_refs (ref, object) VALUES (?, ?)`
+	// fillTextSQL, fillListRefsSQL and fillRefsSQL index the stored versions the indexes
+	// lack, as the triggers did.
+	fillTextSQL = `INSERT INTO object_text (rowid, name, description)
+	SELECT pk, coalesce(json_extract(CAST(raw AS TEXT), '$.name'), ''), coalesce(json_extract(CAST(raw AS TEXT), '$.description'), '')
+	FROM objects
+	WHERE pk NOT IN (SELECT rowid FROM object_text)
+	  AND json_valid(CAST(raw AS TEXT))
+	  AND (json_type(CAST(raw AS TEXT), '$.name') = 'text' OR json_type(CAST(raw AS TEXT), '$.description') = 'text')`
+	fillListRefsSQL = `INSERT OR IGNORE INTO object_refs (ref, object)
+	SELECT r.value, o.pk FROM objects o, json_each(CAST(o.raw AS TEXT), '$.object_refs') r
+	WHERE o.type IN ('relationship', 'sighting', 'opinion', 'note', 'report', 'grouping') AND json_valid(CAST(o.raw AS TEXT)) AND r.type = 'text'`
+	fillRefsSQL = `INSERT OR IGNORE INTO object_refs (ref, object)
+	SELECT json_extract(CAST(o.raw AS TEXT), '$.' || k.name), o.pk
+	FROM objects o, (SELECT 'source_ref' AS name UNION ALL SELECT 'target_ref' UNION ALL SELECT 'sighting_of_ref') k
+	WHERE o.type IN ('relationship', 'sighting', 'opinion', 'note', 'report', 'grouping') AND json_valid(CAST(o.raw AS TEXT))
+	  AND json_type(CAST(o.raw AS TEXT), '$.' || k.name) = 'text'`
+)
+
+var (
+	nameKey        = []byte(`"name"`)
+	descriptionKey = []byte(`"description"`)
+)
+
+// referring reports whether object_refs indexes what objects of type typ
+// refer to.
+func referring(typ string) bool {
+	switch typ {
+	case "relationship", "sighting", "opinion", "note", "report", "grouping":
+		return true
+	}
+	return false
+}
+
+// derived is what the portal's indexes hold of one object version.
+type derived struct {
+	name, description string
+	text              bool     // it has a string name or description
+	refs              []string // what it refers to, perhaps with repeats
+}
+
+// derive reads what the portal's indexes hold of an object version of type
+// typ: the top-level name and description strings (a value that is not a
+// string counts as missing), and for the referring types the string
+// elements of object_refs and the string source_ref, target_ref and
+// sighting_of_ref, as the triggers read them.
+func derive(typ string, raw []byte) derived {
+	refs := referring(typ)
+	// Most objects of other types without either member are told apart
+	// without parsing.
+	if !refs && !bytes.Contains(raw, nameKey) && !bytes.Contains(raw, descriptionKey) {
+		return derived{}
+	}
+	v, err := stix.ParseValue(raw)
+	if err != nil || v.Kind != stix.Object {
+		return derived{}
+	}
+	var d derived
+	n, desc := v.Get("name"), v.Get("description")
+	d.text = (n != nil && n.Kind == stix.String) || (desc != nil && desc.Kind == stix.String)
+	d.name, d.description = v.GetString("name"), v.GetString("description")
+	if !refs {
+		return d
+	}
+	if a := v.Get("object_refs"); a != nil && a.Kind == stix.Array {
+		for _, e := range a.Elems {
+			if e.Kind == stix.String {
+				d.refs = append(d.refs, e.Str)
+			}
+		}
+	}
+	for _, k := range [...]string{"source_ref", "target_ref", "sighting_of_ref"} {
+		if r := v.Get(k); r != nil && r.Kind == stix.String {
+			d.refs = append(d.refs, r.Str)
+		}
+	}
+	return d
+}
+
+// indexDerived adds the rows of the portal's indexes for new object
+// versions objs, the first with row key firstPK and the others following
+// it.
+func indexDerived(tx *sql.Tx, firstPK int64, objs []*tearline.Object) error {
+	var text, ref *sql.Stmt
+	prepare := func(st **sql.Stmt, query string) error {
+		if *st != nil {
+			return nil
+		}
+		var err error
+		*st, err = tx.Prepare(query)
+		return err
+	}
+	defer func() {
+		for _, st := range []*sql.Stmt{text, ref} {
+			if st != nil {
+				st.Close()
+			}
+		}
+	}()
+	for i, o := range objs {
+		pk := firstPK + int64(i)
+		d := derive(o.Type, o.Raw)
+		if d.text {
+			if err := prepare(&text, insertTextSQL); err != nil {
+				return fmt.Errorf("index text: %w", err)
+			}
+			if _, err := text.Exec(pk, d.name, d.description); err != nil {
+				return fmt.Errorf("index text of %s: %w", o.ID, err)
+			}
+		}
+		for _, r := range d.refs {
+			if err := prepare(&ref, insertRefSQL); err != nil {
+				return fmt.Errorf("index references: %w", err)
+			}
+			if _, err := ref.Exec(r, pk); err != nil {
+				return fmt.Errorf("index references of %s: %w", o.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// FillDerived adds to the portal's indexes (full text and references)
+// every stored object version they lack. AddObjects keeps them itself; a
+// copy made straight into the objects table (package storecopy) calls
+// this in its transaction after it.
+func FillDerived(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, fillTextSQL); err != nil {
+		return fmt.Errorf("fill the full-text index: %w", err)
+	}
+	for _, q := range []string{fillListRefsSQL, fillRefsSQL} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("fill the reference index: %w", err)
+		}
+	}
+	return nil
+}
