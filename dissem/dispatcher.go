@@ -72,8 +72,16 @@ type Config struct {
 	// score min_confidence tests.
 	Scorer Scorer
 	// Webhooks runs the webhook workers. With several nodes on one
-	// database, run them on one node only.
+	// database, either give them a Bus (each subscription is then
+	// delivered by the one node that holds its lease) or run them on one
+	// node only.
 	Webhooks bool
+	// Bus, when set, carries change events between the nodes sharing the
+	// store (Notify publishes one; another node's event wakes the feed
+	// reader at once) and gives each webhook subscription to one node at
+	// a time (see package doc, "Several nodes"). Nil: this node works
+	// alone, woken by Notify and polling.
+	Bus tearline.Bus
 	// Poll is how often the feed is read without a Notify (adds by other
 	// nodes, or by other processes on the store).
 	Poll time.Duration
@@ -189,6 +197,7 @@ type Dispatcher struct {
 	client *http.Client
 
 	kick chan struct{} // Notify
+	pub  chan struct{} // Notify, to publish on the bus
 	stop chan struct{} // closed by Stop
 	wg   sync.WaitGroup
 
@@ -248,6 +257,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		log:     cfg.Logger,
 		graph:   NewGraph(),
 		kick:    make(chan struct{}, 1),
+		pub:     make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		changed: make(chan struct{}),
 	}
@@ -300,6 +310,10 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	}
 	d.wg.Go(d.tail)
 	d.wg.Go(d.refresher)
+	if d.cfg.Bus != nil {
+		d.wg.Go(d.publish)
+		d.wg.Go(d.listen)
+	}
 	return nil
 }
 
@@ -328,13 +342,27 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	if d.cfg.Webhooks {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		return d.hooks.save(sctx, d)
+		// Cursors first, then the leases: the next holder resumes from
+		// what was saved.
+		return errors.Join(d.hooks.save(sctx, d), d.hooks.release(sctx))
 	}
 	return nil
 }
 
-// Notify tells the reader that the feed has grown; it never blocks.
+// Notify tells the reader that the feed has grown, and with a Bus the
+// other nodes too; it never blocks.
 func (d *Dispatcher) Notify() {
+	d.wake()
+	if d.cfg.Bus != nil {
+		select {
+		case d.pub <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// wake tells the reader that the feed may have grown.
+func (d *Dispatcher) wake() {
 	select {
 	case d.kick <- struct{}{}:
 	default:

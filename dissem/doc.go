@@ -22,6 +22,23 @@
 // resumes where each subscriber was: nothing is lost, and what was
 // delivered since the last save may come again (at least once).
 //
+// # Several nodes
+//
+// With Config.Bus (package bus, over NATS JetStream), several nodes
+// share one store. Notify also publishes a change event, and another
+// node's event wakes this node's feed reader at once, so its streams and
+// webhooks see objects added elsewhere without waiting for Poll. Every
+// node keeps a worker per webhook subscription, but a worker delivers
+// only while its node holds the subscription's lease ("webhook.ID"):
+// it reads the saved cursor from the store when it takes the lease,
+// delivers under the lease's context (which ends before another node
+// can take the lease, so an old holder's requests are canceled first),
+// and saves its cursor only while it holds the lease (SaveCursors never
+// moves a cursor back). Stop saves the cursors and then gives the
+// leases up, so another node takes over at once; a killed node's leases
+// expire. A subscription is delivered by one node at a time, at least
+// once across a hand-over.
+//
 // # Access
 //
 // Nothing leaves without the one access decision: every object of a

@@ -48,6 +48,9 @@ type hookWorker struct {
 	quit    chan struct{}
 	redrive chan string   // dead letter ids to send again
 	nudge   chan struct{} // wakes the worker for a redrive
+	// lease gives the subscription to one node at a time; nil without a
+	// bus.
+	lease tearline.Lease
 }
 
 // reload starts, updates and stops workers to match the stored
@@ -81,6 +84,9 @@ func (h *hooks) reload(d *Dispatcher, subs []*tearline.Subscription) error {
 		}
 		w := &hookWorker{d: d, id: sub.ID, quit: make(chan struct{}), redrive: make(chan string, 64), nudge: make(chan struct{}, 1)}
 		w.state.Store(st)
+		if d.cfg.Bus != nil {
+			w.lease = d.cfg.Bus.Lease(leaseName(sub.ID))
+		}
 		w.cursor.Store(sub.Cursor)
 		w.saved.Store(sub.Cursor)
 		h.workers[sub.ID] = w
@@ -104,6 +110,9 @@ func (h *hooks) save(ctx context.Context, d *Dispatcher) error {
 	cursors := map[string]int64{}
 	var moved []*hookWorker
 	for id, w := range h.workers {
+		if w.lease != nil && !w.lease.Held() {
+			continue // another node delivers it now
+		}
 		if c := w.cursor.Load(); c > w.saved.Load() {
 			cursors[id] = c
 			moved = append(moved, w)
@@ -165,6 +174,9 @@ func (d *Dispatcher) Redrive(ctx context.Context, subscriptionID, deadLetterID s
 	if w == nil {
 		return tearline.Errorf(tearline.ENOTFOUND, "subscription %s has no webhook delivered by this server", subscriptionID)
 	}
+	if w.lease != nil && !w.lease.Held() {
+		return tearline.Errorf(tearline.EUNAVAILABLE, "subscription %s is delivered by another server node now; retry, or send the request to that node", subscriptionID)
+	}
 	dls, err := d.cfg.Store.DeadLetters(ctx, subscriptionID)
 	if err != nil {
 		return err
@@ -191,10 +203,10 @@ func (d *Dispatcher) Redrive(ctx context.Context, subscriptionID, deadLetterID s
 // scanMax bounds the feed entries a worker examines at once.
 const scanMax = 1000
 
-// run is the worker's loop, until Stop or the subscription goes.
+// run is the worker's loop, until Stop or the subscription goes: with a
+// bus, it delivers while this node holds the subscription's lease.
 func (w *hookWorker) run() {
-	d := w.d
-	ctx, cancel := d.stopContext()
+	ctx, cancel := w.d.stopContext()
 	defer cancel()
 	go func() {
 		select {
@@ -203,6 +215,17 @@ func (w *hookWorker) run() {
 		case <-ctx.Done():
 		}
 	}()
+	if w.lease == nil {
+		w.loop(ctx)
+		return
+	}
+	w.leased(ctx)
+}
+
+// loop delivers the subscription's matches from the cursor on, until
+// ctx (Stop, the subscription's end, or a lease's hold) ends.
+func (w *hookWorker) loop(ctx context.Context) {
+	d := w.d
 	failures := 0
 	for ctx.Err() == nil {
 		select {

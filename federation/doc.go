@@ -22,5 +22,7 @@
 // A Syncer runs every link in the background at its interval, keeping each
 // link's cursor in the store so that a restart resumes where it stopped;
 // a failing peer is retried with backoff and reported in the link's state,
-// never fatal to the server.
+// never fatal to the server. With Config.Bus, several servers share the
+// store and each link runs on the one that holds its lease ("link.ID"),
+// under the lease's context (see package bus).
 package federation

@@ -37,6 +37,10 @@ type Config struct {
 	Inbound  *Inbound
 	Releaser Releaser
 	Logger   *slog.Logger
+	// Bus, when set, gives each link to one of the servers sharing the
+	// store at a time: a link runs in the background only on the node
+	// that holds its lease (see lease.go). Nil: every link runs here.
+	Bus tearline.Bus
 	// Reload is how often the links are read again from the store, to
 	// start new ones and stop deleted ones.
 	Reload time.Duration
@@ -238,10 +242,18 @@ func (s *Syncer) work(l *tearline.Link, w *worker) {
 		case <-ctx.Done():
 		}
 	}()
+	defer s.release(l.ID)
 	for {
-		st, err := s.Run(ctx, l.ID)
+		hold, err := s.hold(ctx, l.ID)
+		if err != nil {
+			return
+		}
+		st, err := s.Run(hold, l.ID)
 		if ctx.Err() != nil {
 			return
+		}
+		if hold.Err() != nil {
+			continue // the lease was lost: wait to take it again
 		}
 		wait := l.Interval
 		if err != nil && st != nil && st.Failures > 0 {

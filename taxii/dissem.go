@@ -22,8 +22,13 @@ type Dissemination struct {
 	// Disabled turns dissemination off.
 	Disabled bool
 	// NoWebhooks leaves webhook delivery to another node: with several
-	// servers on one database, exactly one should deliver webhooks.
+	// servers on one database and no Bus, exactly one should deliver
+	// webhooks.
 	NoWebhooks bool
+	// Bus, when set, carries change events between the servers sharing
+	// the database and gives each webhook subscription to one server at
+	// a time (see dissem.Config.Bus).
+	Bus tearline.Bus
 	// Attempts, Backoff, MaxBackoff and Timeout tune webhook delivery
 	// (see dissem.Config); zero takes the defaults.
 	Attempts            int
@@ -66,6 +71,7 @@ func (s *Server) initDissem() error {
 		Logger:         s.log.With("component", "dissemination"),
 		Scorer:         cfg.Scorer,
 		Webhooks:       !cfg.NoWebhooks,
+		Bus:            cfg.Bus,
 		Poll:           cfg.Poll,
 		Attempts:       cfg.Attempts,
 		Backoff:        cfg.Backoff,

@@ -43,6 +43,7 @@ type serveConfig struct {
 	APIRoots           []apiRootConfig `toml:"api_root"`
 	limitsConfig
 	dissemConfig
+	busConfig
 	portalConfig
 	exchangeConfig
 
@@ -89,6 +90,7 @@ func defaultServeConfig() serveConfig {
 		Ledger:               true,
 		Federation:           true,
 		dissemConfig:         defaultDissemConfig(),
+		busConfig:            defaultBusConfig(),
 		portalConfig:         defaultPortalConfig(),
 		limitsConfig: limitsConfig{
 			ReadHeaderTimeout: 10 * time.Second,
@@ -141,7 +143,7 @@ func (c *serveConfig) baseOptions() []option {
 		{"auth-failure-burst", "failed authentications one client address may have at once above --auth-failure-rate", &c.AuthFailureBurst},
 		{"metrics-listen", "also serve /metrics (Prometheus), /healthz and /readyz without credentials on this address, e.g. 127.0.0.1:9090 (the main listener serves /metrics to admin keys only)", &c.MetricsListen},
 		{"otel-endpoint", "send OpenTelemetry trace spans to this OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (spans go to its /v1/traces; off by default; the standard OTEL_EXPORTER_OTLP_ENDPOINT and other OTEL_* variables also apply)", &c.OTelEndpoint},
-	}, append(c.dissemConfig.options(), c.exchangeConfig.options()...)...)
+	}, append(append(c.dissemConfig.options(), c.busConfig.options()...), c.exchangeConfig.options()...)...)
 }
 
 // envName returns the environment variable of a flag: TEARLINE_TLS_CERT for

@@ -31,7 +31,7 @@ func defaultDissemConfig() dissemConfig {
 
 func (c *dissemConfig) options() []option {
 	return []option{
-		{"webhooks", "deliver subscriptions' webhooks from this server; with several servers on one --store database, leave it on for exactly one", &c.Webhooks},
+		{"webhooks", "deliver subscriptions' webhooks from this server; with several servers on one --store database, give them a --bus (each subscription is then delivered by one server at a time), or else leave it on for exactly one", &c.Webhooks},
 		{"webhook-attempts", "times a webhook delivery is tried before it becomes a dead letter", &c.WebhookAttempts},
 		{"webhook-timeout", "time one webhook request may take, answer included", &c.WebhookTimeout},
 		{"webhook-backoff", "wait before the first retry of a failed webhook delivery; it doubles with each attempt", &c.WebhookBackoff},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/tearline/tearline/bus"
 	"github.com/tearline/tearline/federation"
 	"github.com/tearline/tearline/taxii"
 )
@@ -13,12 +14,16 @@ import (
 // otherwise. Each link runs at once (resuming from its cursor) and then at
 // its interval; new and deleted links are picked up within
 // federation.DefaultReload.
-func startFederation(ctx context.Context, cfg serveConfig, db taxii.Backend, ts *taxii.Server, log *slog.Logger) (*federation.Syncer, error) {
+func startFederation(ctx context.Context, cfg serveConfig, db taxii.Backend, ts *taxii.Server, b *bus.Bus, log *slog.Logger) (*federation.Syncer, error) {
 	fs, ok := db.(federation.Store)
 	if !ok || !cfg.Federation {
 		return nil, nil
 	}
-	s, err := federation.New(federation.Config{Store: fs, Inbound: ts.Inbound(), Releaser: ts, Logger: log.With("component", "federation")})
+	fc := federation.Config{Store: fs, Inbound: ts.Inbound(), Releaser: ts, Logger: log.With("component", "federation")}
+	if b != nil {
+		fc.Bus = b // each link runs on the one node that holds its lease
+	}
+	s, err := federation.New(fc)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/bus"
 	"github.com/tearline/tearline/federation"
 	"github.com/tearline/tearline/ledger"
 	"github.com/tearline/tearline/taxii"
@@ -75,6 +76,14 @@ standard OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME,
 OTEL_TRACES_SAMPLER and other OTEL_* variables apply too. Log lines of a
 traced request carry its trace_id and span_id.
 
+Several servers: over one --store postgres://... database, give every
+server the same --bus nats://HOST:4222 (a NATS server with JetStream). A
+server then publishes a change event after each add, which wakes the
+others' webhook and stream delivery at once, and delivers a webhook
+subscription or runs a federation link only while it holds its lease on
+the bus: one server at a time, handed over within --bus-lease-ttl when
+it stops or is killed, resuming from the cursor saved in the database.
+
 SIGINT or SIGTERM stops the server gracefully: in-flight requests finish and
 accepted submissions are completed or kept to resume at the next start.`,
 		Args: cobra.NoArgs,
@@ -131,6 +140,9 @@ type server struct {
 	stopTracing func(context.Context) error
 	// fed runs the federation links; nil without them.
 	fed *federation.Syncer
+	// bus carries change events and leases between nodes; nil without
+	// --bus.
+	bus *bus.Bus
 }
 
 // startServer loads the TLS settings, opens the store and the disclosure
@@ -180,6 +192,15 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 			}
 		}()
 	}
+	b, err := openBus(ctx, cfg.busConfig, logger)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			closeBus(context.WithoutCancel(ctx), b)
+		}
+	}()
 	m := newMetrics(cfg, lg)
 	tc := taxii.Config{
 		Title:                cfg.Title,
@@ -200,6 +221,9 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 		if r.Default {
 			tc.DefaultRoot = r.Name
 		}
+	}
+	if b != nil {
+		tc.Dissemination.Bus = b
 	}
 	ts, err := taxii.New(tc, db)
 	if err != nil {
@@ -230,12 +254,12 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 	if err := ts.Start(ctx); err != nil {
 		return nil, err
 	}
-	fed, err := startFederation(ctx, cfg, db, ts, logger)
+	fed, err := startFederation(ctx, cfg, db, ts, b, logger)
 	if err != nil {
 		ts.Shutdown(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	s := &server{cfg: cfg, db: db, ledger: lg, taxii: ts, ln: ln, tls: tlsCfg != nil, log: logger, metrics: ms, fed: fed, stopTracing: stopTracing}
+	s := &server{cfg: cfg, db: db, ledger: lg, taxii: ts, ln: ln, tls: tlsCfg != nil, log: logger, metrics: ms, fed: fed, bus: b, stopTracing: stopTracing}
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: min(cfg.ReadHeaderTimeout, cfg.ReadTimeout),
@@ -305,11 +329,12 @@ func (s *server) Close(ctx context.Context) error {
 	errMetrics := s.metrics.close(ctx)
 	errFed := stopFederation(ctx, s.fed)
 	errTAXII := s.taxii.Shutdown(ctx)
+	errBus := closeBus(ctx, s.bus)
 	var errLedger error
 	if s.ledger != nil {
 		errLedger = s.ledger.Close()
 	}
 	errDB := s.db.Close()
 	errTracing := s.stopTracing(ctx)
-	return errors.Join(errHTTP, errMetrics, errFed, errTAXII, errLedger, errDB, errTracing)
+	return errors.Join(errHTTP, errMetrics, errFed, errTAXII, errBus, errLedger, errDB, errTracing)
 }
