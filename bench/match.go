@@ -141,7 +141,7 @@ func runMatch(o matchOptions) error {
 // matchLines decodes and matches lines (in memory) on one thread, with a
 // LineMatcher: the way tearline match reads logs.
 func matchLines(idx *match.Index, name string, lines [][]byte, m *match.Mapping) error {
-	lm := idx.NewLineMatcher(m)
+	lm := idx.NewLineMatcher(nil, m)
 	matches, bytes := 0, 0
 	for _, l := range lines {
 		bytes += len(l)

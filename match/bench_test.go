@@ -68,14 +68,14 @@ func BenchmarkSuricata(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(lines[0])))
 	i := 0
-	for b.Loop() {
+	loopCPU(b, func() {
 		obs, reason := d.Decode(lines[i%len(lines)])
 		if reason != "" {
 			b.Fatal(reason)
 		}
 		mt.Match(obs)
 		i++
-	}
+	})
 }
 
 // BenchmarkDecodeSuricata only decodes.
@@ -103,11 +103,11 @@ func BenchmarkSingleValue(b *testing.B) {
 	mt := idx.NewMatcher()
 	b.ReportAllocs()
 	i := 0
-	for b.Loop() {
+	loopCPU(b, func() {
 		obs, _ := d.Decode(lines[i%len(lines)])
 		mt.Match(obs)
 		i++
-	}
+	})
 }
 
 // BenchmarkLookup matches an observation of one address, already decoded.
@@ -128,16 +128,16 @@ func BenchmarkLineMatcherSuricata(b *testing.B) {
 	idx, vals := bigIndex(b)
 	lines := matchtest.SuricataLines(10000, 3, vals, 100)
 	m, _ := match.BuiltinMapping("suricata")
-	lm := idx.NewLineMatcher(m)
+	lm := idx.NewLineMatcher(nil, m)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(lines[0])))
 	i := 0
-	for b.Loop() {
+	loopCPU(b, func() {
 		if _, reason := lm.Match(lines[i%len(lines)]); reason != "" {
 			b.Fatal(reason)
 		}
 		i++
-	}
+	})
 	if _, decoded := lm.Counts(); decoded > 0 {
 		b.Fatalf("%d lines decoded in full", decoded)
 	}
@@ -152,11 +152,11 @@ func BenchmarkLineMatcherSingle(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	lm := idx.NewLineMatcher(m)
+	lm := idx.NewLineMatcher(nil, m)
 	b.ReportAllocs()
 	i := 0
-	for b.Loop() {
+	loopCPU(b, func() {
 		lm.Match(lines[i%len(lines)])
 		i++
-	}
+	})
 }

@@ -1,6 +1,9 @@
 package match
 
 import (
+	"bytes"
+	"encoding/binary"
+	"io"
 	"net/netip"
 	"slices"
 	"strings"
@@ -34,10 +37,10 @@ type LineMatcher struct {
 	fast, full int // lines each way, for tests
 }
 
-// NewLineMatcher returns a LineMatcher of the lines of mapping m against
-// idx.
-func (idx *Index) NewLineMatcher(m *Mapping) *LineMatcher {
-	lm := &LineMatcher{prog: compileLineProg(idx, m), dec: NewLineDecoder(nil, m), mt: idx.NewMatcher()}
+// NewLineMatcher returns a LineMatcher of the lines of r (nil when lines
+// are given to Match) by mapping m against idx.
+func (idx *Index) NewLineMatcher(r io.Reader, m *Mapping) *LineMatcher {
+	lm := &LineMatcher{prog: compileLineProg(idx, m), dec: NewLineDecoder(r, m), mt: idx.NewMatcher()}
 	lm.dec.Only(idx)
 	if lm.prog != nil {
 		lm.s = fastScan{p: lm.prog, idx: idx, seen: make([]nodeSeen, lm.prog.nodes)}
@@ -49,10 +52,40 @@ func (idx *Index) NewLineMatcher(m *Mapping) *LineMatcher {
 // the indicators the line completed, as Matcher.Match, or, when the line
 // is skipped, why (the reasons of LineDecoder.Decode) and no matches. The
 // slice is reused by the next call.
-func (lm *LineMatcher) Match(line []byte) ([]Match, string) {
+func (lm *LineMatcher) Match(line []byte) ([]Match, string) { return lm.match(line, 0) }
+
+// Next reads the next line of the reader that maps to an observation and
+// matches it. It returns the observation, with its line number, as
+// Observation does, and the indicators the line completed; io.EOF at the
+// end; other errors are the reader's. Skipped lines are counted in Skips.
+func (lm *LineMatcher) Next() (*Observation, []Match, error) {
+	d := lm.dec
+	for {
+		line, err := d.readLine()
+		if err != nil {
+			return nil, nil, err
+		}
+		d.line++
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		ms, reason := lm.match(line, d.line)
+		if reason != "" {
+			d.skips.Add(reason)
+			continue
+		}
+		return lm.last, ms, nil
+	}
+}
+
+// Skips returns the count of lines Next skipped, by reason.
+func (lm *LineMatcher) Skips() *Skips { return lm.dec.Skips() }
+
+// match matches line number n (0 when unknown).
+func (lm *LineMatcher) match(line []byte, n int) ([]Match, string) {
 	if lm.prog != nil && lm.s.run(line) {
 		lm.fast++
-		lm.obs = Observation{First: lm.s.when, Last: lm.s.when, Raw: line}
+		lm.obs = Observation{First: lm.s.when, Last: lm.s.when, Line: n, Raw: line}
 		lm.last = &lm.obs
 		lm.mt.begin(&lm.obs)
 		lm.s.order()
@@ -67,6 +100,7 @@ func (lm *LineMatcher) Match(line []byte) ([]Match, string) {
 		lm.last = nil
 		return nil, reason
 	}
+	obs.Line = n
 	lm.last = obs
 	return lm.mt.Match(obs), ""
 }
@@ -85,9 +119,11 @@ type fastScan struct {
 
 	elem     int    // list items begun, as LineDecoder.elem
 	strs     []byte // unescaped and converted strings of the line
-	key      []byte
+	keys     []byte // of the values to look up
+	pend     []pending
 	when     time.Time
 	whenRank int
+	minute   minuteCache
 	sel      string
 	selSeen  bool
 	host     string
@@ -132,7 +168,7 @@ func (s *fastScan) run(line []byte) bool {
 	s.b = line
 	s.elem, s.strs, s.when, s.whenRank = 0, s.strs[:0], time.Time{}, 0
 	s.sel, s.selSeen, s.host, s.uri, s.mapped = "", false, "", "", 0
-	s.assigns, s.hits = s.assigns[:0], s.hits[:0]
+	s.assigns, s.hits, s.keys, s.pend = s.assigns[:0], s.hits[:0], s.keys[:0], s.pend[:0]
 	s.line++
 	if s.line == 0 {
 		clear(s.seen)
@@ -171,6 +207,7 @@ func (s *fastScan) run(line []byte) bool {
 			s.probe(pr, String(u), a)
 		}
 	}
+	s.lookUp()
 	return true
 }
 
@@ -217,11 +254,16 @@ func (s *fastScan) object(i int, n *pnode, depth int) (int, bool) {
 			return j, false
 		}
 		kid := n.kid(b[i+1:j], dotted)
-		i = skipSpace(b, j+1)
-		if i >= len(b) || b[i] != ':' {
+		if i = j + 1; i < len(b) && b[i] == ':' {
+			i++
+		} else if i = skipSpace(b, i); i < len(b) && b[i] == ':' {
+			i++
+		} else {
 			return i, false
 		}
-		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] <= ' ' {
+			i = skipSpace(b, i)
+		}
 		var ok bool
 		if i, ok = s.member(i, kid, depth); !ok {
 			return i, false
@@ -246,8 +288,7 @@ func (s *fastScan) member(i int, n *pnode, depth int) (int, bool) {
 		return i, false
 	}
 	if n == nil {
-		j, err := skipValue(b, i, depth)
-		return j, err == nil
+		return s.skip(i, depth)
 	}
 	switch b[i] {
 	case '{':
@@ -260,10 +301,45 @@ func (s *fastScan) member(i int, n *pnode, depth int) (int, bool) {
 		}
 	}
 	if !n.used {
+		return s.skip(i, depth)
+	}
+	return s.scalar(i, n, depth)
+}
+
+// skipSpecial marks the bytes of a string skipValue looks at: the quote,
+// the backslash and control characters.
+var skipSpecial = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c == '"' || c == '\\' || c < 0x20
+	}
+	return t
+}()
+
+// skip skips the value at b[i] as skipValue does, strings faster.
+func (s *fastScan) skip(i, depth int) (int, bool) {
+	b := s.b
+	if b[i] != '"' {
 		j, err := skipValue(b, i, depth)
 		return j, err == nil
 	}
-	return s.scalar(i, n, depth)
+	for j := i + 1; j < len(b); {
+		if j+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[j:])) {
+			j += 8 // plain8 also stops at non-ASCII bytes, which this skips
+			continue
+		}
+		c := b[j]
+		switch {
+		case !skipSpecial[c]:
+			j++
+		case c == '"':
+			return j + 1, true
+		case c == '\\':
+			j += 2
+		default:
+			return j, false
+		}
+	}
+	return len(b), false
 }
 
 // list scans the list at b[i] whose items' path is n.
@@ -345,7 +421,7 @@ func (s *fastScan) scalar(i int, n *pnode, depth int) (int, bool) {
 		seen.line, seen.elem = s.line, s.elem
 	}
 	if n.time > 0 && (s.whenRank == 0 || n.time < s.whenRank) {
-		s.whenRank, s.when = n.time, parseTime(v)
+		s.whenRank, s.when = n.time, s.minute.parseTime(v)
 	}
 	if v.Kind == KindString {
 		if n.sel {
@@ -395,22 +471,44 @@ func (s *fastScan) scalar(i int, n *pnode, depth int) (int, bool) {
 	return end, true
 }
 
-// probe looks value v up in field pr of the index.
+// probe computes the key of value v in field pr of the index, to look up
+// when the line is read (lookUp).
 func (s *fastScan) probe(pr fprobe, v Value, assign int) {
+	start := len(s.keys)
 	var ok bool
-	if s.key, ok = appendValueKey(s.key[:0], pr.fid, pr.kind, v); !ok {
+	if s.keys, ok = appendValueKey(s.keys, pr.fid, pr.kind, v); !ok {
+		s.keys = s.keys[:start]
 		return
 	}
-	l, found := s.idx.lookupEq(s.key)
-	if !found {
-		return
-	}
-	if l&multiFlag == 0 {
-		s.hits = append(s.hits, fhit{assign: assign, rank: pr.rank, leaf: l})
-		return
-	}
-	for _, l := range s.idx.multi[l&^multiFlag] {
-		s.hits = append(s.hits, fhit{assign: assign, rank: pr.rank, leaf: l})
+	s.pend = append(s.pend, pending{start: start, end: len(s.keys), assign: assign, rank: pr.rank})
+}
+
+// pending is a key of the line to look up.
+type pending struct {
+	start, end   int // in fastScan.keys
+	assign, rank int
+}
+
+// lookUp looks the line's keys up. The filter's words of all of them are
+// read together, so that their cache misses overlap.
+func (s *fastScan) lookUp() {
+	idx := s.idx
+	for _, p := range s.pend {
+		key := s.keys[p.start:p.end]
+		if idx.filter != nil && !idx.filter.mayHave(key) {
+			continue
+		}
+		l, found := idx.eq[string(key)]
+		if !found {
+			continue
+		}
+		if l&multiFlag == 0 {
+			s.hits = append(s.hits, fhit{assign: p.assign, rank: p.rank, leaf: l})
+			continue
+		}
+		for _, l := range idx.multi[l&^multiFlag] {
+			s.hits = append(s.hits, fhit{assign: p.assign, rank: p.rank, leaf: l})
+		}
 	}
 }
 

@@ -239,7 +239,7 @@ func TestLineMatcherSameAsFull(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			want := fullPath(tc.idx, tc.m, tc.lines)
-			lm := tc.idx.NewLineMatcher(tc.m)
+			lm := tc.idx.NewLineMatcher(nil, tc.m)
 			got := linePath(lm, tc.lines)
 			for i := range want {
 				if diff := cmp.Diff(want[i], got[i]); diff != "" {
@@ -309,7 +309,7 @@ func TestLineMatcherMappings(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := fullPath(idx, m, lines)
-			lm := idx.NewLineMatcher(m)
+			lm := idx.NewLineMatcher(nil, m)
 			got := linePath(lm, lines)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("(-full +LineMatcher):\n%s", diff)
@@ -338,10 +338,62 @@ func FuzzLineMatcher(f *testing.F) {
 		lines := [][]byte{line, line}
 		for _, m := range maps {
 			want := fullPath(idx, m, lines)
-			got := linePath(idx.NewLineMatcher(m), lines)
+			got := linePath(idx.NewLineMatcher(nil, m), lines)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Fatalf("%s: line %q (-full +LineMatcher):\n%s", m.Name, line, diff)
 			}
 		}
 	})
+}
+
+// TestLineMatcherNext reads the test logs through LineMatcher.Next and
+// through LineDecoder.Next with a Matcher: the same observations (line
+// numbers and times), matches and skip counts.
+func TestLineMatcherNext(t *testing.T) {
+	t.Parallel()
+	idx := buildIndex(t, equalityPatterns, nil)
+	for _, tc := range []struct{ file, mapping string }{
+		{"testdata/suricata.jsonl", "suricata"},
+		{"testdata/eve-odd.jsonl", "suricata"},
+		{"testdata/zeek.jsonl", "zeek"},
+	} {
+		data, err := os.ReadFile(tc.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = append([]byte("\n  \n"), data...) // blank lines count in line numbers
+		m, _ := match.BuiltinMapping(tc.mapping)
+		type seen struct {
+			Line    int
+			First   time.Time
+			Matches []match.Match
+		}
+		var want, got []seen
+		d := match.NewLineDecoder(bytes.NewReader(data), m)
+		mt := idx.NewMatcher()
+		for {
+			obs, err := d.Next()
+			if err != nil {
+				break
+			}
+			want = append(want, seen{obs.Line, obs.First, cloneMatches(mt.Match(obs))})
+		}
+		lm := idx.NewLineMatcher(bytes.NewReader(data), m)
+		for {
+			obs, ms, err := lm.Next()
+			if err != nil {
+				break
+			}
+			got = append(got, seen{obs.Line, obs.First, cloneMatches(ms)})
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-LineDecoder +LineMatcher):\n%s", tc.file, diff)
+		}
+		if diff := cmp.Diff(d.Skips().Counts(), lm.Skips().Counts()); diff != "" {
+			t.Errorf("%s: skips (-LineDecoder +LineMatcher):\n%s", tc.file, diff)
+		}
+		if scanned, _ := lm.Counts(); scanned == 0 {
+			t.Errorf("%s: no line scanned", tc.file)
+		}
+	}
 }

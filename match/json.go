@@ -1,6 +1,7 @@
 package match
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -261,6 +262,10 @@ func parseString(b []byte, i int, buf []byte) ([]byte, int, error) {
 	j := start
 	ascii := true
 	for j < len(b) {
+		if j+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[j:])) {
+			j += 8
+			continue
+		}
 		c := b[j]
 		if !strSpecial[c] {
 			j++
@@ -284,6 +289,23 @@ func parseString(b []byte, i int, buf []byte) ([]byte, int, error) {
 		j++
 	}
 	return nil, j, jerr(i, "unterminated string")
+}
+
+// SWAR ("SIMD within a register") tests of eight bytes at once.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// zeroByte has the high bit of each zero byte of x set (and perhaps of
+// bytes after one: enough to tell that none is zero).
+func zeroByte(x uint64) uint64 { return (x - ones) & ^x & highs }
+
+// plain8 reports whether none of the eight bytes of x is a quote, a
+// backslash, a control character or a non-ASCII byte: what parseString
+// reads past without looking.
+func plain8(x uint64) bool {
+	return (x&highs)|zeroByte(x^('"'*ones))|zeroByte(x^('\\'*ones))|((x-0x20*ones)&^x&highs) == 0
 }
 
 // strSpecial marks the bytes parseString looks at: the quote, the

@@ -36,3 +36,45 @@ func TestParseDecimal(t *testing.T) {
 		t.Error("parseDecimal refused a Zeek time")
 	}
 }
+
+// TestPlain8 checks the eight-byte test of parseString against the byte
+// table, for every byte in every position.
+func TestPlain8(t *testing.T) {
+	t.Parallel()
+	base := []byte("abcdefgh")
+	for pos := range 8 {
+		for c := range 256 {
+			b := append([]byte(nil), base...)
+			b[pos] = byte(c)
+			want := true
+			for _, x := range b {
+				want = want && !strSpecial[x]
+			}
+			var x uint64
+			for k := 7; k >= 0; k-- {
+				x = x<<8 | uint64(b[k])
+			}
+			if got := plain8(x); got != want {
+				t.Errorf("plain8(%q) = %v, want %v", b, got, want)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200000 {
+		var x uint64
+		for range 8 {
+			c := 0x20 + r.Uint64N(0x5f) // mostly printable ASCII
+			if r.IntN(20) == 0 {
+				c = r.Uint64N(256)
+			}
+			x = x<<8 | c
+		}
+		want := true
+		for k := range 8 {
+			want = want && !strSpecial[byte(x>>(8*k))]
+		}
+		if got := plain8(x); got != want {
+			t.Errorf("plain8(%#x) = %v, want %v", x, got, want)
+		}
+	}
+}

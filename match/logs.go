@@ -466,46 +466,71 @@ func parseTime(v Value) time.Time {
 // parseRFC3339 reads YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|+HHMM), in
 // UTC, without time.Parse's cost on every log line.
 func parseRFC3339(s string) (time.Time, bool) {
-	num := func(i, n int) (int, bool) {
-		if i+n > len(s) {
+	minute, ok := rfc3339Minute(s)
+	if !ok {
+		return time.Time{}, false
+	}
+	return rfc3339Rest(s, minute)
+}
+
+// digits reads the n decimal digits of s at i.
+func digits(s string, i, n int) (int, bool) {
+	if i+n > len(s) {
+		return 0, false
+	}
+	v := 0
+	for _, c := range []byte(s[i : i+n]) {
+		if c < '0' || c > '9' {
 			return 0, false
 		}
-		v := 0
-		for _, c := range []byte(s[i : i+n]) {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			v = v*10 + int(c-'0')
-		}
-		return v, true
+		v = v*10 + int(c-'0')
 	}
+	return v, true
+}
+
+// rfc3339Minute reads the date, hour and minute of an RFC 3339 time (the
+// first 17 bytes, "YYYY-MM-DDTHH:MM:") and returns that minute in UTC.
+func rfc3339Minute(s string) (time.Time, bool) {
 	if len(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
-	year, ok1 := num(0, 4)
-	month, ok2 := num(5, 2)
-	day, ok3 := num(8, 2)
-	hour, ok4 := num(11, 2)
-	minute, ok5 := num(14, 2)
-	sec, ok6 := num(17, 2)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 60 {
+	year, ok1 := digits(s, 0, 4)
+	month, ok2 := digits(s, 5, 2)
+	day, ok3 := digits(s, 8, 2)
+	hour, ok4 := digits(s, 11, 2)
+	minute, ok5 := digits(s, 14, 2)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5) || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, 0, 0, time.UTC)
+	if t.Day() != day {
+		return time.Time{}, false // February 30th and the like
+	}
+	return t, true
+}
+
+// rfc3339Rest reads the seconds, fraction and offset of an RFC 3339 time
+// (from byte 17) whose minute rfc3339Minute read.
+func rfc3339Rest(s string, minute time.Time) (time.Time, bool) {
+	sec, ok := digits(s, 17, 2)
+	if !ok || sec > 60 {
 		return time.Time{}, false
 	}
 	i, nsec := 19, 0
 	if i < len(s) && s[i] == '.' {
 		i++
-		digits := 0
+		n := 0
 		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			if digits < 9 {
+			if n < 9 {
 				nsec = nsec*10 + int(s[i]-'0')
-				digits++
+				n++
 			}
 			i++
 		}
-		if digits == 0 {
+		if n == 0 {
 			return time.Time{}, false
 		}
-		for ; digits < 9; digits++ {
+		for ; n < 9; n++ {
 			nsec *= 10
 		}
 	}
@@ -515,29 +540,19 @@ func parseRFC3339(s string) (time.Time, bool) {
 	case i < len(s) && (s[i] == '+' || s[i] == '-'):
 		rest := s[i+1:]
 		var hh, mm int
-		var ok bool
+		var ok1, ok2 bool
 		switch len(rest) {
 		case 5:
 			if rest[2] != ':' {
 				return time.Time{}, false
 			}
-			hh, ok = num(i+1, 2)
-			if m, ok2 := num(i+4, 2); ok && ok2 {
-				mm = m
-			} else {
-				return time.Time{}, false
-			}
+			hh, ok1 = digits(s, i+1, 2)
+			mm, ok2 = digits(s, i+4, 2)
 		case 4:
-			hh, ok = num(i+1, 2)
-			if m, ok2 := num(i+3, 2); ok && ok2 {
-				mm = m
-			} else {
-				return time.Time{}, false
-			}
-		default:
-			return time.Time{}, false
+			hh, ok1 = digits(s, i+1, 2)
+			mm, ok2 = digits(s, i+3, 2)
 		}
-		if hh > 23 || mm > 59 {
+		if !ok1 || !ok2 || hh > 23 || mm > 59 {
 			return time.Time{}, false
 		}
 		offset = (hh*60 + mm) * 60
@@ -547,11 +562,37 @@ func parseRFC3339(s string) (time.Time, bool) {
 	default:
 		return time.Time{}, false
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	if t.Day() != day {
-		return time.Time{}, false // February 30th and the like
+	t := minute.Add(time.Duration(sec)*time.Second + time.Duration(nsec))
+	if t.Day() != minute.Day() {
+		return time.Time{}, false // 23:59:60 rolls over the day
 	}
 	return t.Add(-time.Duration(offset) * time.Second), true
+}
+
+// minuteCache remembers the minute of the last RFC 3339 time read: the
+// times of a log's lines share it, and the rest is cheap to read.
+type minuteCache struct {
+	prefix [17]byte
+	minute time.Time
+	ok     bool
+}
+
+// parseTime is parseTime, reading the date, hour and minute only when they
+// differ from the last time's.
+func (c *minuteCache) parseTime(v Value) time.Time {
+	if v.Kind != KindString || len(v.Str) < 20 {
+		return parseTime(v)
+	}
+	if !c.ok || string(c.prefix[:]) != v.Str[:17] {
+		m, ok := rfc3339Minute(v.Str)
+		if !ok {
+			return time.Time{}
+		}
+		copy(c.prefix[:], v.Str)
+		c.minute, c.ok = m, true
+	}
+	t, _ := rfc3339Rest(v.Str, c.minute)
+	return t
 }
 
 // build turns the assignments of the line into objects.

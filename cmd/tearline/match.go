@@ -301,11 +301,10 @@ func matchEvents(idx *match.Index, r io.Reader, format string, m *match.Mapping,
 			return res, fmt.Errorf("match: unknown events format %q: use auto, stix, suricata or zeek, or give --mapping", format)
 		}
 	}
-	d := match.NewLineDecoder(br, m)
-	d.Only(idx)
-	res.skips = d.Skips()
+	lm := idx.NewLineMatcher(br, m)
+	res.skips = lm.Skips()
 	for {
-		obs, err := d.Next()
+		obs, ms, err := lm.Next()
 		if err == io.EOF {
 			return res, nil
 		}
@@ -313,7 +312,7 @@ func matchEvents(idx *match.Index, r io.Reader, format string, m *match.Mapping,
 			return res, fmt.Errorf("match: events: %w", err)
 		}
 		res.events++
-		for _, x := range mt.Match(obs) {
+		for _, x := range ms {
 			res.matches++
 			if err := fn(&x, obs); err != nil {
 				return res, err
