@@ -15,9 +15,10 @@ import (
 // AddObjects works in three steps: one query loads what is stored of the
 // batch's ids; the batch is then decided in memory (conflict, duplicate or
 // added, with date_added and the first/last flags); last, the new rows are
-// written with multi-row INSERTs. database/sql and the driver spend
-// microseconds on every statement, more on queries than on executions, so
-// the statement count, not SQLite, would otherwise bound a bulk import.
+// written with prepared INSERTs of rowsPerInsert rows. database/sql and the
+// driver spend microseconds on every statement, more on queries than on
+// executions, which once made multi-row INSERTs worth it; see
+// rowsPerInsert for why they are single-row now.
 const (
 	// lookupSQL returns every stored version of the ids whose hashes are in
 	// the JSON array ?2 (and perhaps of a few others with the same hashes),
@@ -33,10 +34,15 @@ const (
 	memberParams  = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	clearFirstSQL = `UPDATE collection_objects SET is_first = 0 WHERE object = ? AND collection = ?`
 	clearLastSQL  = `UPDATE collection_objects SET is_last = 0 WHERE object = ? AND collection = ?`
-	// rowsPerInsert is the number of rows of a multi-row INSERT: large
-	// enough to amortize the per-statement cost, small enough to stay far
-	// below SQLite's limit of 32766 parameters.
-	rowsPerInsert = 64
+	// rowsPerInsert is the number of rows of each INSERT (here and in
+	// execRows). A statement that writes several rows and may fail part
+	// way keeps a statement journal in SQLite: a copy, in memory, of each
+	// page it changes for the first time, so that it can undo itself.
+	// With 64 rows per INSERT that copying cost more CPU than the
+	// per-statement overhead it saved (TAXII ingest profile: a tenth of
+	// the process CPU in subjournalPage); one-row INSERTs of values keep
+	// none. Keep it far below SQLite's limit of 32766 parameters if raised.
+	rowsPerInsert = 1
 )
 
 // idHash returns the 64-bit FNV-1a hash of an object id, the key of the

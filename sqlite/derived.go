@@ -15,11 +15,11 @@ import (
 // version that has one, and object_refs what relationships, sightings,
 // opinions, notes, reports and groupings refer to. AddObjects writes their
 // rows itself, single-row INSERTs of values, rather than triggers on
-// objects (dropped by migration 00017): an AFTER INSERT trigger made every
-// multi-row INSERT into objects run a trigger program per row, and the
-// one whose INSERT into a virtual table (object_text) may abort made the
-// statement keep a statement journal, a copy of every page it changed;
-// together they cost ingest more than the rows themselves.
+// objects (dropped by migration 00017): the AFTER INSERT triggers ran a
+// trigger program, and JSON functions over the raw bytes, per row, which
+// cost more than reading the two members here (the objects were parsed
+// once already; a second parse of those with a name or description is
+// cheaper than the trigger).
 const (
 	insertTextSQL = `INSERT INTO object_text (rowid, name, description) VALUES (?, ?, ?)`
 	insertRefSQL  = `INSERT OR IGNORE INTO object_refs (ref, object) VALUES (?, ?)`

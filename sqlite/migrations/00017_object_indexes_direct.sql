@@ -1,11 +1,10 @@
 -- +goose Up
 
 -- AddObjects writes the rows of the portal's indexes object_text and
--- object_refs itself (sqlite/derived.go): these triggers ran a program per
--- row of every multi-row INSERT into objects, and the INSERT into a
--- virtual table made each such INSERT keep a statement journal, a copy of
--- every page it changed. Deletions still go through object_text_gone and
--- object_refs_gone.
+-- object_refs itself (sqlite/derived.go): these triggers ran a program,
+-- and JSON functions over the raw bytes, for every row inserted into
+-- objects, which cost ingest more than writing the rows from Go.
+-- Deletions still go through object_text_gone and object_refs_gone.
 DROP TRIGGER object_text_added;
 DROP TRIGGER object_refs_added;
 
