@@ -28,9 +28,18 @@ func (db *DB) RecordSubmission(ctx context.Context, s *tearline.Submission) (err
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
-		for i, id := range s.Objects {
-			if _, err := tx.Exec(`INSERT INTO submission_objects (submission, idx, object) VALUES (?, ?, ?)`, s.ID, i, id); err != nil {
+		if len(s.Objects) > 0 {
+			// Prepared once: a submission lists up to thousands of objects,
+			// and parsing the INSERT again for each cost more than running it.
+			st, err := tx.Prepare(`INSERT INTO submission_objects (submission, idx, object) VALUES (?, ?, ?)`)
+			if err != nil {
 				return err
+			}
+			defer st.Close()
+			for i, id := range s.Objects {
+				if _, err := st.Exec(s.ID, i, id); err != nil {
+					return err
+				}
 			}
 		}
 		// Feedback that came before the record (a submission processed in
