@@ -16,9 +16,15 @@ const testTTL = time.Second
 // open opens a bus named name on url as node, closed when the test ends.
 func open(t *testing.T, url, name, node string) *bus.Bus {
 	t.Helper()
+	return openTTL(t, url, name, node, testTTL)
+}
+
+// openTTL is open with a lease TTL.
+func openTTL(t *testing.T, url, name, node string, ttl time.Duration) *bus.Bus {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := bus.Open(ctx, bus.Config{URL: url, Name: name, Node: node, LeaseTTL: testTTL})
+	b, err := bus.Open(ctx, bus.Config{URL: url, Name: name, Node: node, LeaseTTL: ttl})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,5 +144,25 @@ func TestOpenErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Open(%+v) = %v, want an error with %q", tt.cfg, err, tt.want)
 		}
+	}
+}
+
+// TestEmbeddedServer runs the bus on an embedded NATS server, as the
+// tests do where no server answers on 127.0.0.1:4222.
+func TestEmbeddedServer(t *testing.T) {
+	t.Parallel()
+	url := bustest.Embedded(t)
+	name := bustest.Name(t, url)
+	// A lease that would outlive the test unless given up.
+	a, b := openTTL(t, url, name, "a", 5*time.Minute), openTTL(t, url, name, "b", 5*time.Minute)
+	if _, err := a.Lease("webhook.s3").Hold(within(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// Close gives the lease up: b takes it without waiting for the TTL.
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Lease("webhook.s3").Hold(within(t, 30*time.Second)); err != nil {
+		t.Fatalf("b did not take the lease a gave up at Close: %v", err)
 	}
 }
