@@ -22,7 +22,7 @@ type pageTemplate = template.Template
 // pageNames lists the pages; each is templates/NAME.html, defining
 // "content", rendered inside templates/layout.html.
 var pageNames = []string{"signin", "error", "dashboard", "search", "lookup", "object", "submit", "receipt",
-	"review", "subscriptions", "keys", "admin", "inbox", "directory"}
+	"review", "reviewedit", "subscriptions", "keys", "admin", "inbox", "directory"}
 
 // parseTemplates parses every page with the layout.
 func parseTemplates() (map[string]*pageTemplate, error) {
@@ -170,7 +170,7 @@ func (p *Portal) renderFragment(w http.ResponseWriter, name string, data any) {
 
 var titles = map[string]string{
 	"signin": "Sign in", "error": "Error", "dashboard": "Dashboard", "search": "Search", "lookup": "Observable lookup",
-	"object": "Object", "submit": "Submit", "receipt": "Receipt", "review": "Review queue",
+	"object": "Object", "submit": "Submit", "receipt": "Receipt", "review": "Review queue", "reviewedit": "Edit a held object",
 	"subscriptions": "Subscriptions", "keys": "API keys", "admin": "Administration",
 	"inbox": "Feedback inbox", "directory": "Directory of contacts",
 }

@@ -3,11 +3,15 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/taxii"
 )
 
 // reviewData is what the review queue page shows: PII holds, tear-line
@@ -97,6 +101,12 @@ type releaseItem struct {
 // (GET /api/v1/review, /api/v1/products, /api/v1/releases) as the user.
 func (p *Portal) reviewPage(w http.ResponseWriter, r *http.Request, s *session) {
 	d := reviewData{Done: r.URL.Query().Get("done")}
+	p.renderReview(w, r, s, http.StatusOK, d)
+}
+
+// renderReview reads the lists into d and renders the review page with
+// status.
+func (p *Portal) renderReview(w http.ResponseWriter, r *http.Request, s *session, status int, d reviewData) {
 	var rv struct {
 		Reviews []reviewItem `json:"reviews"`
 	}
@@ -142,7 +152,7 @@ func (p *Portal) reviewPage(w http.ResponseWriter, r *http.Request, s *session) 
 	for _, it := range d.Products {
 		b.raiseTo(it.TLP, it.Classification)
 	}
-	p.renderMarked(w, r, http.StatusOK, "review", s, b, d)
+	p.renderMarked(w, r, status, "review", s, b, d)
 }
 
 // orgNamer returns a function that names an organization by its id, as
@@ -173,6 +183,10 @@ var decisions = map[string]map[string]string{
 // decide posts a decision of the review page to the API as the user.
 func (p *Portal) decide(w http.ResponseWriter, r *http.Request, s *session) {
 	kind, id, action := r.PathValue("kind"), r.PathValue("id"), r.PathValue("action")
+	if kind == "pii" && action == "edit" && id != "" && !strings.ContainsAny(id, "/?#%") {
+		p.approveEdited(w, r, s, id)
+		return
+	}
 	route, ok := decisions[kind][action]
 	if !ok || id == "" || strings.ContainsAny(id, "/?#%") {
 		p.errorPage(w, r, s, tearline.Errorf(tearline.ENOTFOUND, "no such decision"))
@@ -197,4 +211,100 @@ func (p *Portal) decide(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	http.Redirect(w, r, "/ui/review?done="+kind+"-"+action, http.StatusSeeOther)
+}
+
+// editData is what the edit page of a held object shows: the hold as
+// the API shows it to the user, the text in the form and why it was
+// refused.
+type editData struct {
+	Review      reviewItem
+	Text, Error string
+}
+
+// editPage shows a held object's JSON in a form to edit and approve it
+// (GET /api/v1/review/{id}/ as the user: the object as the access
+// decision lets the user see it, and its findings).
+func (p *Portal) editPage(w http.ResponseWriter, r *http.Request, s *session) {
+	p.renderEdit(w, r, s, http.StatusOK, r.PathValue("id"), nil, "")
+}
+
+// renderEdit renders the edit page of review id with status; text is the
+// user's refused edit (nil: the held object) and msg why it was refused.
+func (p *Portal) renderEdit(w http.ResponseWriter, r *http.Request, s *session, status int, id string, text *string, msg string) {
+	if id == "" || strings.ContainsAny(id, "/?#%") {
+		p.errorPage(w, r, s, tearline.Errorf(tearline.ENOTFOUND, "no such review"))
+		return
+	}
+	var d editData
+	if err := p.api(r, s, http.MethodGet, "/api/v1/review/"+id+"/", "", nil, &d.Review); err != nil {
+		p.errorPage(w, r, s, err)
+		return
+	}
+	if d.Review.Status != tearline.ReviewPending {
+		p.errorPage(w, r, s, tearline.Errorf(tearline.ECONFLICT, "review %s is already decided", id))
+		return
+	}
+	d.Review.Own = d.Review.SubmitterKey != "" && d.Review.SubmitterKey == s.p.KeyID
+	d.Review.SubmitterName = p.orgNamer(r.Context())(d.Review.SubmitterOrg)
+	d.Text, d.Error = d.Review.ObjectText(), msg
+	if text != nil {
+		d.Text = *text
+	}
+	var b banner
+	b.raiseTo(d.Review.TLP, d.Review.Classification)
+	p.renderMarked(w, r, status, "reviewedit", s, b, d)
+}
+
+// approveEdited approves an analyst's edited copy of a held object
+// (POST /api/v1/review/{id}/approve/ with action edit), which the API
+// validates as STIX, checks for the held object's id, the marking check
+// and personal data. A refusal renders the edit page again with the
+// edited text kept and the fault shown next to the form: the JSON path
+// the API names, or the line and column of malformed JSON.
+func (p *Portal) approveEdited(w http.ResponseWriter, r *http.Request, s *session, id string) {
+	text := r.PostFormValue("object")
+	if msg := jsonSyntax(text); msg != "" {
+		p.renderEdit(w, r, s, http.StatusBadRequest, id, &text, "The edited object is not JSON: "+msg)
+		return
+	}
+	body, _ := json.Marshal(map[string]any{"action": tearline.ApproveEdited, "object": json.RawMessage(text),
+		"reason": strings.TrimSpace(r.PostFormValue("reason"))})
+	if err := p.api(r, s, http.MethodPost, "/api/v1/review/"+id+"/approve/", mediaJSON, body, nil); err != nil {
+		if c := tearline.ErrorCode(err); c == tearline.EINVALID || c == tearline.EFORBIDDEN {
+			p.renderEdit(w, r, s, taxii.ErrorStatus(c), id, &text, tearline.ErrorMessage(err))
+			return
+		}
+		p.errorPage(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/ui/review?done=pii-edit", http.StatusSeeOther)
+}
+
+// jsonSyntax returns where and why text is not one JSON value ("" when
+// it is): line and column of the fault.
+func jsonSyntax(text string) string {
+	if strings.TrimSpace(text) == "" {
+		return "it is empty"
+	}
+	dec := json.NewDecoder(strings.NewReader(text))
+	var v json.RawMessage
+	err := dec.Decode(&v)
+	if err == nil {
+		if _, extra := dec.Token(); extra == nil {
+			err = errors.New("more than one value")
+		} else if !errors.Is(extra, io.EOF) {
+			err = extra
+		} else {
+			return ""
+		}
+	}
+	off := int(dec.InputOffset())
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		off = int(se.Offset)
+	}
+	off = min(off, len(text))
+	line := 1 + strings.Count(text[:off], "\n")
+	col := off - strings.LastIndex(text[:off], "\n")
+	return fmt.Sprintf("line %d, column %d: %v", line, col, err)
 }

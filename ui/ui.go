@@ -186,6 +186,7 @@ func (p *Portal) routes() *http.ServeMux {
 	mux.Handle("POST /ui/submit/pattern", p.auth(p.checkPattern))
 	mux.Handle("GET /ui/review", p.auth(p.reviewPage))
 	mux.Handle("POST /ui/review/{kind}/{id}/{action}", p.auth(p.decide))
+	mux.Handle("GET /ui/review/pii/{id}/edit", p.auth(p.editPage))
 	mux.Handle("GET /ui/subscriptions", p.auth(p.subscriptions))
 	mux.Handle("POST /ui/subscriptions", p.auth(p.createSubscription))
 	mux.Handle("POST /ui/subscriptions/delete", p.auth(p.deleteSubscription))
