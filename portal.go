@@ -147,3 +147,21 @@ type References interface {
 	// no particular order.
 	ReferringObjects(ctx context.Context, id string, limit int) ([]TextHit, error)
 }
+
+// SignInFailures counts failed sign-ins to the portal in the store, so
+// that every node over one database counts the same failures and the
+// limit holds whichever node a request lands on. A key (a client address
+// or a user name) has one count at a time: it starts with a failure and
+// lasts a window, after which the next failure starts a new count. Errors
+// are *Error values or wrapped internal errors.
+type SignInFailures interface {
+	// FailSignIn counts a failure at t against each of keys, starting a
+	// new count of window for a key without a current one.
+	FailSignIn(ctx context.Context, keys []string, t time.Time, window time.Duration) error
+	// SignInFailures returns the highest current count at t among keys (0
+	// when none has one).
+	SignInFailures(ctx context.Context, keys []string, t time.Time) (int, error)
+	// DeleteSignInFailuresBefore removes the counts whose window ended
+	// before t and returns how many.
+	DeleteSignInFailuresBefore(ctx context.Context, t time.Time) (int, error)
+}

@@ -110,6 +110,7 @@ var tables = []table{
 	{name: "portal_users"},
 	{name: "portal_sessions", renames: map[string]string{"user": "user_name"}},
 	{name: "portal_visits"},
+	{name: "portal_signin_failures"},
 	{name: "translation_requests"},
 	// The portal's full-text index and reference index of the sqlite
 	// store, which AddObjects keeps and a copy fills (fixCounters).

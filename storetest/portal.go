@@ -19,14 +19,15 @@ type PortalStore interface {
 	tearline.PortalUsers
 	tearline.TextSearch
 	tearline.References
+	tearline.SignInFailures
 }
 
 // RunPortal runs the conformance suite of tearline.PortalUsers and
 // tearline.TextSearch against the store returned by open: users (create,
 // find, list, password change, removal and their error codes), sessions
 // (found only unexpired, ended by logout, password change and removal),
-// visits, search over names and descriptions, and the objects that refer
-// to an object. open is called once per
+// visits, search over names and descriptions, the objects that refer to
+// an object, and failed sign-in counts. open is called once per
 // subtest, possibly from parallel subtests, and must return a new, empty
 // store that it closes with t.Cleanup.
 func RunPortal(t *testing.T, open func(t *testing.T) PortalStore) {
@@ -39,6 +40,7 @@ func RunPortal(t *testing.T, open func(t *testing.T) PortalStore) {
 		{"Visits", testPortalVisits},
 		{"SearchText", testSearchText},
 		{"ReferringObjects", testReferringObjects},
+		{"SignInFailures", testSignInFailures},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -300,5 +302,67 @@ func testReferringObjects(t *testing.T, s PortalStore) {
 	}
 	if hits, err := s.ReferringObjects(ctx, target, 10); err != nil || len(hits) != 0 {
 		t.Errorf("ReferringObjects after the objects were deleted = %v, %v", hits, err)
+	}
+}
+
+func testSignInFailures(t *testing.T, s PortalStore) {
+	ctx := t.Context()
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	const window = 5 * time.Minute
+	count := func(at time.Time, keys ...string) int {
+		t.Helper()
+		n, err := s.SignInFailures(ctx, keys, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	fail := func(at time.Time, keys ...string) {
+		t.Helper()
+		if err := s.FailSignIn(ctx, keys, at, window); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(t0, "addr:a", "user:u"); n != 0 {
+		t.Errorf("no failures: %d", n)
+	}
+	fail(t0, "addr:a", "user:u")
+	fail(t0.Add(time.Minute), "addr:a", "user:u", "user:u") // a key twice counts once
+	fail(t0.Add(2*time.Minute), "addr:b", "user:u")
+	for _, tt := range []struct {
+		at   time.Time
+		keys []string
+		want int
+	}{
+		{t0.Add(2 * time.Minute), []string{"addr:a"}, 2},
+		{t0.Add(2 * time.Minute), []string{"user:u"}, 3},
+		{t0.Add(2 * time.Minute), []string{"addr:a", "user:u"}, 3},
+		{t0.Add(2 * time.Minute), []string{"addr:b"}, 1},
+		{t0.Add(2 * time.Minute), []string{"addr:c"}, 0},
+		{t0.Add(2 * time.Minute), nil, 0},
+		// The window runs from the first failure of a count.
+		{t0.Add(window - time.Microsecond), []string{"user:u"}, 3},
+		{t0.Add(window), []string{"user:u", "addr:a"}, 0},
+		{t0.Add(window), []string{"addr:b"}, 1},
+	} {
+		if n := count(tt.at, tt.keys...); n != tt.want {
+			t.Errorf("SignInFailures(%v) at +%v = %d, want %d", tt.keys, tt.at.Sub(t0), n, tt.want)
+		}
+	}
+	// A failure after the window starts a new count.
+	fail(t0.Add(window+time.Second), "user:u")
+	if n := count(t0.Add(window+time.Second), "user:u"); n != 1 {
+		t.Errorf("a failure after the window: %d, want a new count of 1", n)
+	}
+	// Ended counts are deleted; current ones stay.
+	n, err := s.DeleteSignInFailuresBefore(ctx, t0.Add(window+time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 { // addr:a; user:u started again, addr:b ends later
+		t.Errorf("DeleteSignInFailuresBefore deleted %d, want 1", n)
+	}
+	if n := count(t0.Add(window+time.Second), "user:u", "addr:b"); n != 1 {
+		t.Errorf("after deleting ended counts: %d, want 1", n)
 	}
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -238,21 +239,58 @@ func newFailures(max int, window time.Duration, now func() time.Time) *failures 
 	return &failures{max: max, window: window, now: now, seen: map[string]*failureCount{}}
 }
 
+// limiter counts failed sign-ins and tells when to refuse more.
+type limiter interface {
+	// blocked reports whether any of keys has failed too often lately.
+	blocked(ctx context.Context, keys ...string) (bool, error)
+	// fail counts a failure against each of keys.
+	fail(ctx context.Context, keys ...string) error
+}
+
+// storeFailures counts failed sign-ins in the store
+// (tearline.SignInFailures), so that every node over one database counts
+// the same failures and the limit holds whichever node a sign-in lands
+// on.
+type storeFailures struct {
+	st     tearline.SignInFailures
+	max    int
+	window time.Duration
+	now    func() time.Time
+}
+
+func (f *storeFailures) blocked(ctx context.Context, keys ...string) (bool, error) {
+	n, err := f.st.SignInFailures(ctx, keys, f.now())
+	return n >= f.max, err
+}
+
+func (f *storeFailures) fail(ctx context.Context, keys ...string) error {
+	return f.st.FailSignIn(ctx, keys, f.now(), f.window)
+}
+
+// newLimiter returns the store's counts when it keeps them, else counts
+// in memory (then each process counts its own failures).
+func newLimiter(st Store, max int, window time.Duration, now func() time.Time) limiter {
+	if sf, ok := st.(tearline.SignInFailures); ok {
+		return &storeFailures{st: sf, max: max, window: window, now: now}
+	}
+	return newFailures(max, window, now)
+}
+
 // blocked reports whether any of keys has failed too often lately.
-func (f *failures) blocked(keys ...string) bool {
+func (f *failures) blocked(_ context.Context, keys ...string) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.now()
 	for _, k := range keys {
 		if c := f.seen[k]; c != nil && now.Sub(c.start) < f.window && c.n >= f.max {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // fail counts a failure against each of keys.
-func (f *failures) fail(keys ...string) {
+func (f *failures) fail(_ context.Context, keys ...string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.now()
@@ -271,6 +309,7 @@ func (f *failures) fail(keys ...string) {
 		}
 		c.n++
 	}
+	return nil
 }
 
 // clientAddr is the address that sign-in failures are counted against.

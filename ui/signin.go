@@ -67,7 +67,12 @@ func (p *Portal) signIn(w http.ResponseWriter, r *http.Request) {
 	if d.Method == "password" && d.Name != "" {
 		keys = append(keys, "user:"+strings.ToLower(d.Name))
 	}
-	if p.limiter.blocked(keys...) {
+	blocked, err := p.limiter.blocked(r.Context(), keys...)
+	if err != nil {
+		p.errorPage(w, r, nil, err)
+		return
+	}
+	if blocked {
 		w.Header().Set("Retry-After", "60")
 		d.Error = "Too many failed sign-ins. Wait a few minutes and try again."
 		p.renderSignIn(w, r, http.StatusTooManyRequests, d)
@@ -75,7 +80,10 @@ func (p *Portal) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	ts, err := p.credentials(r, d)
 	if tearline.ErrorCode(err) == tearline.EUNAUTHORIZED {
-		p.limiter.fail(keys...)
+		if err := p.limiter.fail(r.Context(), keys...); err != nil {
+			p.errorPage(w, r, nil, err)
+			return
+		}
 		p.log.Info("portal sign-in failed", "method", d.Method, "user", d.Name, "addr", clientAddr(r))
 		d.Error = "Wrong user name or password."
 		if d.Method == "token" {

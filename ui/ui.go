@@ -67,7 +67,9 @@ type Config struct {
 	// SignInFailures and SignInWindow bound failed sign-ins: per client
 	// address and per user name, SignInFailures failures within
 	// SignInWindow block further attempts until the window passes.
-	// Defaults 5 and 5 minutes.
+	// Defaults 5 and 5 minutes. A store that keeps the counts
+	// (tearline.SignInFailures: both of Tearline's) counts them for every
+	// node over it; with another, each process counts its own.
 	SignInFailures int
 	SignInWindow   time.Duration
 	Logger         *slog.Logger
@@ -84,7 +86,7 @@ type Portal struct {
 	pages   map[string]*pageTemplate
 	static  fs.FS
 	mux     *http.ServeMux
-	limiter *failures
+	limiter limiter
 }
 
 // New returns a portal for cfg. It fails when the server or the store is
@@ -124,7 +126,7 @@ func New(cfg Config) (*Portal, error) {
 	}
 	p := &Portal{
 		cfg: cfg, srv: cfg.Server, st: cfg.Store, log: cfg.Logger, pages: pages, static: static,
-		limiter: newFailures(cfg.SignInFailures, cfg.SignInWindow, cfg.Now),
+		limiter: newLimiter(cfg.Store, cfg.SignInFailures, cfg.SignInWindow, cfg.Now),
 	}
 	p.mux = p.routes()
 	return p, nil
@@ -209,8 +211,15 @@ func (p *Portal) routes() *http.ServeMux {
 	return mux
 }
 
-// Clean removes expired sessions; a server calls it now and then.
+// Clean removes expired sessions, and failed sign-in counts whose window
+// ended, and returns how many sessions it removed; a server calls it now
+// and then.
 func (p *Portal) Clean(ctx context.Context) (int, error) {
+	if sf, ok := p.st.(tearline.SignInFailures); ok {
+		if _, err := sf.DeleteSignInFailuresBefore(ctx, p.cfg.Now()); err != nil {
+			return 0, err
+		}
+	}
 	return p.st.DeleteSessionsBefore(ctx, p.cfg.Now())
 }
 
