@@ -119,7 +119,8 @@ var _ tearline.Bus = (*Bus)(nil)
 // Open connects to the NATS server of cfg.URL, creates the stream and the
 // bucket if they are missing (and sets the bucket's TTL to cfg.LeaseTTL),
 // and starts reading change events and tending leases. It returns an
-// error when the server cannot be reached or has no JetStream.
+// error when the server cannot be reached or has no JetStream; errors do
+// not repeat the URL, which may hold credentials.
 func Open(ctx context.Context, cfg Config) (_ *Bus, err error) {
 	if cfg.URL == "" {
 		return nil, errors.New("bus: a NATS URL is required")
@@ -151,7 +152,7 @@ func Open(ctx context.Context, cfg Config) (_ *Bus, err error) {
 	}, cfg.Options...)
 	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("bus: connect to %s: %w", cfg.URL, err)
+		return nil, fmt.Errorf("bus: connect: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -174,7 +175,7 @@ func Open(ctx context.Context, cfg Config) (_ *Bus, err error) {
 		Discard:     jetstream.DiscardOld,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("bus: create stream %s on %s (is JetStream enabled?): %w", StreamName(cfg.Name), cfg.URL, err)
+		return nil, fmt.Errorf("bus: create stream %s (is JetStream enabled on the server?): %w", StreamName(cfg.Name), err)
 	}
 	b.kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      BucketName(cfg.Name),

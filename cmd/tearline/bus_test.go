@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/tearline/tearline/bus/bustest"
 	"github.com/tearline/tearline/postgres/pgtest"
 	"github.com/tearline/tearline/webhook"
@@ -392,6 +393,47 @@ func (s *sseIDs) take(t *testing.T, ids []string) {
 			s.seen[id] = true
 		case <-deadline:
 			t.Fatalf("stream: %d of %d objects not seen within 30s", missing, len(ids))
+		}
+	}
+}
+
+// TestServeBusSettings reads the bus settings from a TOML file under
+// the flags, and refuses a bus that cannot be used, naming --bus
+// without its password.
+func TestServeBusSettings(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "tearline.toml")
+	writeFile(t, file, "bus = \"nats://127.0.0.1:4222\"\nbus_name = \"hub\"\nbus_lease_ttl = \"30s\"\n")
+	cfg := defaultServeConfig()
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	cfg.register(fs)
+	if err := fs.Parse([]string{"--bus-node", "node-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.resolve(fs, file); err != nil {
+		t.Fatal(err)
+	}
+	want := busConfig{Bus: "nats://127.0.0.1:4222", BusName: "hub", BusLeaseTTL: 30 * time.Second, BusNode: "node-1"}
+	if cfg.busConfig != want {
+		t.Errorf("bus settings %+v, want %+v", cfg.busConfig, want)
+	}
+	writeFile(t, file, "bus_lease_ttl = \"-1s\"\n")
+	if err := defaultServeConfigPtr().resolve(pflag.NewFlagSet("x", pflag.ContinueOnError), file); err == nil || !strings.Contains(err.Error(), "bus_lease_ttl") {
+		t.Errorf("negative lease TTL: %v", err)
+	}
+
+	for _, tt := range []struct{ bus, name, want string }{
+		{"nats://user:secret@127.0.0.1:1", "tearline", "--bus nats://user:xxxxx@127.0.0.1:1: bus: connect"},
+		{"nats://127.0.0.1:4222", "a.b", `--bus nats://127.0.0.1:4222: bus: name "a.b"`},
+	} {
+		cfg := defaultServeConfig()
+		cfg.Data, cfg.Listen, cfg.Bus, cfg.BusName = t.TempDir(), "127.0.0.1:0", tt.bus, tt.name
+		srv, err := startServer(context.Background(), cfg, io.Discard)
+		if err == nil {
+			srv.Close(context.Background())
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "secret") {
+			t.Errorf("--bus %s --bus-name %s: %v; want an error with %q and no password", tt.bus, tt.name, err, tt.want)
 		}
 	}
 }
