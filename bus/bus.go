@@ -20,8 +20,10 @@
 //     LeaseTTL/4 by updating it at the revision it wrote last (which fails
 //     once another node took it), and gives it up by deleting it at that
 //     revision. A node that stops without giving its leases up (killed, or
-//     cut off from NATS) loses them when they expire; survivors try free
-//     keys every LeaseTTL/4, and at once when a key is deleted.
+//     cut off from NATS) loses them when they expire; survivors try keys
+//     every LeaseTTL/4 (but not those they saw another node renew within
+//     LeaseTTL, through a watch of the bucket), and at once when a key is
+//     deleted.
 //
 // Fencing: the holder's lease context (tearline.Lease.Hold) ends at the
 // time of the holder's last successful renewal request plus LeaseTTL less
@@ -108,6 +110,9 @@ type Bus struct {
 
 	mu     sync.Mutex
 	leases map[string]*lease
+	// seen holds when another node was last seen writing each key (its
+	// renewals): a free lease is not tried while another node renews it.
+	seen   map[string]time.Time
 	kick   chan struct{}
 	stop   chan struct{}
 	closed bool
@@ -164,7 +169,7 @@ func Open(ctx context.Context, cfg Config) (_ *Bus, err error) {
 		return nil, fmt.Errorf("bus: %w", err)
 	}
 	b := &Bus{cfg: cfg, log: log, nc: nc, js: js, subject: cfg.Name + ".feed",
-		changes: make(chan struct{}, 1), leases: map[string]*lease{}, kick: make(chan struct{}, 1), stop: make(chan struct{})}
+		changes: make(chan struct{}, 1), leases: map[string]*lease{}, seen: map[string]time.Time{}, kick: make(chan struct{}, 1), stop: make(chan struct{})}
 	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamName(cfg.Name),
 		Description: "Tearline change events between nodes",
@@ -198,7 +203,7 @@ func Open(ctx context.Context, cfg Config) (_ *Bus, err error) {
 		b.consume.Stop()
 		return nil, fmt.Errorf("bus: watch lease bucket: %w", err)
 	}
-	b.wg.Go(b.watchDeletes)
+	b.wg.Go(b.watchLeases)
 	b.wg.Go(b.tendLeases)
 	return b, nil
 }
@@ -268,9 +273,11 @@ func (b *Bus) poke() {
 	}
 }
 
-// watchDeletes pokes the tender when a lease is given up, so that
+// watchLeases follows the writes of the lease bucket: it notes when
+// another node renews a key, so that the tender does not try it while it
+// is held, and pokes the tender when a lease is given up, so that
 // another node takes it at once.
-func (b *Bus) watchDeletes() {
+func (b *Bus) watchLeases() {
 	for {
 		select {
 		case <-b.stop:
@@ -279,11 +286,31 @@ func (b *Bus) watchDeletes() {
 			if !ok {
 				return
 			}
-			if e != nil && e.Operation() != jetstream.KeyValuePut {
+			if e == nil {
+				continue
+			}
+			b.mu.Lock()
+			if e.Operation() == jetstream.KeyValuePut && string(e.Value()) != b.cfg.Node {
+				b.seen[e.Key()] = time.Now()
+			} else {
+				delete(b.seen, e.Key())
+			}
+			b.mu.Unlock()
+			if e.Operation() != jetstream.KeyValuePut {
 				b.poke()
 			}
 		}
 	}
+}
+
+// renewedElsewhere reports whether another node was seen writing key
+// within the lease TTL: the key is then surely held, and not worth a
+// try. Only a shortcut: the bucket decides.
+func (b *Bus) renewedElsewhere(key string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, ok := b.seen[key]
+	return ok && time.Since(t) < b.cfg.LeaseTTL
 }
 
 // tendLeases renews held leases and tries wanted free ones every

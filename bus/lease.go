@@ -111,7 +111,7 @@ func (l *lease) tend(ctx context.Context, renew bool) {
 	l.mu.Lock()
 	want, rev := l.want, l.rev
 	l.mu.Unlock()
-	if !want || (rev != 0 && !renew) {
+	if !want || (rev != 0 && !renew) || (rev == 0 && l.b.renewedElsewhere(l.key)) {
 		return
 	}
 	node := []byte(l.b.cfg.Node)
