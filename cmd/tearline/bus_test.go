@@ -89,7 +89,11 @@ func TestTwoNodes(t *testing.T) {
 
 	// A delivers; B's stream sees A's objects, woken by the bus.
 	postBatch(ca, "before")
+	posted := time.Now()
 	stream.take(t, want)
+	// Logged, not asserted: B's feed poll is an hour, so only the bus
+	// can have woken it.
+	t.Logf("the stream on node b had the 20 objects posted to node a %v after the POST returned", time.Since(posted))
 	rcv.wait(t, subs, want)
 
 	// A is killed while a delivery is in flight; the receiver then fails
@@ -105,9 +109,11 @@ func TestTwoNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.cmd.Wait()
+	killed := time.Now()
 	close(release)
 	postBatch(cb, "after")
 	rcv.wait(t, subs, want)
+	t.Logf("node b delivered everything %v after node a was killed (lease TTL 2s)", time.Since(killed))
 	stream.take(t, want)
 	for _, s := range subs {
 		waitLog(t, b.log, `"subscription":"`+s+`"`, "this node delivers the subscription")
