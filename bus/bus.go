@@ -72,8 +72,9 @@ type Config struct {
 	// that several deployments (or tests) share one NATS server: letters,
 	// digits, '-' and '_'. Empty means DefaultName.
 	Name string
-	// Node names this node in the lease table and on its events; empty
-	// means the host name and a random suffix.
+	// Node names this node in the lease table and on its events, and
+	// must differ between the nodes running at once; empty means the
+	// host name and a random suffix.
 	Node string
 	// LeaseTTL is how long a lease lives unrenewed; zero means
 	// DefaultLeaseTTL. All nodes must use the same.

@@ -72,7 +72,20 @@ func (l *lease) Release(ctx context.Context) error {
 		return nil
 	}
 	err := l.b.kv.Delete(ctx, l.key, jetstream.LastRevision(rev))
-	if err != nil && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) && !isWrongLastSeq(err) {
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || isWrongLastSeq(err) {
+		// A renewal in flight may have written a later revision; the
+		// key is still this node's then (no other node can write it
+		// while it lives, and this node no longer takes it).
+		e, gerr := l.b.kv.Get(ctx, l.key)
+		if gerr != nil || string(e.Value()) != l.b.cfg.Node {
+			return nil // expired, or another node's now
+		}
+		err = l.b.kv.Delete(ctx, l.key, jetstream.LastRevision(e.Revision()))
+		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || isWrongLastSeq(err) {
+			return nil
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("bus: release lease %s: %w", l.key, err)
 	}
 	return nil

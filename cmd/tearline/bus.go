@@ -27,7 +27,7 @@ func (c *busConfig) options() []option {
 		{"bus", "NATS server with JetStream (nats://host:4222) that carries change events between the servers sharing one --store database and gives each webhook subscription and federation link to one of them at a time; without it this server works alone", &c.Bus},
 		{"bus-name", "prefix of the stream (NAME-feed) and lease bucket (NAME-leases) on the NATS server: the same for all servers of one deployment", &c.BusName},
 		{"bus-lease-ttl", "how long a server's hold on a webhook subscription or federation link lasts unrenewed: a server that stops or is killed hands its work over after at most this; the same for all servers", &c.BusLeaseTTL},
-		{"bus-node", "this server's name on the bus (default: host name and a random suffix)", &c.BusNode},
+		{"bus-node", "this server's name on the bus, different for every server (default: host name and a random suffix)", &c.BusNode},
 	}
 }
 
