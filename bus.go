@@ -15,6 +15,14 @@ type Bus interface {
 	// Changes is signaled (without blocking the bus: one pending signal
 	// at most) when another node has published.
 	Changes() <-chan struct{}
+	// Broadcast sends data to every node listening to topic (letters,
+	// digits, '-' and '_'), this one included, at most once: a node that
+	// is not listening then never gets it.
+	Broadcast(ctx context.Context, topic string, data []byte) error
+	// Listen calls fn with the data of each broadcast on topic, one at a
+	// time, until stop is called. It returns an error when the bus cannot
+	// subscribe.
+	Listen(topic string, fn func(data []byte)) (stop func(), err error)
 	// Lease returns the lease of a named piece of work, such as
 	// "webhook.ID"; it is taken only when Hold is called.
 	Lease(name string) Lease

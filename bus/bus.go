@@ -226,6 +226,40 @@ func (b *Bus) Publish(ctx context.Context) error {
 	return nil
 }
 
+// Broadcast sends data to the nodes listening to topic (core NATS
+// subject NAME.topic: at most once, to the nodes connected now).
+func (b *Bus) Broadcast(ctx context.Context, topic string, data []byte) error {
+	if !validName.MatchString(topic) || topic == "feed" {
+		return fmt.Errorf("bus: topic %q: want letters, digits, '-' or '_', and not feed (the change events')", topic)
+	}
+	if err := b.nc.Publish(b.cfg.Name+"."+topic, data); err != nil {
+		return fmt.Errorf("bus: broadcast on %s: %w", topic, err)
+	}
+	// Flush so that an error of the connection shows here (NATS wants a
+	// deadline for it).
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+	}
+	if err := b.nc.FlushWithContext(ctx); err != nil {
+		return fmt.Errorf("bus: broadcast on %s: %w", topic, err)
+	}
+	return nil
+}
+
+// Listen calls fn with each broadcast on topic until stop is called.
+func (b *Bus) Listen(topic string, fn func(data []byte)) (func(), error) {
+	if !validName.MatchString(topic) || topic == "feed" {
+		return nil, fmt.Errorf("bus: topic %q: want letters, digits, '-' or '_', and not feed (the change events')", topic)
+	}
+	sub, err := b.nc.Subscribe(b.cfg.Name+"."+topic, func(m *nats.Msg) { fn(m.Data) })
+	if err != nil {
+		return nil, fmt.Errorf("bus: listen on %s: %w", topic, err)
+	}
+	return func() { _ = sub.Unsubscribe() }, nil
+}
+
 // Changes is signaled when another node published a change event.
 func (b *Bus) Changes() <-chan struct{} { return b.changes }
 

@@ -166,3 +166,34 @@ func TestEmbeddedServer(t *testing.T) {
 		t.Fatalf("b did not take the lease a gave up at Close: %v", err)
 	}
 }
+
+func TestBroadcast(t *testing.T) {
+	t.Parallel()
+	url := bustest.URL(t)
+	name := bustest.Name(t, url)
+	a, b := open(t, url, name, "a"), open(t, url, name, "b")
+	got := make(chan string, 1)
+	stop, err := b.Listen("redrive", func(data []byte) { got <- string(data) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	// b's subscription is in place once b's connection has flushed it.
+	if err := b.Broadcast(within(t, 10*time.Second), "other", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Broadcast(context.Background(), "redrive", []byte("x")); err != nil { // no deadline: Broadcast sets one
+		t.Fatal(err)
+	}
+	select {
+	case s := <-got:
+		if s != "x" {
+			t.Errorf("got %q", s)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("b heard nothing")
+	}
+	if err := a.Broadcast(context.Background(), "feed", nil); err == nil {
+		t.Error("a broadcast on the change events' subject")
+	}
+}

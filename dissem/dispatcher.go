@@ -305,6 +305,17 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	if err := d.Reload(ctx); err != nil {
 		return fmt.Errorf("dissem: %w", err)
 	}
+	if d.cfg.Bus != nil && d.cfg.Webhooks {
+		// Before any goroutine starts, so that an error leaves none.
+		stop, err := d.cfg.Bus.Listen(redriveTopic, d.onRedrive)
+		if err != nil {
+			return fmt.Errorf("dissem: %w", err)
+		}
+		d.wg.Go(func() {
+			<-d.stop
+			stop()
+		})
+	}
 	if d.cfg.Webhooks {
 		d.wg.Go(d.saveCursors)
 	}

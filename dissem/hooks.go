@@ -150,12 +150,13 @@ func (d *Dispatcher) saveCursors() {
 }
 
 // Cursor returns the delivery cursor of a subscription's webhook worker;
-// ok is false when it has none running.
+// ok is false when it has none running, or (with a Bus) when another
+// node delivers the subscription now.
 func (d *Dispatcher) Cursor(subscriptionID string) (cursor int64, ok bool) {
 	d.hooks.mu.Lock()
 	w := d.hooks.workers[subscriptionID]
 	d.hooks.mu.Unlock()
-	if w == nil {
+	if w == nil || w.lease != nil && !w.lease.Held() {
 		return 0, false
 	}
 	return w.cursor.Load(), true
@@ -165,17 +166,18 @@ func (d *Dispatcher) Cursor(subscriptionID string) (cursor int64, ok bool) {
 // letter with the given id again, after the batch in progress: its
 // entries are read again and pass the filter and the access decision
 // anew. A success deletes the dead letter; a failure updates it.
+// With a Bus, a node that does not deliver the subscription passes the
+// request on to the one that does (at most once: if no node delivers it
+// at that moment, the request is lost and may be made again).
 // ENOTFOUND when the subscription has no webhook worker on this node or
-// no such dead letter; EUNAVAILABLE when too many are waiting.
+// no such dead letter; EUNAVAILABLE when too many are waiting, or the
+// bus cannot pass the request on.
 func (d *Dispatcher) Redrive(ctx context.Context, subscriptionID, deadLetterID string) error {
 	d.hooks.mu.Lock()
 	w := d.hooks.workers[subscriptionID]
 	d.hooks.mu.Unlock()
 	if w == nil {
 		return tearline.Errorf(tearline.ENOTFOUND, "subscription %s has no webhook delivered by this server", subscriptionID)
-	}
-	if w.lease != nil && !w.lease.Held() {
-		return tearline.Errorf(tearline.EUNAVAILABLE, "subscription %s is delivered by another server node now; retry, or send the request to that node", subscriptionID)
 	}
 	dls, err := d.cfg.Store.DeadLetters(ctx, subscriptionID)
 	if err != nil {
@@ -188,6 +190,14 @@ func (d *Dispatcher) Redrive(ctx context.Context, subscriptionID, deadLetterID s
 	if !found {
 		return tearline.Errorf(tearline.ENOTFOUND, "no dead letter %q of subscription %s", deadLetterID, subscriptionID)
 	}
+	if w.lease != nil && !w.lease.Held() {
+		return d.passRedrive(ctx, subscriptionID, deadLetterID)
+	}
+	return w.queueRedrive(deadLetterID)
+}
+
+// queueRedrive queues a dead letter for the worker to send again.
+func (w *hookWorker) queueRedrive(deadLetterID string) error {
 	select {
 	case w.redrive <- deadLetterID:
 		select {
@@ -196,7 +206,7 @@ func (d *Dispatcher) Redrive(ctx context.Context, subscriptionID, deadLetterID s
 		}
 		return nil
 	default:
-		return tearline.Errorf(tearline.EUNAVAILABLE, "subscription %s has too many dead letters waiting to be sent again; retry later", subscriptionID)
+		return tearline.Errorf(tearline.EUNAVAILABLE, "subscription %s has too many dead letters waiting to be sent again; retry later", w.id)
 	}
 }
 

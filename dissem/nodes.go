@@ -2,6 +2,7 @@ package dissem
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -125,4 +126,46 @@ func (h *hooks) release(ctx context.Context) error {
 		errs = append(errs, l.Release(ctx))
 	}
 	return errors.Join(errs...)
+}
+
+// redriveTopic is the bus topic of dead letters to send again.
+const redriveTopic = "redrive"
+
+// redriveRequest asks the node delivering a subscription to send one of
+// its dead letters again.
+type redriveRequest struct {
+	Subscription string `json:"subscription"`
+	DeadLetter   string `json:"dead_letter"`
+}
+
+// passRedrive broadcasts a redrive request to the node that holds the
+// subscription's lease.
+func (d *Dispatcher) passRedrive(ctx context.Context, subscriptionID, deadLetterID string) error {
+	data, err := json.Marshal(redriveRequest{subscriptionID, deadLetterID})
+	if err != nil {
+		return fmt.Errorf("dissem: %w", err)
+	}
+	if err := d.cfg.Bus.Broadcast(ctx, redriveTopic, data); err != nil {
+		d.log.Error("dissemination: pass a redrive request on over the bus", "subscription", subscriptionID, "err", err)
+		return tearline.Errorf(tearline.EUNAVAILABLE, "subscription %s is delivered by another server node, and the request could not be passed on to it; retry later", subscriptionID)
+	}
+	return nil
+}
+
+// onRedrive queues a redrive request passed on by another node if this
+// node delivers the subscription.
+func (d *Dispatcher) onRedrive(data []byte) {
+	var r redriveRequest
+	if json.Unmarshal(data, &r) != nil {
+		return
+	}
+	d.hooks.mu.Lock()
+	w := d.hooks.workers[r.Subscription]
+	d.hooks.mu.Unlock()
+	if w == nil || w.lease == nil || !w.lease.Held() {
+		return
+	}
+	if err := w.queueRedrive(r.DeadLetter); err != nil {
+		d.log.Warn("dissemination: a dead letter passed on by another node is not sent again", "subscription", r.Subscription, "dead_letter", r.DeadLetter, "err", err)
+	}
 }

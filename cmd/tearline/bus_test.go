@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -53,16 +54,21 @@ func TestTwoNodes(t *testing.T) {
 		subs = append(subs, cli(t, "subscription", "add", "--store", store, "--org", "acme",
 			"--filter", `{"types":["indicator"]}`, "--webhook", ts.URL+"/hook"))
 	}
+	// A third subscription's receiver fails until told otherwise: its
+	// first delivery becomes a dead letter.
+	failing := cli(t, "subscription", "add", "--store", store, "--org", "acme",
+		"--filter", `{"types":["indicator"]}`, "--webhook", ts.URL+"/fail")
+	admin := cli(t, "key", "create", "--store", store, "--org", "acme", "--role", "admin")
 	streamSub := cli(t, "subscription", "add", "--store", store, "--org", "acme", "--filter", `{"types":["indicator"]}`)
 
 	dir := t.TempDir()
 	node := func(name string) *child {
 		return startNode(t, bin, filepath.Join(dir, name),
 			"--store", store, "--bus", natsURL, "--bus-name", busName, "--bus-node", name, "--bus-lease-ttl", "2s",
-			"--feed-poll", "1h", "--webhook-backoff", "100ms", "--webhook-max-backoff", "1s")
+			"--feed-poll", "1h", "--webhook-backoff", "100ms", "--webhook-max-backoff", "1s", "--webhook-attempts", "2")
 	}
 	a := node("a")
-	for _, s := range subs {
+	for _, s := range append(subs, failing) {
 		waitLog(t, a.log, `"subscription":"`+s+`"`, "this node delivers the subscription")
 	}
 	b := node("b")
@@ -95,6 +101,16 @@ func TestTwoNodes(t *testing.T) {
 	// can have woken it.
 	t.Logf("the stream on node b had the 20 objects posted to node a %v after the POST returned", time.Since(posted))
 	rcv.wait(t, subs, want)
+
+	// Node b, which does not deliver the failing subscription, passes a
+	// request to send its dead letter again on to node a over the bus.
+	dead := waitDeadLetter(t, b.base, admin, failing)
+	rcv.failing.Store(false)
+	if code, body := do(t, hc, "POST", b.base+"/api/v1/subscriptions/"+failing+"/dead-letters/"+dead+"/redrive/", admin, nil); code != http.StatusAccepted {
+		t.Fatalf("redrive on node b: %d %s", code, body)
+	}
+	rcv.wait(t, []string{failing}, want)
+	subs = append(subs, failing)
 
 	// A is killed while a delivery is in flight; the receiver then fails
 	// that delivery, so only a redelivery by B can bring its objects.
@@ -209,6 +225,7 @@ func waitLog(t *testing.T, path string, parts ...string) {
 // were in flight at once. Armed, it holds the next delivery until
 // released and then fails it, recording nothing.
 type hookReceiver struct {
+	failing  atomic.Bool // /fail answers 500
 	mu       sync.Mutex
 	inflight map[string]int
 	overlap  []string
@@ -220,8 +237,35 @@ type hookReceiver struct {
 }
 
 func newHookReceiver() *hookReceiver {
-	return &hookReceiver{inflight: map[string]int{}, got: map[string]map[string]int{},
+	h := &hookReceiver{inflight: map[string]int{}, got: map[string]map[string]int{},
 		changed: make(chan struct{}), arrived: make(chan struct{}, 1)}
+	h.failing.Store(true)
+	return h
+}
+
+// waitDeadLetter waits until the subscription has a dead letter, asking
+// the admin API of base, and returns its id.
+func waitDeadLetter(t *testing.T, base, token, sub string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		code, body := do(t, http.DefaultClient, "GET", base+"/api/v1/subscriptions/"+sub+"/dead-letters/", token, nil)
+		var res struct {
+			DeadLetters []struct{ ID string } `json:"dead_letters"`
+		}
+		if code != http.StatusOK || json.Unmarshal(body, &res) != nil {
+			t.Fatalf("dead letters of %s: %d %s", sub, code, body)
+		}
+		if len(res.DeadLetters) > 0 {
+			return res.DeadLetters[0].ID
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("subscription %s has no dead letter within 30s", sub)
+		}
+		<-tick.C
+	}
 }
 
 // arm makes the receiver hold the next delivery; closing the returned
@@ -249,6 +293,10 @@ func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.inflight[sub]--
 		h.mu.Unlock()
 	}()
+	if r.URL.Path == "/fail" && h.failing.Load() {
+		http.Error(w, "receiver failing", http.StatusInternalServerError)
+		return
+	}
 	if gate != nil {
 		h.arrived <- struct{}{}
 		<-gate
