@@ -72,6 +72,9 @@ type tablesData struct {
 	Orgs  []option
 	Roles []string
 	PII   []string
+	// Manage is true when the keys page offers its forms: the API lists
+	// the keys to the user, so its rules let the user manage them.
+	Manage bool
 }
 
 type tab struct {
@@ -111,6 +114,10 @@ func (p *Portal) keysData(r *http.Request, s *session) tablesData {
 		Tables: []table{p.apiTable(r, s, "keys", "API keys", "/api/v1/organizations/"+url.PathEscape(s.p.Org.ID)+"/keys/", "keys",
 			[]string{"id", "role", "description", "created", "revoked"})},
 	}
+	// The forms follow the API's rules: offered when the API lists the
+	// organization's keys to the user (today an admin's role), whose
+	// create and revoke routes then answer the user too.
+	d.Manage = d.Tables[0].Error == ""
 	p.formChoices(r, s, &d)
 	return d
 }
