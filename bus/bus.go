@@ -7,8 +7,8 @@
 // quickly and once:
 //
 //   - Change events. A node that added to the feed publishes an event to
-//     the JetStream stream NAME-feed (subject NAME.feed, in memory, kept a
-//     minute); every node reads the stream with an ordered consumer from
+//     the JetStream stream NAME-feed (subject NAME.feed, kept a minute);
+//     every node reads the stream with an ordered consumer from
 //     the newest message on, and wakes its feed reader on another node's
 //     event instead of waiting for its next poll. A lost event costs only
 //     latency: the reader still polls.
@@ -35,6 +35,10 @@
 // read, as long as they run at the same rate. Every node must use the
 // same LeaseTTL (the bucket is reconfigured with the TTL of the node that
 // opened it last).
+//
+// The stream and the bucket are kept on the NATS server's disk, so that a
+// restart of the server keeps the leases (and their ages); the client
+// reconnects by itself.
 package bus
 
 import (
@@ -175,7 +179,7 @@ func Open(ctx context.Context, cfg Config) (_ *Bus, err error) {
 		Name:        StreamName(cfg.Name),
 		Description: "Tearline change events between nodes",
 		Subjects:    []string{b.subject},
-		Storage:     jetstream.MemoryStorage,
+		Storage:     jetstream.FileStorage,
 		MaxAge:      time.Minute,
 		MaxMsgs:     10000,
 		Discard:     jetstream.DiscardOld,
@@ -188,7 +192,7 @@ func Open(ctx context.Context, cfg Config) (_ *Bus, err error) {
 		Description: "Tearline leases: which node runs which webhook and federation link",
 		TTL:         cfg.LeaseTTL,
 		History:     1,
-		Storage:     jetstream.MemoryStorage,
+		Storage:     jetstream.FileStorage,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bus: create lease bucket %s: %w", BucketName(cfg.Name), err)
