@@ -304,19 +304,22 @@ func list(raw json.RawMessage, path string, check func(v, path string) (string, 
 	return out, nil
 }
 
-// nameOrID checks a name (kept lower-cased) or an id of one of types.
+// nameOrID checks a name (kept lower-cased) or an id of one of types. A
+// value is read as an id when its lower-cased, trimmed form is one, so
+// that what String writes (names lower-cased) reads back the same.
 func nameOrID(types ...string) func(v, path string) (string, error) {
 	return func(v, path string) (string, error) {
-		if typ, _, err := stix.ParseID(v); err == nil {
+		l := strings.ToLower(strings.TrimSpace(v))
+		if typ, _, err := stix.ParseID(l); err == nil {
 			if !slices.Contains(types, typ) {
 				return "", invalid(path, "%q is not the id of a %s", v, strings.Join(types, " or "))
 			}
-			return v, nil
+			return l, nil
 		}
-		if strings.TrimSpace(v) == "" {
+		if l == "" {
 			return "", invalid(path, "empty")
 		}
-		return strings.ToLower(strings.TrimSpace(v)), nil
+		return l, nil
 	}
 }
 
