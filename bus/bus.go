@@ -175,28 +175,11 @@ func Open(ctx context.Context, cfg Config) (_ *Bus, err error) {
 	}
 	b := &Bus{cfg: cfg, log: log, nc: nc, js: js, subject: cfg.Name + ".feed",
 		changes: make(chan struct{}, 1), leases: map[string]*lease{}, seen: map[string]time.Time{}, kick: make(chan struct{}, 1), stop: make(chan struct{})}
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        StreamName(cfg.Name),
-		Description: "Tearline change events between nodes",
-		Subjects:    []string{b.subject},
-		Storage:     jetstream.FileStorage,
-		MaxAge:      time.Minute,
-		MaxMsgs:     10000,
-		Discard:     jetstream.DiscardOld,
-	})
+	stream, kv, err := b.ensure(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("bus: create stream %s (is JetStream enabled on the server?): %w", StreamName(cfg.Name), err)
+		return nil, err
 	}
-	b.kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      BucketName(cfg.Name),
-		Description: "Tearline leases: which node runs which webhook and federation link",
-		TTL:         cfg.LeaseTTL,
-		History:     1,
-		Storage:     jetstream.FileStorage,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("bus: create lease bucket %s: %w", BucketName(cfg.Name), err)
-	}
+	b.kv = kv
 	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverNewPolicy})
 	if err != nil {
 		return nil, fmt.Errorf("bus: read stream %s: %w", StreamName(cfg.Name), err)
@@ -211,6 +194,43 @@ func Open(ctx context.Context, cfg Config) (_ *Bus, err error) {
 	b.wg.Go(b.watchLeases)
 	b.wg.Go(b.tendLeases)
 	return b, nil
+}
+
+// ensure creates the stream and the bucket if they are missing, and sets
+// their configuration.
+func (b *Bus) ensure(ctx context.Context) (jetstream.Stream, jetstream.KeyValue, error) {
+	stream, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamName(b.cfg.Name),
+		Description: "Tearline change events between nodes",
+		Subjects:    []string{b.subject},
+		Storage:     jetstream.FileStorage,
+		MaxAge:      time.Minute,
+		MaxMsgs:     10000,
+		Discard:     jetstream.DiscardOld,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("bus: create stream %s (is JetStream enabled on the server?): %w", StreamName(b.cfg.Name), err)
+	}
+	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      BucketName(b.cfg.Name),
+		Description: "Tearline leases: which node runs which webhook and federation link",
+		TTL:         b.cfg.LeaseTTL,
+		History:     1,
+		Storage:     jetstream.FileStorage,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("bus: create lease bucket %s: %w", BucketName(b.cfg.Name), err)
+	}
+	return stream, kv, nil
+}
+
+// missing reports whether err says that the bucket's stream is gone (the
+// NATS server lost its JetStream store, or someone deleted it).
+func missing(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+		errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound) ||
+		errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamNotFound
 }
 
 // Node returns the name of this node.
@@ -378,11 +398,28 @@ func (b *Bus) tendLeases() {
 			leases = append(leases, l)
 		}
 		b.mu.Unlock()
+		gone, failed := false, false
 		for _, l := range leases {
 			if ctx.Err() != nil {
 				return
 			}
-			l.tend(ctx, renew)
+			if err := l.tend(ctx, renew); err != nil {
+				failed = true
+				gone = gone || missing(err)
+			}
+		}
+		if failed && !gone {
+			// Writes to a deleted bucket may just go unanswered: ask.
+			_, err := b.js.KeyValue(ctx, BucketName(b.cfg.Name))
+			gone = missing(err)
+		}
+		if gone {
+			// Made again: the leases held are lost (they expire on their
+			// holders' clocks) and are taken anew.
+			b.log.Warn("bus: the lease bucket is gone; creating it again", "bucket", BucketName(b.cfg.Name))
+			if _, _, err := b.ensure(ctx); err != nil && ctx.Err() == nil {
+				b.log.Error("bus: create the lease bucket again", "err", err)
+			}
 		}
 	}
 }

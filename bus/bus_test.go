@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tearline/tearline/bus"
 	"github.com/tearline/tearline/bus/bustest"
 )
@@ -195,5 +197,40 @@ func TestBroadcast(t *testing.T) {
 	}
 	if err := a.Broadcast(context.Background(), "feed", nil); err == nil {
 		t.Error("a broadcast on the change events' subject")
+	}
+}
+
+// TestBucketLost deletes the lease bucket under a holder (as a NATS
+// server that lost its JetStream store would): the holder's hold ends,
+// the bucket is made again, and the lease is taken anew.
+func TestBucketLost(t *testing.T) {
+	t.Parallel()
+	url := bustest.Embedded(t)
+	name := bustest.Name(t, url)
+	a := open(t, url, name, "a")
+	l := a.Lease("webhook.s4")
+	hold, err := l.Hold(within(t, 30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteKeyValue(within(t, 10*time.Second), bus.BucketName(name)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-hold.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the hold outlived the bucket by 30s")
+	}
+	if _, err := l.Hold(within(t, 30*time.Second)); err != nil {
+		t.Fatalf("the lease was not taken again after the bucket was made again: %v", err)
 	}
 }

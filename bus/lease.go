@@ -119,13 +119,14 @@ func (l *lease) expire() {
 func (l *lease) valid() time.Duration { return l.b.cfg.LeaseTTL - l.b.cfg.LeaseTTL/5 }
 
 // tend renews the lease if held and renew is set, or tries to take it if
-// wanted and free.
-func (l *lease) tend(ctx context.Context, renew bool) {
+// wanted and free. It returns the error of a request that failed
+// otherwise than by the lease being another node's.
+func (l *lease) tend(ctx context.Context, renew bool) error {
 	l.mu.Lock()
 	want, rev := l.want, l.rev
 	l.mu.Unlock()
 	if !want || (rev != 0 && !renew) || (rev == 0 && l.b.renewedElsewhere(l.key)) {
-		return
+		return nil
 	}
 	node := []byte(l.b.cfg.Node)
 	rctx, cancel := context.WithTimeout(ctx, l.b.cfg.LeaseTTL/4)
@@ -134,29 +135,32 @@ func (l *lease) tend(ctx context.Context, renew bool) {
 	if rev == 0 {
 		r, err := l.b.kv.Create(rctx, l.key, node)
 		if err != nil {
-			if !errors.Is(err, jetstream.ErrKeyExists) && ctx.Err() == nil {
+			if errors.Is(err, jetstream.ErrKeyExists) {
+				return nil
+			}
+			if ctx.Err() == nil {
 				l.b.log.Warn("bus: take a lease", "lease", l.key, "err", err)
 			}
-			return
+			return err
 		}
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if !l.want || l.rev != 0 {
 			// Released while it was being taken: give it back.
 			go l.b.kv.Delete(context.Background(), l.key, jetstream.LastRevision(r))
-			return
+			return nil
 		}
 		l.rev, l.until = r, sent.Add(l.valid())
 		l.ctx, l.cancel = context.WithCancel(context.Background())
 		l.timer = time.AfterFunc(time.Until(l.until), l.expire)
 		close(l.acquired)
-		return
+		return nil
 	}
 	r, err := l.b.kv.Update(rctx, l.key, node, rev)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.rev != rev {
-		return // released or expired meanwhile
+		return nil // released or expired meanwhile
 	}
 	switch {
 	case err == nil:
@@ -170,7 +174,9 @@ func (l *lease) tend(ctx context.Context, renew bool) {
 		if ctx.Err() == nil {
 			l.b.log.Warn("bus: renew a lease", "lease", l.key, "err", err)
 		}
+		return err
 	}
+	return nil
 }
 
 // isWrongLastSeq reports whether err is JetStream's answer to a write at
