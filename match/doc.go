@@ -30,6 +30,15 @@
 // except where the anchor itself proves the match (= and IN on a path
 // without list indexes, ISSUBSET, ISSUPERSET, EXISTS, and OR of those).
 //
+// # Log lines
+//
+// A LineMatcher reads a JSON-lines log by a Mapping and matches each line.
+// When every pattern of the index is proven by equality look-ups alone, it
+// scans a line once and looks its values up from the line's bytes, through
+// a Bloom filter of the keys, without building objects; lines it cannot
+// decide alone, and all lines of other indexes, it decodes with a
+// LineDecoder and matches with a Matcher, with the same results.
+//
 // # Semantics (STIX 2.1 section 9)
 //
 // Comparison expressions. An observation expression holds for an
