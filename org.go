@@ -21,12 +21,18 @@ const (
 	RoleTranslator Role = "translator"
 	// RoleAnalyst also deletes objects and reviews submissions.
 	RoleAnalyst Role = "analyst"
-	// RoleAdmin also manages organizations, keys and collections.
+	// RoleManager also manages its own organization's API keys: lists
+	// them, creates keys of its own role or below, and revokes keys of
+	// its own role or below. A partner organization so runs its keys
+	// without the server's operator.
+	RoleManager Role = "manager"
+	// RoleAdmin also manages organizations, every organization's keys and
+	// collections.
 	RoleAdmin Role = "admin"
 )
 
 // Roles lists the valid roles in order of privilege.
-var Roles = []Role{RoleReader, RoleContributor, RoleTranslator, RoleAnalyst, RoleAdmin}
+var Roles = []Role{RoleReader, RoleContributor, RoleTranslator, RoleAnalyst, RoleManager, RoleAdmin}
 
 // Valid reports whether r is one of Roles.
 func (r Role) Valid() bool { return r.rank() > 0 }

@@ -269,8 +269,21 @@ func parseRole(role string) (tearline.Role, error) {
 	return r, nil
 }
 
-func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
+// keyOrganization is the organization of a key route, which a manager
+// (not an admin) may only name as its own.
+func (s *Server) keyOrganization(r *http.Request, p *tearline.Principal) (*tearline.Organization, error) {
 	o, err := s.organization(r)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Role.AtLeast(tearline.RoleAdmin) && o.ID != p.Org.ID {
+		return nil, tearline.Errorf(tearline.EFORBIDDEN, "a %s manages the keys of its own organization only", p.Role)
+	}
+	return o, nil
+}
+
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
+	o, err := s.keyOrganization(r, p)
 	if err != nil {
 		return err
 	}
@@ -284,6 +297,9 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *tearline.P
 	role, err := parseRole(req.Role)
 	if err != nil {
 		return err
+	}
+	if !p.Role.AtLeast(role) {
+		return tearline.Errorf(tearline.EFORBIDDEN, "role: a %s creates keys of its own role or below, not %q", p.Role, role)
 	}
 	tok, err := auth.NewToken()
 	if err != nil {
@@ -301,7 +317,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *tearline.P
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
-	o, err := s.organization(r)
+	o, err := s.keyOrganization(r, p)
 	if err != nil {
 		return err
 	}
@@ -321,6 +337,20 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, p *tearline.Pr
 
 func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
 	id := r.PathValue("key")
+	if !p.Role.AtLeast(tearline.RoleAdmin) {
+		// A manager revokes its own organization's keys of its role or
+		// below; another organization's key is as unknown to it as a
+		// missing one.
+		k, _, err := s.b.FindAPIKey(r.Context(), id)
+		switch {
+		case tearline.ErrorCode(err) == tearline.ENOTFOUND || err == nil && k.OrgID != p.Org.ID:
+			return tearline.Errorf(tearline.ENOTFOUND, "no API key %q", id)
+		case err != nil:
+			return err
+		case !p.Role.AtLeast(k.Role):
+			return tearline.Errorf(tearline.EFORBIDDEN, "a %s revokes keys of its own role or below; key %q has role %q", p.Role, id, k.Role)
+		}
+	}
 	if err := s.b.RevokeAPIKey(r.Context(), id); tearline.ErrorCode(err) == tearline.ENOTFOUND {
 		return tearline.Errorf(tearline.ENOTFOUND, "no API key %q", id)
 	} else if err != nil {

@@ -209,6 +209,21 @@ func (s *Server) admin(h handlerFunc) http.Handler {
 	})
 }
 
+// keyManager wraps a handler of the key routes: an admin manages every
+// organization's keys, a manager its own organization's (the handlers
+// check the organization and the roles), and nobody else any.
+func (s *Server) keyManager(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, func(w http.ResponseWriter, r *http.Request, p *tearline.Principal) error {
+			if !p.Role.AtLeast(tearline.RoleManager) {
+				return tearline.Errorf(tearline.EFORBIDDEN, "managing API keys needs an API key or certificate with role %q (its own organization's keys) or %q; yours has role %q",
+					tearline.RoleManager, tearline.RoleAdmin, p.Role)
+			}
+			return h(w, r, p)
+		}, false)
+	})
+}
+
 // serve authenticates the request and runs h, writing its error. An error
 // after the response has started can only be logged; the connection is
 // cut so the client cannot take a truncated response for a whole one.

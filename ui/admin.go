@@ -115,8 +115,8 @@ func (p *Portal) keysData(r *http.Request, s *session) tablesData {
 			[]string{"id", "role", "description", "created", "revoked"})},
 	}
 	// The forms follow the API's rules: offered when the API lists the
-	// organization's keys to the user (today an admin's role), whose
-	// create and revoke routes then answer the user too.
+	// organization's keys to the user (a manager's own, an admin's any),
+	// whose create and revoke routes then answer the user too.
 	d.Manage = d.Tables[0].Error == ""
 	p.formChoices(r, s, &d)
 	return d

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/ui/uitest"
 )
 
@@ -14,12 +15,14 @@ import (
 func TestKeysFormsFollowAPI(t *testing.T) {
 	t.Parallel()
 	srv := uitest.Start(t, uitest.Options{})
-	srv.Seed()
+	d := srv.Seed()
+	srv.User("mona", d.Alpha, tearline.RoleManager)
 	for _, tt := range []struct {
 		user   string
 		manage bool
 	}{
 		{"root", true},
+		{"mona", true}, // a manager: its own organization's keys
 		{"alice", false},
 		{"reader", false},
 	} {

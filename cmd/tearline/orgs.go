@@ -152,7 +152,7 @@ clearance, country or community on their next request.`,
 		},
 	}
 	cert.Flags().StringVar(&certOrg, "org", "", "organization name or id (required)")
-	cert.Flags().StringVar(&certRole, "role", string(tearline.RoleReader), "role: reader, contributor, translator, analyst or admin")
+	cert.Flags().StringVar(&certRole, "role", string(tearline.RoleReader), "role: reader, contributor, translator, analyst, manager or admin")
 	cert.MarkFlagRequired("org")
 	cmd.AddCommand(add, update, list, cert, newOrgClientsCmd(s, &dir), newOrgReliabilityCmd(s, &dir))
 	return cmd
@@ -218,13 +218,13 @@ func newKeyCmd(s *streams) *cobra.Command {
 
 	var org, role, desc string
 	create := &cobra.Command{
-		Use:   "create --org NAME --role reader|contributor|translator|analyst|admin",
+		Use:   "create --org NAME --role reader|contributor|translator|analyst|manager|admin",
 		Short: "Create an API key and print its token (shown only once)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r := tearline.Role(role)
 			if !r.Valid() {
-				return fmt.Errorf("--role %q: want reader, contributor, translator, analyst or admin", role)
+				return fmt.Errorf("--role %q: want reader, contributor, translator, analyst, manager or admin", role)
 			}
 			return withDB(cmd, dir, func(db taxii.Backend) error {
 				o, err := db.FindOrganization(cmd.Context(), org)
@@ -245,7 +245,7 @@ func newKeyCmd(s *streams) *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&org, "org", "", "organization name or id (required)")
-	create.Flags().StringVar(&role, "role", "", "role: reader, contributor, translator, analyst or admin (required)")
+	create.Flags().StringVar(&role, "role", "", "role: reader, contributor, translator, analyst, manager or admin (required)")
 	create.Flags().StringVar(&desc, "description", "", "what the key is for")
 	create.MarkFlagRequired("org")
 	create.MarkFlagRequired("role")

@@ -72,13 +72,13 @@ hashes. Changing a password or removing a user ends its sessions.`,
 
 	var org, role string
 	add := &cobra.Command{
-		Use:   "add NAME --org ORG --role reader|contributor|analyst|admin",
+		Use:   "add NAME --org ORG --role reader|contributor|translator|analyst|manager|admin",
 		Short: "Add a user of an organization (id or name) with a role",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r := tearline.Role(role)
 			if !r.Valid() {
-				return fmt.Errorf("--role %q: use reader, contributor, analyst or admin", role)
+				return fmt.Errorf("--role %q: use reader, contributor, translator, analyst, manager or admin", role)
 			}
 			return withDB(cmd, dir, func(db taxii.Backend) error {
 				us, err := portalUsers(db)
@@ -109,7 +109,7 @@ hashes. Changing a password or removing a user ends its sessions.`,
 		},
 	}
 	add.Flags().StringVar(&org, "org", "", "organization of the user, by id or name (required)")
-	add.Flags().StringVar(&role, "role", "", "role: reader, contributor, analyst or admin (required)")
+	add.Flags().StringVar(&role, "role", "", "role: reader, contributor, translator, analyst, manager or admin (required)")
 	add.MarkFlagRequired("org")
 	add.MarkFlagRequired("role")
 
