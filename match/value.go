@@ -1,6 +1,7 @@
 package match
 
 import (
+	"github.com/go-json-experiment/json/jsontext"
 	"math"
 	"strconv"
 	"time"
@@ -131,7 +132,7 @@ func (o *Object) Get(key string) (Value, bool) { return get(o.Props, key) }
 func (v Value) appendJSON(b []byte, objs []Object) []byte {
 	switch v.Kind {
 	case KindString:
-		return strconv.AppendQuote(b, v.Str)
+		return appendQuote(b, v.Str)
 	case KindInt:
 		return strconv.AppendInt(b, v.Num, 10)
 	case KindFloat:
@@ -140,9 +141,9 @@ func (v Value) appendJSON(b []byte, objs []Object) []byte {
 		return strconv.AppendBool(b, v.Num == 1)
 	case KindRef:
 		if int(v.Num) < len(objs) && objs[v.Num].ID != "" {
-			return strconv.AppendQuote(b, objs[v.Num].ID)
+			return appendQuote(b, objs[v.Num].ID)
 		}
-		return strconv.AppendQuote(b, strconv.FormatInt(v.Num, 10))
+		return appendQuote(b, strconv.FormatInt(v.Num, 10))
 	case KindList:
 		b = append(b, '[')
 		for i, p := range v.Sub {
@@ -158,7 +159,7 @@ func (v Value) appendJSON(b []byte, objs []Object) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = strconv.AppendQuote(b, p.Key)
+			b = appendQuote(b, p.Key)
 			b = append(b, ':')
 			b = p.Value.appendJSON(b, objs)
 		}
@@ -181,16 +182,23 @@ func (o *Observation) ObjectsJSON() []byte {
 		if id == "" {
 			id = strconv.Itoa(i)
 		}
-		b = strconv.AppendQuote(b, id)
+		b = appendQuote(b, id)
 		b = append(b, `:{"type":`...)
-		b = strconv.AppendQuote(b, obj.Type)
+		b = appendQuote(b, obj.Type)
 		for _, p := range obj.Props {
 			b = append(b, ',')
-			b = strconv.AppendQuote(b, p.Key)
+			b = appendQuote(b, p.Key)
 			b = append(b, ':')
 			b = p.Value.appendJSON(b, o.Objects)
 		}
 		b = append(b, '}')
 	}
 	return append(b, '}')
+}
+
+// appendQuote appends s as a JSON string. strconv.AppendQuote writes Go's
+// escapes (\x7f, \a), which are not JSON. Invalid UTF-8 becomes U+FFFD.
+func appendQuote(b []byte, s string) []byte {
+	b, _ = jsontext.AppendQuote(b, s)
+	return b
 }
