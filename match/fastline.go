@@ -334,7 +334,11 @@ func (s *fastScan) skip(i, depth int) (int, bool) {
 		case c == '"':
 			return j + 1, true
 		case c == '\\':
-			j += 2
+			n, ok := escapeLen(b, j)
+			if !ok {
+				return j, false
+			}
+			j += n
 		default:
 			return j, false
 		}

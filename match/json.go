@@ -414,7 +414,11 @@ func skipValue(b []byte, i, depth int) (int, error) {
 			case c == '"':
 				return j + 1, nil
 			case c == '\\':
-				j += 2
+				n, ok := escapeLen(b, j)
+				if !ok {
+					return j, jerr(j, "invalid escape in string")
+				}
+				j += n
 			case c < 0x20:
 				return j, jerr(j, "control character in string")
 			default:
@@ -469,3 +473,20 @@ func skipValue(b []byte, i, depth int) (int, error) {
 }
 
 var errNotObject = errors.New("not a JSON object")
+
+// escapeLen returns the length of the escape sequence at b[j] (a
+// backslash) and whether it is one JSON allows: \", \\, \/, \b, \f,
+// \n, \r, \t, or \u and four hex digits.
+func escapeLen(b []byte, j int) (int, bool) {
+	if j+1 >= len(b) {
+		return 0, false
+	}
+	switch b[j+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2, true
+	case 'u':
+		_, ok := hex4(b, j+2)
+		return 6, ok
+	}
+	return 0, false
+}

@@ -298,6 +298,9 @@ func ParseMapping(data []byte) (*Mapping, error) {
 	}
 	m := &Mapping{Name: f.Name, Time: f.Time, Select: f.Select, Accept: f.Accept, Fields: map[string][]Target{}}
 	for field, specs := range f.Fields {
+		if len(specs) == 0 {
+			return nil, fmt.Errorf("mapping: fields.%s: map the field to at least one TYPE@SLOT:PROPERTY", field)
+		}
 		for i, s := range specs {
 			typ, rest, ok1 := strings.Cut(s, "@")
 			slot, path, ok2 := strings.Cut(rest, ":")
