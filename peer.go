@@ -102,6 +102,12 @@ type LinkState struct {
 	// marking check on a pull, by the peer on a push); Held those held for
 	// review; Withheld those the access decision kept from the peer.
 	Objects, Refused, Held, Withheld int64
+	// Fence is the fencing token of the node that runs the link (see
+	// Peers.TakeLink); 0 until a node took it. SaveLinkState stores a
+	// state only when its Fence is not lower than the stored one, so a
+	// node that lost the link to another cannot write over the newer
+	// state.
+	Fence int64
 }
 
 // VersionRef names one object version: its id and version key
@@ -183,9 +189,17 @@ type Peers interface {
 	// LinkState returns the state of a link; a link that never ran has a
 	// zero state (with LinkID set). ENOTFOUND for an unknown link.
 	LinkState(ctx context.Context, linkID string) (*LinkState, error)
-	// SaveLinkState stores the state of a link. ENOTFOUND for an unknown
-	// link (deleted meanwhile).
+	// SaveLinkState stores the state of a link, and s.Fence as the link's
+	// fence, when s.Fence is not lower than the stored fence. ENOTFOUND
+	// for an unknown link (deleted meanwhile); ECONFLICT when the stored
+	// fence is higher (another node took the link over: see TakeLink).
 	SaveLinkState(ctx context.Context, s *LinkState) error
+	// TakeLink records that a node starts running a link: it raises the
+	// link's fence by one and returns it, so that from then on the saves
+	// of any node that ran the link before (with a lower fence) are
+	// refused. The node reads the link's state afterwards and saves with
+	// the returned fence. ENOTFOUND for an unknown link.
+	TakeLink(ctx context.Context, linkID string) (fence int64, err error)
 
 	// AddProvenance records where object versions came from; recording
 	// the same peer and remote collection for a version again changes

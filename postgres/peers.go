@@ -238,9 +238,9 @@ func (db *DB) LinkState(ctx context.Context, linkID string) (_ *tearline.LinkSta
 	defer wrap(&err, "read state of link %q", linkID)
 	s := tearline.LinkState{LinkID: linkID}
 	var lastRun, lastSuccess *time.Time
-	err = db.pool.QueryRow(ctx, `SELECT cursor, last_run, last_success, last_error, failures, objects, refused, held, withheld
+	err = db.pool.QueryRow(ctx, `SELECT cursor, last_run, last_success, last_error, failures, objects, refused, held, withheld, fence
 		FROM peer_links WHERE id = $1`, linkID).Scan(&s.Cursor, &lastRun, &lastSuccess, &s.LastError, &s.Failures,
-		&s.Objects, &s.Refused, &s.Held, &s.Withheld)
+		&s.Objects, &s.Refused, &s.Held, &s.Withheld, &s.Fence)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, tearline.Errorf(tearline.ENOTFOUND, "no link %q", linkID)
 	} else if err != nil {
@@ -250,18 +250,39 @@ func (db *DB) LinkState(ctx context.Context, linkID string) (_ *tearline.LinkSta
 	return &s, nil
 }
 
-// SaveLinkState stores the state of a link. ENOTFOUND for an unknown link.
+// SaveLinkState stores the state of a link when its fence is not lower
+// than the stored one. ENOTFOUND for an unknown link; ECONFLICT when the
+// stored fence is higher.
 func (db *DB) SaveLinkState(ctx context.Context, s *tearline.LinkState) (err error) {
 	defer wrap(&err, "save state of link %q", s.LinkID)
+	// The row lock makes the fence check and the write one step against a
+	// concurrent TakeLink: the WHERE is checked again on the row it left.
 	tag, err := db.pool.Exec(ctx, `UPDATE peer_links SET cursor = $1, last_run = $2, last_success = $3, last_error = $4,
-		failures = $5, objects = $6, refused = $7, held = $8, withheld = $9 WHERE id = $10`,
+		failures = $5, objects = $6, refused = $7, held = $8, withheld = $9, fence = $11 WHERE id = $10 AND fence <= $11`,
 		s.Cursor, nullTime(stored(s.LastRun)), nullTime(stored(s.LastSuccess)), s.LastError, s.Failures,
-		s.Objects, s.Refused, s.Held, s.Withheld, s.LinkID)
+		s.Objects, s.Refused, s.Held, s.Withheld, s.LinkID, s.Fence)
 	if err != nil {
 		return err
 	}
-	if tag.RowsAffected() == 0 {
-		return tearline.Errorf(tearline.ENOTFOUND, "no link %q", s.LinkID)
+	if tag.RowsAffected() > 0 {
+		return nil
 	}
-	return nil
+	var fence int64
+	if err := db.pool.QueryRow(ctx, `SELECT fence FROM peer_links WHERE id = $1`, s.LinkID).Scan(&fence); errors.Is(err, pgx.ErrNoRows) {
+		return tearline.Errorf(tearline.ENOTFOUND, "no link %q", s.LinkID)
+	} else if err != nil {
+		return err
+	}
+	return tearline.Errorf(tearline.ECONFLICT, "link %q was taken over by another node (fence %d, this node's %d)", s.LinkID, fence, s.Fence)
+}
+
+// TakeLink raises the fence of a link by one and returns it. ENOTFOUND
+// for an unknown link.
+func (db *DB) TakeLink(ctx context.Context, linkID string) (fence int64, err error) {
+	defer wrap(&err, "take link %q", linkID)
+	err = db.pool.QueryRow(ctx, `UPDATE peer_links SET fence = fence + 1 WHERE id = $1 RETURNING fence`, linkID).Scan(&fence)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, tearline.Errorf(tearline.ENOTFOUND, "no link %q", linkID)
+	}
+	return fence, err
 }

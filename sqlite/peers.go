@@ -288,9 +288,9 @@ func (db *DB) LinkState(ctx context.Context, linkID string) (_ *tearline.LinkSta
 	defer wrap(&err, "read state of link %q", linkID)
 	s := tearline.LinkState{LinkID: linkID}
 	var lastRun, lastSuccess int64
-	err = db.readRow(ctx, `SELECT cursor, last_run, last_success, last_error, failures, objects, refused, held, withheld
+	err = db.readRow(ctx, `SELECT cursor, last_run, last_success, last_error, failures, objects, refused, held, withheld, fence
 		FROM peer_links WHERE id = ?`, linkID).Scan(&s.Cursor, &lastRun, &lastSuccess, &s.LastError, &s.Failures,
-		&s.Objects, &s.Refused, &s.Held, &s.Withheld)
+		&s.Objects, &s.Refused, &s.Held, &s.Withheld, &s.Fence)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, tearline.Errorf(tearline.ENOTFOUND, "no link %q", linkID)
 	} else if err != nil {
@@ -300,22 +300,44 @@ func (db *DB) LinkState(ctx context.Context, linkID string) (_ *tearline.LinkSta
 	return &s, nil
 }
 
-// SaveLinkState stores the state of a link. ENOTFOUND for an unknown link.
+// SaveLinkState stores the state of a link when its fence is not lower
+// than the stored one. ENOTFOUND for an unknown link; ECONFLICT when the
+// stored fence is higher.
 func (db *DB) SaveLinkState(ctx context.Context, s *tearline.LinkState) (err error) {
 	defer wrap(&err, "save state of link %q", s.LinkID)
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.Exec(`UPDATE peer_links SET cursor = ?, last_run = ?, last_success = ?, last_error = ?, failures = ?,
-			objects = ?, refused = ?, held = ?, withheld = ? WHERE id = ?`,
+			objects = ?, refused = ?, held = ?, withheld = ?, fence = ? WHERE id = ? AND fence <= ?`,
 			s.Cursor, optMicros(s.LastRun), optMicros(s.LastSuccess), s.LastError, s.Failures,
-			s.Objects, s.Refused, s.Held, s.Withheld, s.LinkID)
+			s.Objects, s.Refused, s.Held, s.Withheld, s.Fence, s.LinkID, s.Fence)
 		if err != nil {
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return err
-		} else if n == 0 {
-			return tearline.Errorf(tearline.ENOTFOUND, "no link %q", s.LinkID)
+		} else if n > 0 {
+			return nil
 		}
-		return nil
+		var fence int64
+		if err := tx.QueryRow(`SELECT fence FROM peer_links WHERE id = ?`, s.LinkID).Scan(&fence); errors.Is(err, sql.ErrNoRows) {
+			return tearline.Errorf(tearline.ENOTFOUND, "no link %q", s.LinkID)
+		} else if err != nil {
+			return err
+		}
+		return tearline.Errorf(tearline.ECONFLICT, "link %q was taken over by another node (fence %d, this node's %d)", s.LinkID, fence, s.Fence)
 	})
+}
+
+// TakeLink raises the fence of a link by one and returns it. ENOTFOUND
+// for an unknown link.
+func (db *DB) TakeLink(ctx context.Context, linkID string) (fence int64, err error) {
+	defer wrap(&err, "take link %q", linkID)
+	err = db.writeTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRow(`UPDATE peer_links SET fence = fence + 1 WHERE id = ? RETURNING fence`, linkID).Scan(&fence)
+		if errors.Is(err, sql.ErrNoRows) {
+			return tearline.Errorf(tearline.ENOTFOUND, "no link %q", linkID)
+		}
+		return err
+	})
+	return fence, err
 }

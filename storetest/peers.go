@@ -30,6 +30,7 @@ func RunPeers(t *testing.T, open func(t *testing.T) PeerStore) {
 		{"UpdateDeletePeer", testUpdateDeletePeer},
 		{"Links", testLinks},
 		{"LinkState", testLinkState},
+		{"LinkFence", testLinkFence},
 		{"Provenance", testProvenance},
 		{"Held", testHeld},
 	}
@@ -268,6 +269,79 @@ func testLinkState(t *testing.T, s PeerStore) {
 	_, err = s.LinkState(ctx, "nope")
 	wantCode(t, err, tearline.ENOTFOUND)
 	wantCode(t, s.SaveLinkState(ctx, &tearline.LinkState{LinkID: "nope"}), tearline.ENOTFOUND)
+}
+
+// testLinkFence checks that once a node took a link over (TakeLink), the
+// state saves of the node that ran it before are refused and leave the
+// newer state alone, whichever order the two nodes' writes come in.
+func testLinkFence(t *testing.T, s PeerStore) {
+	ctx := context.Background()
+	p := mustPeer(t, s, "hub")
+	c := mustCreate(t, s, "intel")
+	l := &tearline.Link{PeerID: p.ID, Direction: tearline.LinkPush, CollectionID: c.ID, RemoteCollection: "r", Interval: time.Minute}
+	if err := s.CreateLink(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	take := func() int64 {
+		t.Helper()
+		f, err := s.TakeLink(ctx, l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	save := func(st *tearline.LinkState) error {
+		t.Helper()
+		return s.SaveLinkState(ctx, st)
+	}
+	state := func() *tearline.LinkState {
+		t.Helper()
+		st, err := s.LinkState(ctx, l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	old := take()
+	if old != 1 {
+		t.Errorf("first TakeLink = %d, want 1", old)
+	}
+	if err := save(&tearline.LinkState{LinkID: l.ID, Cursor: "2025-01-01T00:00:00.000001Z", Objects: 10, Fence: old}); err != nil {
+		t.Fatal(err)
+	}
+	// Another node takes the link over, reads the state and moves the
+	// cursor on.
+	fresh := take()
+	if fresh != old+1 {
+		t.Errorf("second TakeLink = %d, want %d", fresh, old+1)
+	}
+	st := state()
+	if st.Fence != fresh || st.Objects != 10 {
+		t.Errorf("state after the takeover: %+v, want fence %d and the first node's 10 objects", st, fresh)
+	}
+	want := &tearline.LinkState{LinkID: l.ID, Cursor: "2025-01-02T00:00:00.000001Z", Objects: 20, Fence: fresh}
+	if err := save(want); err != nil {
+		t.Fatal(err)
+	}
+	// The first node, late, saves its older cursor: refused.
+	wantCode(t, save(&tearline.LinkState{LinkID: l.ID, Cursor: "2025-01-01T00:00:00.000001Z", Objects: 11, Fence: old}), tearline.ECONFLICT)
+	wantCode(t, save(&tearline.LinkState{LinkID: l.ID, Fence: 0}), tearline.ECONFLICT)
+	if diff := cmp.Diff(want, state()); diff != "" {
+		t.Errorf("state after the stale saves (-want +got):\n%s", diff)
+	}
+	// A higher fence (a state copied from another store) is taken as is.
+	want.Fence, want.Objects = fresh+5, 21
+	if err := save(want); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, state()); diff != "" {
+		t.Errorf("state saved with a higher fence (-want +got):\n%s", diff)
+	}
+	if f := take(); f != fresh+6 {
+		t.Errorf("TakeLink after a higher fence = %d, want %d", f, fresh+6)
+	}
+	_, err := s.TakeLink(ctx, "nope")
+	wantCode(t, err, tearline.ENOTFOUND)
 }
 
 func testProvenance(t *testing.T, s PeerStore) {
