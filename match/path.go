@@ -182,6 +182,13 @@ func appendValueKey(dst []byte, f uint16, kind observable.Kind, v Value) ([]byte
 
 // appendStringKey appends the key of string s of kind kind (0 for none).
 func appendStringKey(dst []byte, kind observable.Kind, s string) []byte {
+	if kind == observable.IPv4 || kind == observable.IPv6 {
+		if a, ok := parseIPv4(s); ok {
+			// What the netip path below gives, without its cost.
+			dst = append(dst, byte(observable.IPv4))
+			return append(dst, a[:]...)
+		}
+	}
 	if (kind == observable.IPv4 || kind == observable.IPv6) && strings.IndexByte(s, '/') < 0 {
 		// The common case, addresses, parsed once: what Normalize and
 		// AppendKey give (the family's kind, then the address bytes).
@@ -230,6 +237,37 @@ func literalValue(l pattern.Literal) (Value, bool) {
 		return Bool(l.Bool), true
 	}
 	return Value{}, false
+}
+
+// parseIPv4 reads an IPv4 address written as netip.ParseAddr reads
+// them: four decimal fields of 0 to 255 without leading zeros, joined by
+// dots. It reports false for any other string (which is no IPv4 address
+// netip reads).
+func parseIPv4(s string) (a [4]byte, ok bool) {
+	field, n, digits := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			if digits > 0 && n == 0 {
+				return a, false // a leading zero
+			}
+			n = n*10 + int(c-'0')
+			digits++
+			if n > 255 {
+				return a, false
+			}
+		case c == '.' && digits > 0 && field < 3:
+			a[field] = byte(n)
+			field, n, digits = field+1, 0, 0
+		default:
+			return a, false
+		}
+	}
+	if digits == 0 || field != 3 {
+		return a, false
+	}
+	a[3] = byte(n)
+	return a, true
 }
 
 // hashHexLen is the number of hex digits of the fixed-length hash kinds.
