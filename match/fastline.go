@@ -211,21 +211,6 @@ func (s *fastScan) run(line []byte) bool {
 	return true
 }
 
-// nameClass marks the bytes of a member name the scan looks at twice:
-// '.' and '[' (a flat path), and those it leaves to the full decoder
-// (escapes, control characters, non-ASCII bytes).
-var nameClass = func() (t [256]uint8) {
-	for c := range 256 {
-		switch {
-		case c == '.' || c == '[':
-			t[c] = 1
-		case c == '\\' || c < 0x20 || c >= 0x80:
-			t[c] = 2
-		}
-	}
-	return t
-}()
-
 // object scans the object at b[i] whose field path is node n.
 func (s *fastScan) object(i int, n *pnode, depth int) (int, bool) {
 	b := s.b
@@ -240,20 +225,27 @@ func (s *fastScan) object(i int, n *pnode, depth int) (int, bool) {
 		if i >= len(b) || b[i] != '"' {
 			return i, false
 		}
-		j, dotted := i+1, false
-		for j < len(b) && b[j] != '"' {
-			switch nameClass[b[j]] {
-			case 1:
-				dotted = true
-			case 2:
+		j := i + 1
+		for {
+			if j+8 <= len(b) {
+				m := special8(binary.LittleEndian.Uint64(b[j:]))
+				if m == 0 {
+					j += 8
+					continue
+				}
+				j += firstSpecial(m)
+			} else if j >= len(b) {
 				return j, false
+			} else if !strSpecial[b[j]] {
+				j++
+				continue
 			}
-			j++
+			break
 		}
-		if j >= len(b) {
-			return j, false
+		if b[j] != '"' {
+			return j, false // escapes, control characters, non-ASCII: the full decoder
 		}
-		kid := n.kid(b[i+1:j], dotted)
+		kid := n.kid(b, i+1, j)
 		if i = j + 1; i < len(b) && b[i] == ':' {
 			i++
 		} else if i = skipSpace(b, i); i < len(b) && b[i] == ':' {
@@ -318,14 +310,27 @@ var skipSpecial = func() (t [256]bool) {
 // skip skips the value at b[i] as skipValue does, strings faster.
 func (s *fastScan) skip(i, depth int) (int, bool) {
 	b := s.b
-	if b[i] != '"' {
+	switch c := b[i]; {
+	case c == '"':
+	case c >= '0' && c <= '9' || c == '-':
+		// Integers of up to 18 digits, which parseInt reads: no range to
+		// check.
+		if j, isInt, ok := scanNumber(b, i); ok && isInt && j-i <= 18 {
+			return j, true
+		}
+		fallthrough
+	default:
 		j, err := skipValue(b, i, depth)
 		return j, err == nil
 	}
 	for j := i + 1; j < len(b); {
-		if j+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[j:])) {
-			j += 8 // plain8 also stops at non-ASCII bytes, which this skips
-			continue
+		if j+8 <= len(b) {
+			m := special8(binary.LittleEndian.Uint64(b[j:]))
+			if m == 0 {
+				j += 8
+				continue
+			}
+			j += firstSpecial(m) // special8 also stops at non-ASCII bytes, which this skips
 		}
 		c := b[j]
 		switch {
@@ -455,6 +460,9 @@ func (s *fastScan) scalar(i int, n *pnode, depth int) (int, bool) {
 				ti = tIPv6
 			}
 		case pt.ipOrDomain:
+			if _, ok := parseIPv4(w.Str); ok {
+				break
+			}
 			if _, err := netip.ParseAddr(w.Str); err != nil {
 				ti = tDomain
 			} else if strings.IndexByte(w.Str, ':') >= 0 {

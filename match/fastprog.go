@@ -1,6 +1,7 @@
 package match
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 
@@ -27,8 +28,7 @@ type lineProg struct {
 // member names under it and what its value is used for.
 type pnode struct {
 	id      int
-	byLen   [][]pkid // member names without '.' or '[' by length
-	dotted  []pkid   // member names with '.' or '[' (flat paths such as Zeek's "id.orig_h")
+	byLen   [][]pkid // member names by length (flat paths such as Zeek's "id.orig_h" too)
 	list    *pnode   // the items of a list at this path (path + "[]"), nil when unused
 	prefix  bool     // objects or lists at this path hold mapped fields
 	used    bool     // the value is a target, a time, the selector or a URL part
@@ -51,6 +51,7 @@ type pnode struct {
 type pkid struct {
 	name string
 	n    *pnode
+	w0   uint64 // the first 8 bytes of name (fewer padded with zeros), little-endian
 }
 
 // ptarget is a Target with the index look-ups its values need.
@@ -189,32 +190,40 @@ func (n *pnode) add(name string, kid *pnode) {
 	if name == "" {
 		return
 	}
-	if strings.ContainsAny(name, ".[") {
-		n.dotted = append(n.dotted, pkid{name, kid})
-		return
-	}
 	for len(n.byLen) <= len(name) {
 		n.byLen = append(n.byLen, nil)
 	}
-	n.byLen[len(name)] = append(n.byLen[len(name)], pkid{name, kid})
+	n.byLen[len(name)] = append(n.byLen[len(name)], pkid{name: name, n: kid, w0: word0(name)})
 }
 
-// kid returns the node of member name, or nil; dotted says whether name
-// holds '.' or '['.
-func (n *pnode) kid(name []byte, dotted bool) *pnode {
-	if dotted {
-		for _, k := range n.dotted {
-			if k.name == string(name) {
-				return k.n
-			}
+// word0 returns the first 8 bytes of s, fewer padded with zeros, as a
+// little-endian number.
+func word0[T string | []byte](s T) uint64 {
+	var w uint64
+	for k := min(len(s), 8) - 1; k >= 0; k-- {
+		w = w<<8 | uint64(s[k])
+	}
+	return w
+}
+
+// kid returns the node of the member name b[i:j], or nil.
+func (n *pnode) kid(b []byte, i, j int) *pnode {
+	l := j - i
+	if l >= len(n.byLen) || len(n.byLen[l]) == 0 {
+		return nil
+	}
+	// Compare the first 8 bytes as a number: most names differ there.
+	var w uint64
+	if i+8 <= len(b) {
+		w = binary.LittleEndian.Uint64(b[i:])
+		if l < 8 {
+			w &= 1<<(8*l) - 1
 		}
-		return nil
+	} else {
+		w = word0(b[i:j])
 	}
-	if len(name) >= len(n.byLen) {
-		return nil
-	}
-	for _, k := range n.byLen[len(name)] {
-		if k.name == string(name) {
+	for _, k := range n.byLen[l] {
+		if k.w0 == w && (l <= 8 || k.name[8:] == string(b[i+8:j])) {
 			return k.n
 		}
 	}

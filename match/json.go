@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -120,13 +121,21 @@ func parseValue(b []byte, i, depth int) (Value, int, error) {
 
 // parseScalar parses a number, true, false or null at b[i].
 func parseScalar(b []byte, i int) (Value, int, error) {
-	switch {
-	case hasWord(b, i, "true"):
-		return Bool(true), i + 4, nil
-	case hasWord(b, i, "false"):
-		return Bool(false), i + 5, nil
-	case hasWord(b, i, "null"):
-		return Value{}, i + 4, nil
+	if i < len(b) {
+		switch b[i] {
+		case 't':
+			if hasWord(b, i, "true") {
+				return Bool(true), i + 4, nil
+			}
+		case 'f':
+			if hasWord(b, i, "false") {
+				return Bool(false), i + 5, nil
+			}
+		case 'n':
+			if hasWord(b, i, "null") {
+				return Value{}, i + 4, nil
+			}
+		}
 	}
 	j, isInt, ok := scanNumber(b, i)
 	if !ok {
@@ -262,9 +271,13 @@ func parseString(b []byte, i int, buf []byte) ([]byte, int, error) {
 	j := start
 	ascii := true
 	for j < len(b) {
-		if j+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[j:])) {
-			j += 8
-			continue
+		if j+8 <= len(b) {
+			m := special8(binary.LittleEndian.Uint64(b[j:]))
+			if m == 0 {
+				j += 8
+				continue
+			}
+			j += firstSpecial(m)
 		}
 		c := b[j]
 		if !strSpecial[c] {
@@ -304,9 +317,19 @@ func zeroByte(x uint64) uint64 { return (x - ones) & ^x & highs }
 // plain8 reports whether none of the eight bytes of x is a quote, a
 // backslash, a control character or a non-ASCII byte: what parseString
 // reads past without looking.
-func plain8(x uint64) bool {
-	return (x&highs)|zeroByte(x^('"'*ones))|zeroByte(x^('\\'*ones))|((x-0x20*ones)&^x&highs) == 0
+func plain8(x uint64) bool { return special8(x) == 0 }
+
+// special8 has the high bit set of the bytes of x (little-endian) that
+// plain8 stops at, and perhaps of some bytes after the first of them: a
+// borrow only carries into later bytes, so the lowest set bit marks the
+// first one exactly (firstSpecial).
+func special8(x uint64) uint64 {
+	return (x|(x-0x20*ones))&highs | zeroByte(x^('"'*ones)) | zeroByte(x^('\\'*ones))
 }
+
+// firstSpecial returns the position in x of the first byte special8
+// marks, from m = special8(x) != 0.
+func firstSpecial(m uint64) int { return bits.TrailingZeros64(m) >> 3 }
 
 // strSpecial marks the bytes parseString looks at: the quote, the
 // backslash, control characters and non-ASCII bytes.

@@ -57,6 +57,7 @@ func TestPlain8(t *testing.T) {
 			if got := plain8(x); got != want {
 				t.Errorf("plain8(%q) = %v, want %v", b, got, want)
 			}
+			checkFirstSpecial(t, x)
 		}
 	}
 	r := rand.New(rand.NewPCG(3, 4))
@@ -76,5 +77,23 @@ func TestPlain8(t *testing.T) {
 		if got := plain8(x); got != want {
 			t.Errorf("plain8(%#x) = %v, want %v", x, got, want)
 		}
+		checkFirstSpecial(t, x)
+	}
+}
+
+// checkFirstSpecial checks that firstSpecial finds the first byte of x
+// (little-endian) the byte table marks, when there is one.
+func checkFirstSpecial(t *testing.T, x uint64) {
+	t.Helper()
+	m := special8(x)
+	if m == 0 {
+		return
+	}
+	want := 0
+	for want < 8 && !strSpecial[byte(x>>(8*want))] {
+		want++
+	}
+	if got := firstSpecial(m); got != want {
+		t.Errorf("firstSpecial(special8(%#x)) = %d, want %d", x, got, want)
 	}
 }
