@@ -525,6 +525,29 @@ func (d *Dispatcher) next(ctx context.Context, cursor int64, max int, wait bool,
 	}
 }
 
+// Added returns the ids of the collections of the feed entries the reader
+// has read after seq (each once), the sequence number it has read up to,
+// and a channel closed when it reads further. all is true when entries
+// after seq have left the window, so that their collections are not
+// known. A seq at or past the head gives no collections: a caller starts
+// with Added(math.MaxInt64) to learn the head.
+func (d *Dispatcher) Added(after int64) (collections []string, head int64, all bool, changed <-chan struct{}) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if after < d.base {
+		return nil, d.head, true, d.changed
+	}
+	seen := map[string]bool{}
+	i := sort.Search(len(d.items), func(i int) bool { return d.items[i].Seq > after })
+	for _, it := range d.items[i:] {
+		if !seen[it.CollectionID] {
+			seen[it.CollectionID] = true
+			collections = append(collections, it.CollectionID)
+		}
+	}
+	return collections, d.head, false, d.changed
+}
+
 // Gate returns the access decision the dispatcher was configured with.
 func (d *Dispatcher) Gate() Gate { return d.cfg.Gate }
 

@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -23,6 +24,20 @@ func (s *Syncer) hold(ctx context.Context, linkID string) (context.Context, erro
 		s.log.Info("federation: this node runs the link", "link", linkID)
 	}
 	return hold, err
+}
+
+// take records that this node runs a link from now on (it holds the
+// link's lease) and returns the fence to save its state under; without
+// a bus it returns 0 (the state is saved under its stored fence).
+func (s *Syncer) take(ctx context.Context, linkID string) (int64, error) {
+	if s.cfg.Bus == nil {
+		return 0, nil
+	}
+	fence, err := s.cfg.Store.TakeLink(ctx, linkID)
+	if err != nil {
+		return 0, fmt.Errorf("federation: %w", err)
+	}
+	return fence, nil
 }
 
 // release gives up the lease of a link whose worker stopped (the link

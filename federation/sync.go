@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -41,6 +43,11 @@ type Config struct {
 	// store at a time: a link runs in the background only on the node
 	// that holds its lease (see lease.go). Nil: every link runs here.
 	Bus tearline.Bus
+	// Feed, when set, tells the syncer which local collections received
+	// objects, so that their push links run at once rather than at their
+	// next interval. Nil: push links run at their interval (and when
+	// kicked).
+	Feed Feed
 	// Reload is how often the links are read again from the store, to
 	// start new ones and stop deleted ones.
 	Reload time.Duration
@@ -60,6 +67,16 @@ type Config struct {
 	// else in a link's state (idle polls) may go unsaved: such a run
 	// writes its state only when the link's last save is older.
 	StateInterval time.Duration
+}
+
+// Feed follows the change feed of the store (package dissem's
+// Dispatcher implements it).
+type Feed interface {
+	// Added returns the ids of the collections of the entries read after
+	// seq, the sequence number read up to, and a channel closed when more
+	// are read; all is true when the collections of some entries after
+	// seq are not known. A seq at or past the head gives none.
+	Added(seq int64) (collections []string, head int64, all bool, changed <-chan struct{})
 }
 
 // DefaultStateInterval is the default Config.StateInterval.
@@ -93,6 +110,10 @@ type peerClient struct {
 type worker struct {
 	stop chan struct{}
 	kick chan struct{}
+	// push and collection say which adds wake it: those to the local
+	// collection of a push link.
+	push       bool
+	collection string
 }
 
 // New returns a Syncer; it fails when Store, Inbound or Releaser is
@@ -129,6 +150,9 @@ func (s *Syncer) Start(ctx context.Context) error {
 	if err := s.Reload(ctx); err != nil {
 		return err
 	}
+	if s.cfg.Feed != nil {
+		s.wg.Go(s.follow)
+	}
 	s.wg.Go(func() {
 		t := time.NewTicker(s.cfg.Reload)
 		defer t.Stop()
@@ -163,7 +187,8 @@ func (s *Syncer) Reload(ctx context.Context) error {
 	for _, l := range links {
 		present[l.ID] = true
 		if s.workers[l.ID] == nil {
-			w := &worker{stop: make(chan struct{}), kick: make(chan struct{}, 1)}
+			w := &worker{stop: make(chan struct{}), kick: make(chan struct{}, 1),
+				push: l.Direction == tearline.LinkPush, collection: l.CollectionID}
 			s.workers[l.ID] = w
 			s.wg.Go(func() { s.work(l, w) })
 		}
@@ -175,6 +200,43 @@ func (s *Syncer) Reload(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// follow kicks the push links of the collections that receive objects,
+// until Stop.
+func (s *Syncer) follow() {
+	_, seen, _, changed := s.cfg.Feed.Added(math.MaxInt64)
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-changed:
+		}
+		var (
+			cols []string
+			all  bool
+		)
+		cols, seen, all, changed = s.cfg.Feed.Added(seen)
+		s.kickPush(cols, all)
+	}
+}
+
+// kickPush kicks the push links of collections (of every collection when
+// all is set).
+func (s *Syncer) kickPush(collections []string, all bool) {
+	if len(collections) == 0 && !all {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range s.workers {
+		if w.push && (all || slices.Contains(collections, w.collection)) {
+			select {
+			case w.kick <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 // Kick makes the worker of a link run it now rather than at its next
@@ -231,7 +293,8 @@ func (s *Syncer) stopContext() (context.Context, context.CancelFunc) {
 }
 
 // work runs link l now and then at its interval, backing off while it
-// fails, until w is stopped.
+// fails, until w is stopped. With a bus it runs the link only while it
+// holds the link's lease, under the fence it took with it.
 func (s *Syncer) work(l *tearline.Link, w *worker) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -243,14 +306,50 @@ func (s *Syncer) work(l *tearline.Link, w *worker) {
 		}
 	}()
 	defer s.release(l.ID)
+	var (
+		hold     context.Context // ends when the lease is lost
+		fence    int64
+		failures int // of TakeLink in a row
+	)
 	for {
-		hold, err := s.hold(ctx, l.ID)
-		if err != nil {
-			return
+		if hold == nil || hold.Err() != nil {
+			h, err := s.hold(ctx, l.ID)
+			if err != nil {
+				return
+			}
+			f, err := s.take(h, l.ID)
+			if err != nil {
+				if ctx.Err() != nil || tearline.ErrorCode(err) == tearline.ENOTFOUND {
+					return // stopped, or the link is gone: Reload forgets it
+				}
+				failures++
+				s.log.Error("federation: take a link over", "link", l.ID, "err", err)
+				if !pause(w, min(l.Interval, time.Second<<min(failures, 10))) {
+					return
+				}
+				continue
+			}
+			hold, fence, failures = h, f, 0
 		}
-		st, err := s.Run(hold, l.ID)
+		// This run covers the kicks so far; those that come during it make
+		// another.
+		select {
+		case <-w.kick:
+		default:
+		}
+		st, err := s.run(hold, l.ID, fence)
 		if ctx.Err() != nil {
 			return
+		}
+		if errors.Is(err, ErrTakenOver) {
+			// Another node took the link over while this one still held
+			// its lease by its own clock: this node stops running it and
+			// gives the lease up; it takes the link again (with a new
+			// fence) only once it gets the lease anew.
+			s.log.Warn("federation: another node took the link over; this node stops running it", "link", l.ID)
+			s.release(l.ID)
+			hold = nil
+			continue
 		}
 		if hold.Err() != nil {
 			continue // the lease was lost: wait to take it again
@@ -271,6 +370,18 @@ func (s *Syncer) work(l *tearline.Link, w *worker) {
 			t.Stop()
 		case <-t.C:
 		}
+	}
+}
+
+// pause waits d, or until w is stopped (then it returns false).
+func pause(w *worker, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-w.stop:
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -332,8 +443,15 @@ func (s *Syncer) client(p *tearline.Peer) (*client.Client, error) {
 // Run runs a link once now, waiting for a run in progress to end first,
 // and returns its state as saved afterwards, with the run's error (also
 // recorded in the state). ENOTFOUND, with a nil state, when the link or its
-// peer does not exist.
+// peer does not exist. It saves the state under the link's stored fence:
+// ErrTakenOver when a node takes the link over during the run.
 func (s *Syncer) Run(ctx context.Context, linkID string) (*tearline.LinkState, error) {
+	return s.run(ctx, linkID, 0)
+}
+
+// run is Run saving the state under fence (taken with the link's lease),
+// or under the stored fence when fence is 0.
+func (s *Syncer) run(ctx context.Context, linkID string, fence int64) (*tearline.LinkState, error) {
 	m := s.lock(linkID)
 	m.Lock()
 	defer m.Unlock()
@@ -348,6 +466,9 @@ func (s *Syncer) Run(ctx context.Context, linkID string) (*tearline.LinkState, e
 	st, err := s.cfg.Store.LinkState(ctx, linkID)
 	if err != nil {
 		return nil, err
+	}
+	if fence != 0 {
+		st.Fence = fence
 	}
 	before := *st
 	start := time.Now()
@@ -382,12 +503,18 @@ func (s *Syncer) Run(ctx context.Context, linkID string) (*tearline.LinkState, e
 	if err != nil || !s.idle(&before, st) {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if serr := s.cfg.Store.SaveLinkState(sctx, st); serr != nil {
+		if serr := s.save(sctx, st); serr != nil {
 			if tearline.ErrorCode(serr) == tearline.ENOTFOUND {
 				return nil, serr // deleted during the run
 			}
-			log.Error("federation: save link state", "err", serr)
-			err = errors.Join(err, serr)
+			if errors.Is(serr, ErrTakenOver) {
+				log.Warn("federation: link state not saved: another node took the link over", "err", serr)
+			} else {
+				log.Error("federation: save link state", "err", serr)
+			}
+			if !errors.Is(err, ErrTakenOver) {
+				err = errors.Join(err, serr)
+			}
 		} else {
 			s.mu.Lock()
 			s.saved[linkID] = time.Now()
@@ -417,5 +544,20 @@ func (s *Syncer) idle(before, after *tearline.LinkState) bool {
 
 // saveProgress stores the state of a run in progress (its cursor).
 func (s *Syncer) saveProgress(ctx context.Context, st *tearline.LinkState) error {
-	return s.cfg.Store.SaveLinkState(context.WithoutCancel(ctx), st)
+	return s.save(context.WithoutCancel(ctx), st)
+}
+
+// ErrTakenOver is (wrapped in) the error of a run whose state the store
+// refused because another node took the link over (its fence is higher:
+// see tearline.Peers.TakeLink). The run stops, and its state is not
+// saved: the other node's stands.
+var ErrTakenOver = errors.New("federation: another node took the link over")
+
+// save stores the state of a link, under its fence.
+func (s *Syncer) save(ctx context.Context, st *tearline.LinkState) error {
+	err := s.cfg.Store.SaveLinkState(ctx, st)
+	if tearline.ErrorCode(err) == tearline.ECONFLICT {
+		return fmt.Errorf("%w: %w", ErrTakenOver, err)
+	}
+	return err
 }

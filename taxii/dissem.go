@@ -3,6 +3,7 @@ package taxii
 import (
 	"context"
 	"fmt"
+	"github.com/tearline/tearline/federation"
 	"net/http"
 	"sync"
 	"time"
@@ -107,6 +108,17 @@ func (s *Server) stopDissem(ctx context.Context) error {
 		return nil
 	}
 	return s.dissem.Stop(ctx)
+}
+
+// Feed returns what tells federation push links that their collections
+// received objects (the dispatcher's feed reader, which sees this node's
+// adds at once and other nodes' on their bus events or its next poll);
+// nil when the backend keeps no feed.
+func (s *Server) Feed() federation.Feed {
+	if s.dissem == nil {
+		return nil
+	}
+	return s.dissem
 }
 
 // feedChanged tells the dispatcher that objects were added.

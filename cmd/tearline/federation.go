@@ -19,7 +19,9 @@ func startFederation(ctx context.Context, cfg serveConfig, db taxii.Backend, ts 
 	if !ok || !cfg.Federation {
 		return nil, nil
 	}
-	fc := federation.Config{Store: fs, Inbound: ts.Inbound(), Releaser: ts, Logger: log.With("component", "federation")}
+	// Push links run when their collections receive objects (on this node
+	// or, through the bus, another), besides their interval.
+	fc := federation.Config{Store: fs, Inbound: ts.Inbound(), Releaser: ts, Feed: ts.Feed(), Logger: log.With("component", "federation")}
 	if b != nil {
 		fc.Bus = b // each link runs on the one node that holds its lease
 	}
