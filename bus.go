@@ -34,7 +34,8 @@ type Bus interface {
 type Lease interface {
 	// Hold waits until this node holds the lease, and returns a context
 	// that ends when the lease is lost (taken over after it expired
-	// unrenewed, or released) or ctx ends. Work done under the lease
+	// unrenewed, released, or given up for another node to take, when
+	// more nodes share the work) or ctx ends. Work done under the lease
 	// uses that context, so that it stops before another node may
 	// start. Hold returns ctx's error when ctx ends first.
 	Hold(ctx context.Context) (context.Context, error)

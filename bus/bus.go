@@ -24,6 +24,14 @@
 //     every LeaseTTL/4 (but not those they saw another node renew within
 //     LeaseTTL, through a watch of the bucket), and at once when a key is
 //     deleted.
+//   - Spreading. Each node writes its name in the bucket NAME-nodes
+//     (entries also expiring LeaseTTL after their last write) every
+//     LeaseTTL/4, and counts the keys there: it holds at most its share,
+//     ceil(leases it wants / nodes), of the leases, gives the excess up
+//     at its next renewal (the others, under their shares, take it at
+//     once), and takes a free lease only while under its share, or when
+//     the lease went unclaimed for twice LeaseTTL (the other nodes may
+//     all be at their shares when a counted node wants fewer leases).
 //
 // Fencing: the holder's lease context (tearline.Lease.Hold) ends at the
 // time of the holder's last successful renewal request plus LeaseTTL less
@@ -50,6 +58,8 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -99,6 +109,10 @@ func StreamName(name string) string { return name + "-feed" }
 // BucketName returns the name of the lease bucket of deployment name.
 func BucketName(name string) string { return name + "-leases" }
 
+// NodesBucketName returns the name of the bucket where the nodes of
+// deployment name announce themselves.
+func NodesBucketName(name string) string { return name + "-nodes" }
+
 // Bus is a connection to NATS JetStream carrying change events and
 // leases. Open it, and Close it after the work that holds leases has
 // stopped.
@@ -108,6 +122,7 @@ type Bus struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	kv      jetstream.KeyValue
+	nodes   jetstream.KeyValue
 	subject string
 	changes chan struct{}
 	consume jetstream.ConsumeContext
@@ -117,7 +132,10 @@ type Bus struct {
 	leases map[string]*lease
 	// seen holds when another node was last seen writing each key (its
 	// renewals): a free lease is not tried while another node renews it.
-	seen   map[string]time.Time
+	seen map[string]time.Time
+	// live is the number of nodes whose keys the nodes bucket held at
+	// the last count.
+	live   int
 	kick   chan struct{}
 	stop   chan struct{}
 	closed bool
@@ -180,6 +198,7 @@ func Open(ctx context.Context, cfg Config) (_ *Bus, err error) {
 		return nil, err
 	}
 	b.kv = kv
+	b.announce(ctx)
 	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverNewPolicy})
 	if err != nil {
 		return nil, fmt.Errorf("bus: read stream %s: %w", StreamName(cfg.Name), err)
@@ -221,6 +240,19 @@ func (b *Bus) ensure(ctx context.Context) (jetstream.Stream, jetstream.KeyValue,
 	if err != nil {
 		return nil, nil, fmt.Errorf("bus: create lease bucket %s: %w", BucketName(b.cfg.Name), err)
 	}
+	nodes, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      NodesBucketName(b.cfg.Name),
+		Description: "Tearline nodes: one key per live node, so that leases spread over them",
+		TTL:         b.cfg.LeaseTTL,
+		History:     1,
+		Storage:     jetstream.FileStorage,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("bus: create nodes bucket %s: %w", NodesBucketName(b.cfg.Name), err)
+	}
+	b.mu.Lock()
+	b.nodes = nodes
+	b.mu.Unlock()
 	return stream, kv, nil
 }
 
@@ -320,6 +352,10 @@ func (b *Bus) Close(ctx context.Context) error {
 	for _, l := range leases {
 		errs = append(errs, l.Release(ctx))
 	}
+	if nodes := b.nodesBucket(); nodes != nil {
+		// The others' shares grow at once rather than when the key expires.
+		_ = nodes.Delete(ctx, nodeKey(b.cfg.Node))
+	}
 	errs = append(errs, b.nc.Drain())
 	return errors.Join(errs...)
 }
@@ -398,12 +434,47 @@ func (b *Bus) tendLeases() {
 			leases = append(leases, l)
 		}
 		b.mu.Unlock()
+		if renew {
+			b.announce(ctx)
+		}
+		// Leases spread over the nodes: this node holds at most its share
+		// of those it wants, gives up the excess at renewal time (so that
+		// the others, under their shares, take it), and takes free ones
+		// only while under its share, or when one went unclaimed for
+		// twice the TTL.
+		slices.SortFunc(leases, func(x, y *lease) int { return strings.Compare(x.key, y.key) })
+		wanted, held := 0, 0
+		for _, l := range leases {
+			w, h := l.state()
+			if w {
+				wanted++
+			}
+			if h {
+				held++
+			}
+		}
+		share := (wanted + b.nodeCount() - 1) / b.nodeCount()
 		gone, failed := false, false
+		if renew && held > share {
+			for i := len(leases) - 1; i >= 0 && held > share; i-- {
+				if _, h := leases[i].state(); h {
+					if err := leases[i].shed(ctx); err != nil {
+						failed = true
+						gone = gone || missing(err)
+					}
+					held--
+				}
+			}
+		}
 		for _, l := range leases {
 			if ctx.Err() != nil {
 				return
 			}
-			if err := l.tend(ctx, renew); err != nil {
+			took, err := l.tend(ctx, renew, held < share || renew && l.unclaimed())
+			if took {
+				held++
+			}
+			if err != nil {
 				failed = true
 				gone = gone || missing(err)
 			}
@@ -422,6 +493,73 @@ func (b *Bus) tendLeases() {
 			}
 		}
 	}
+}
+
+// nodeKey returns the key of node in the nodes bucket: its name with the
+// characters a key may not hold replaced.
+func nodeKey(node string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x80 && (r == '-' || r == '_' || r == '=' || r == '.' || r == '/' ||
+			'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			return r
+		}
+		return '_'
+	}, node)
+}
+
+// nodesBucket returns the nodes bucket as last made.
+func (b *Bus) nodesBucket() jetstream.KeyValue {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.nodes
+}
+
+// announce writes this node's key in the nodes bucket (every LeaseTTL/4,
+// so that it lives while the node does) and counts the live nodes' keys.
+// On an error the count stays as it was.
+func (b *Bus) announce(ctx context.Context) {
+	nodes := b.nodesBucket()
+	if nodes == nil {
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, b.cfg.LeaseTTL/4)
+	defer cancel()
+	if _, err := nodes.Put(rctx, nodeKey(b.cfg.Node), []byte(b.cfg.Node)); err != nil {
+		if ctx.Err() == nil {
+			b.log.Warn("bus: announce this node", "err", err)
+			if missing(err) {
+				if _, _, err := b.ensure(ctx); err != nil && ctx.Err() == nil {
+					b.log.Error("bus: create the buckets again", "err", err)
+				}
+			}
+		}
+		return
+	}
+	lister, err := nodes.ListKeys(rctx)
+	if err != nil {
+		return
+	}
+	n := 0
+	for range lister.Keys() {
+		n++
+	}
+	// Stop only ends the listing, which ended by itself when the keys
+	// channel closed; a listing cut short by the deadline is not a count.
+	_ = lister.Stop()
+	if rctx.Err() != nil {
+		return
+	}
+	b.mu.Lock()
+	b.live = max(n, 1)
+	b.mu.Unlock()
+}
+
+// nodeCount returns the number of live nodes last counted (1 before the
+// first count).
+func (b *Bus) nodeCount() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return max(b.live, 1)
 }
 
 // Lease returns the lease named name (letters, digits and "-_=./"; the

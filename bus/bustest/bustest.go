@@ -81,7 +81,7 @@ func check(url string) error {
 }
 
 // Name returns a deployment name of the test's own (for bus.Config.Name)
-// and removes its stream and bucket from the server at url when the test
+// and removes its stream and buckets from the server at url when the test
 // ends.
 func Name(t testing.TB, url string) string {
 	t.Helper()
@@ -102,6 +102,7 @@ func Name(t testing.TB, url string) string {
 		defer cancel()
 		_ = js.DeleteStream(ctx, bus.StreamName(name))
 		_ = js.DeleteKeyValue(ctx, bus.BucketName(name))
+		_ = js.DeleteKeyValue(ctx, bus.NodesBucketName(name))
 	})
 	return name
 }
