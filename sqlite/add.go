@@ -97,6 +97,7 @@ type adder struct {
 
 	objects []*tearline.Object // new object versions, in pk order from firstPK
 	hashes  [][sha256.Size]byte
+	derived []derived // of objects
 	firstPK int64
 	members []member
 }
@@ -184,7 +185,8 @@ func (a *adder) extend(ref versionRef) {
 }
 
 // add decides what becomes of one object version and queues its rows.
-func (a *adder) add(o *tearline.Object, hash [sha256.Size]byte) (tearline.AddResult, error) {
+// d is what the portal's indexes hold of it (derive).
+func (a *adder) add(o *tearline.Object, hash [sha256.Size]byte, d derived) (tearline.AddResult, error) {
 	ref := versionRef{o.ID, versionKey(o.Version)}
 	v := a.versions[ref]
 	switch {
@@ -194,6 +196,7 @@ func (a *adder) add(o *tearline.Object, hash [sha256.Size]byte) (tearline.AddRes
 		a.versions[ref] = v
 		a.objects = append(a.objects, o)
 		a.hashes = append(a.hashes, hash)
+		a.derived = append(a.derived, d)
 	case v.hash != hash:
 		same, err := a.sameContent(v, o.Raw)
 		if err != nil {
@@ -245,7 +248,7 @@ func (a *adder) write() error {
 	if err != nil {
 		return fmt.Errorf("insert objects: %w", err)
 	}
-	if err := indexDerived(a.tx, a.firstPK, a.objects); err != nil {
+	if err := indexDerived(a.tx, a.firstPK, a.objects, a.derived); err != nil {
 		return err
 	}
 	err = insertRows(a.tx, insertMemberSQL, memberParams, len(a.members), func(args []any, i int) []any {

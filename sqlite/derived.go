@@ -103,8 +103,8 @@ func derive(typ string, raw []byte) derived {
 
 // indexDerived adds the rows of the portal's indexes for new object
 // versions objs, the first with row key firstPK and the others following
-// it.
-func indexDerived(tx *sql.Tx, firstPK int64, objs []*tearline.Object) error {
+// it; ders[i] is derive's reading of objs[i].
+func indexDerived(tx *sql.Tx, firstPK int64, objs []*tearline.Object, ders []derived) error {
 	var text, ref *sql.Stmt
 	prepare := func(st **sql.Stmt, query string) error {
 		if *st != nil {
@@ -123,7 +123,7 @@ func indexDerived(tx *sql.Tx, firstPK int64, objs []*tearline.Object) error {
 	}()
 	for i, o := range objs {
 		pk := firstPK + int64(i)
-		d := derive(o.Type, o.Raw)
+		d := ders[i]
 		if d.text {
 			if err := prepare(&text, insertTextSQL); err != nil {
 				return fmt.Errorf("index text: %w", err)

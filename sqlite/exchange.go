@@ -31,13 +31,13 @@ func (db *DB) RecordSubmission(ctx context.Context, s *tearline.Submission) (err
 		if len(s.Objects) > 0 {
 			// Prepared once: a submission lists up to thousands of objects,
 			// and parsing the INSERT again for each cost more than running it.
-			st, err := tx.Prepare(`INSERT INTO submission_objects (submission, idx, object) VALUES (?, ?, ?)`)
+			st, err := tx.Prepare(`INSERT INTO submission_objects (submission, idx, object, idh) VALUES (?, ?, ?, ?)`)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			for i, id := range s.Objects {
-				if _, err := st.Exec(s.ID, i, id); err != nil {
+				if _, err := st.Exec(s.ID, i, id, idHash(id)); err != nil {
 					return err
 				}
 			}
@@ -216,8 +216,8 @@ func (db *DB) RecordFeedback(ctx context.Context, fs []*tearline.Feedback) (err 
 				continue
 			}
 			if _, err := tx.Exec(`UPDATE submissions SET first_feedback = ?1 WHERE first_feedback = 0 AND org <> ?2
-				AND id IN (SELECT submission FROM submission_objects WHERE object = ?3)`,
-				micros(f.Created), f.OrgID, f.RefID); err != nil {
+				AND id IN (SELECT submission FROM submission_objects WHERE idh = ?4 AND object = ?3)`,
+				micros(f.Created), f.OrgID, f.RefID, idHash(f.RefID)); err != nil {
 				return err
 			}
 		}

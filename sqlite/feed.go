@@ -160,7 +160,7 @@ func (db *DB) ObjectCreators(ctx context.Context, ids []string) (_ map[string]st
 			NULLIF(json_extract(s.record, '$.org'), ''),
 			(SELECT f.org FROM feedback f WHERE f.object = o.id AND f.org <> '' LIMIT 1),
 			(SELECT sb.org FROM submission_objects so JOIN submissions sb ON sb.id = so.submission
-				WHERE so.object = o.id ORDER BY sb.received LIMIT 1))
+				WHERE so.idh = o.idh AND so.object = o.id ORDER BY sb.received LIMIT 1))
 		FROM objects o LEFT JOIN object_scores s ON s.object = o.pk
 		WHERE o.idh IN (SELECT value FROM json_each(?)) ORDER BY o.id, o.version`, string(hj))
 	if err != nil {

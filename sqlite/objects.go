@@ -41,6 +41,13 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*tearl
 		}
 	}
 	hashes := normalize.ContentHashes(objs)
+	// What the portal's indexes hold of each object is read before the
+	// writer is taken: parsing is the one part of it that needs no
+	// database, and the single writer is what bounds ingest.
+	ders := make([]derived, len(objs))
+	for i, o := range objs {
+		ders[i] = derive(o.Type, o.Raw)
+	}
 	results := make([]tearline.AddResult, len(objs))
 	var written int64
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
@@ -49,7 +56,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*tearl
 			return err
 		}
 		for i, o := range objs {
-			if results[i], err = a.add(o, hashes[i]); err != nil {
+			if results[i], err = a.add(o, hashes[i], ders[i]); err != nil {
 				return fmt.Errorf("%s: %w", o.ID, err)
 			}
 		}

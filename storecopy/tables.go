@@ -104,7 +104,7 @@ var tables = []table{
 	{name: "org_reliability"},
 	{name: "warning_entries"},
 	{name: "submissions"},
-	{name: "submission_objects"},
+	{name: "submission_objects", sqliteOnly: map[string]computed{"idh": hashOf("object")}},
 	{name: "feedback"},
 	{name: "org_activity"},
 	{name: "portal_users"},
