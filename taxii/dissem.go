@@ -3,13 +3,13 @@ package taxii
 import (
 	"context"
 	"fmt"
-	"github.com/tearline/tearline/federation"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/dissem"
+	"github.com/tearline/tearline/federation"
 	"github.com/tearline/tearline/ledger"
 	"github.com/tearline/tearline/marking"
 )
