@@ -2,7 +2,6 @@ package match
 
 import (
 	"bytes"
-	"encoding/binary"
 	"io"
 	"net/netip"
 	"slices"
@@ -225,24 +224,8 @@ func (s *fastScan) object(i int, n *pnode, depth int) (int, bool) {
 		if i >= len(b) || b[i] != '"' {
 			return i, false
 		}
-		j := i + 1
-		for {
-			if j+8 <= len(b) {
-				m := special8(binary.LittleEndian.Uint64(b[j:]))
-				if m == 0 {
-					j += 8
-					continue
-				}
-				j += firstSpecial(m)
-			} else if j >= len(b) {
-				return j, false
-			} else if !strSpecial[b[j]] {
-				j++
-				continue
-			}
-			break
-		}
-		if b[j] != '"' {
+		j := nextSpecial(b, i+1)
+		if j >= len(b) || b[j] != '"' {
 			return j, false // escapes, control characters, non-ASCII: the full decoder
 		}
 		kid := n.kid(b, i+1, j)
@@ -323,14 +306,10 @@ func (s *fastScan) skip(i, depth int) (int, bool) {
 		j, err := skipValue(b, i, depth)
 		return j, err == nil
 	}
-	for j := i + 1; j < len(b); {
-		if j+8 <= len(b) {
-			m := special8(binary.LittleEndian.Uint64(b[j:]))
-			if m == 0 {
-				j += 8
-				continue
-			}
-			j += firstSpecial(m) // special8 also stops at non-ASCII bytes, which this skips
+	for j := i + 1; ; {
+		// nextSpecial also stops at non-ASCII bytes, which this skips.
+		if j = nextSpecial(b, j); j >= len(b) {
+			break
 		}
 		c := b[j]
 		switch {

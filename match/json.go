@@ -270,20 +270,11 @@ func parseString(b []byte, i int, buf []byte) ([]byte, int, error) {
 	start := i + 1
 	j := start
 	ascii := true
-	for j < len(b) {
-		if j+8 <= len(b) {
-			m := special8(binary.LittleEndian.Uint64(b[j:]))
-			if m == 0 {
-				j += 8
-				continue
-			}
-			j += firstSpecial(m)
+	for {
+		if j = nextSpecial(b, j); j >= len(b) {
+			break
 		}
 		c := b[j]
-		if !strSpecial[c] {
-			j++
-			continue
-		}
 		if c == '"' {
 			if !ascii && !utf8.Valid(b[start:j]) {
 				return nil, j, jerr(start, "string is not valid UTF-8")
@@ -330,6 +321,20 @@ func special8(x uint64) uint64 {
 // firstSpecial returns the position in x of the first byte special8
 // marks, from m = special8(x) != 0.
 func firstSpecial(m uint64) int { return bits.TrailingZeros64(m) >> 3 }
+
+// nextSpecial returns the offset of the first byte of b from j on that
+// strSpecial marks, eight bytes at a time, or len(b) when there is none.
+func nextSpecial(b []byte, j int) int {
+	for ; j+8 <= len(b); j += 8 {
+		if m := special8(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			return j + firstSpecial(m)
+		}
+	}
+	for j < len(b) && !strSpecial[b[j]] {
+		j++
+	}
+	return j
+}
 
 // strSpecial marks the bytes parseString looks at: the quote, the
 // backslash, control characters and non-ASCII bytes.
