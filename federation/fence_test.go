@@ -41,7 +41,7 @@ func leased(t *testing.T, hub *node, url, name, node string, ttl time.Duration, 
 	if releaser == nil {
 		releaser = hub.srv.TAXII
 	}
-	s, err := federation.New(federation.Config{
+	s := startSyncer(t, federation.Config{
 		Store: hub.srv.DB, Inbound: hub.srv.TAXII.Inbound(), Releaser: releaser, Bus: b,
 		Logger: taxiitest.Logger().With("node", node), Reload: time.Hour,
 		Client: client.Options{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Timeout: 5 * time.Second},
@@ -50,17 +50,6 @@ func leased(t *testing.T, hub *node, url, name, node string, ttl time.Duration, 
 				runs <- leasedRun{node, *st, err}
 			}
 		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.Stop(ctx)
 	})
 	return s, cut
 }
@@ -199,4 +188,23 @@ func TestStaleStateSave(t *testing.T) {
 	if got := len(isac.ids(inbox)); got != 30 {
 		t.Errorf("isac's inbox holds %d objects, want 30", got)
 	}
+}
+
+// startSyncer makes a Syncer of cfg and starts it; it is stopped at the
+// end of the test.
+func startSyncer(t *testing.T, cfg federation.Config) *federation.Syncer {
+	t.Helper()
+	s, err := federation.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.Stop(ctx)
+	})
+	return s
 }

@@ -40,7 +40,7 @@ func TestLinkLease(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { b.Close(context.Background()) })
-		s, err := federation.New(federation.Config{
+		return startSyncer(t, federation.Config{
 			Store: hub.srv.DB, Inbound: hub.srv.TAXII.Inbound(), Releaser: hub.srv.TAXII, Bus: b,
 			Logger: taxiitest.Logger().With("node", node), Reload: time.Hour,
 			Client: client.Options{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Timeout: 5 * time.Second},
@@ -50,14 +50,6 @@ func TestLinkLease(t *testing.T) {
 				}
 			},
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Stop(context.Background()) })
-		return s
 	}
 	s1, s2 := syncer("one"), syncer("two")
 	next := func() run {

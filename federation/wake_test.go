@@ -1,7 +1,6 @@
 package federation_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -25,7 +24,7 @@ func TestPushWokenByAdds(t *testing.T) {
 		t.Fatalf("link interval %v: the test needs a long one", link.Interval)
 	}
 	runs := make(chan tearline.LinkState, 100)
-	s, err := federation.New(federation.Config{
+	startSyncer(t, federation.Config{
 		Store: hub.srv.DB, Inbound: hub.srv.TAXII.Inbound(), Releaser: hub.srv.TAXII, Feed: hub.srv.TAXII.Feed(),
 		Logger: taxiitest.Logger().With("node", "hub"), Reload: time.Hour,
 		Client: client.Options{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Timeout: 5 * time.Second},
@@ -35,17 +34,6 @@ func TestPushWokenByAdds(t *testing.T) {
 			}
 			runs <- *st
 		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.Stop(ctx)
 	})
 	next := func() tearline.LinkState {
 		t.Helper()
