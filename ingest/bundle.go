@@ -56,7 +56,6 @@ import (
 
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/marking"
-	"github.com/tearline/tearline/observable"
 	"github.com/tearline/tearline/score"
 	"github.com/tearline/tearline/stix"
 	"github.com/tearline/tearline/tracing"
@@ -232,38 +231,11 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		if len(batch) == 0 {
 			return nil
 		}
-		var added []tearline.AddResult
-		err := step(ctx, "ingest.store", func(ctx context.Context) (err error) {
-			added, err = store.AddObjects(ctx, collectionID, batch)
-			return err
-		})
+		st, err := storeBatch(ctx, store, collectionID, batch, &opts)
 		if err != nil {
-			return fmt.Errorf("ingest: store %d objects: %w", len(batch), err)
+			return err
 		}
-		var obs [][]observable.Observable
-		if opts.Observables != nil {
-			// The batch is stored: its observables follow it even when
-			// ctx is canceled meanwhile, so that the index and the store
-			// agree and a stored batch is never reported as failed.
-			err := step(context.WithoutCancel(ctx), "ingest.observables", func(ctx context.Context) (err error) {
-				obs, err = recordObservables(ctx, opts.Observables, opts.Source, batch, added)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
-		// Scored likewise whatever becomes of ctx: the batch is stored.
-		var scored [][]Warning
-		if opts.Scorer != nil {
-			err = step(context.WithoutCancel(ctx), "ingest.score", func(ctx context.Context) (err error) {
-				scored, err = scoreBatch(ctx, opts.Scorer, opts.Source, batch, added, obs)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
+		added, scored := st.added, st.scored
 		// Feedback likewise: a stored sighting is feedback wherever it
 		// came from (feedback.go).
 		if err := recordFeedback(context.WithoutCancel(ctx), store, opts.Source, batch, added); err != nil {
@@ -366,34 +338,6 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		}
 	}
 	return rep, err
-}
-
-// recordObservables adds the observables of the stored objects of a batch
-// to the index, and returns them per object (nil for objects not stored).
-// An object whose pattern does not parse has none: the validator checked
-// it before it was stored.
-func recordObservables(ctx context.Context, idx tearline.Observables, source string, batch []*tearline.Object, added []tearline.AddResult) ([][]observable.Observable, error) {
-	now := time.Now()
-	var refs []tearline.ObservableRef
-	all := make([][]observable.Observable, len(batch))
-	for i, o := range batch {
-		if s := added[i].Status; s != tearline.Added && s != tearline.Duplicate {
-			continue
-		}
-		obs, _ := observable.FromObject(o.Raw)
-		all[i] = obs
-		for _, v := range obs {
-			refs = append(refs, tearline.ObservableRef{Kind: v.Kind.String(), Value: v.Value,
-				ObjectID: o.ID, Version: o.Version, Source: source, Time: now})
-		}
-	}
-	if len(refs) == 0 {
-		return all, nil
-	}
-	if err := idx.RecordObservables(ctx, refs); err != nil {
-		return nil, fmt.Errorf("ingest: index %d observables: %w", len(refs), err)
-	}
-	return all, nil
 }
 
 // checkMarkings runs the policy's ingest check on a valid object and, for a

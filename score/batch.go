@@ -32,13 +32,22 @@ type batch struct {
 	recItem  []int // item index of each record build returns
 }
 
-// newBatch analyzes the items' objects.
-func (e *Engine) newBatch(c *cached, source string, items []Item) *batch {
+// newBatch analyzes the items' objects, but for those pre (when not nil)
+// analyzed already.
+func (e *Engine) newBatch(c *cached, source string, items []Item, pre *Analyzed) *batch {
 	b := &batch{e: e, c: c, now: e.now(), source: source, items: items,
 		facts: make([]*Facts, len(items)), targets: map[string]bool{}}
 	for i := range items {
 		it := &items[i]
-		f, err := Analyze(it.Object.Raw)
+		var (
+			f   *Facts
+			err error
+		)
+		if a, ok := pre.analysis(it.Object); ok {
+			f, err = a.f, a.err
+		} else {
+			f, err = Analyze(it.Object.Raw)
+		}
 		if err != nil {
 			e.log.Warn("score: object not scored", "id", it.Object.ID, "err", err)
 			continue
@@ -60,6 +69,15 @@ func (e *Engine) newBatch(c *cached, source string, items []Item) *batch {
 		}
 	}
 	return b
+}
+
+// analysis returns what Analyze found of o, if it analyzed it.
+func (a *Analyzed) analysis(o *tearline.Object) (analysis, bool) {
+	if a == nil {
+		return analysis{}, false
+	}
+	r, ok := a.facts[o]
+	return r, ok
 }
 
 // gather reads what scoring needs: the links of the scored objects and of

@@ -210,34 +210,83 @@ func (e *Engine) ScoreBatch(ctx context.Context, source string, items []Item) ([
 	if err != nil {
 		return nil, err
 	}
-	b := e.newBatch(c, source, items)
+	b := e.newBatch(c, source, items, nil)
 	var findings []Findings
-	err = e.scores.UpdateScores(ctx, func(tx tearline.ScoreTx) error {
-		if len(b.links) > 0 {
-			if err := tx.SaveScoreLinks(b.links); err != nil {
-				return fmt.Errorf("score: save links: %w", err)
-			}
-		}
-		if err := b.gather(tx, true); err != nil {
-			return err
-		}
-		recs, fs := b.build()
-		recs = append(recs, b.rescoreTargets()...)
-		more, err := b.propagate(ctx, tx)
-		if err != nil {
-			return err
-		}
-		recs = append(recs, more...)
-		if err := tx.SaveScores(recs); err != nil {
-			return fmt.Errorf("score: save %d scores: %w", len(recs), err)
-		}
-		findings = fs
-		return nil
+	err = e.scores.UpdateScores(ctx, func(tx tearline.ScoreTx) (err error) {
+		findings, err = b.score(ctx, tx)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return findings, nil
+}
+
+// Store returns the store that keeps the engine's scores.
+func (e *Engine) Store() tearline.Scores { return e.scores }
+
+// Analyzed are the objects of a batch analyzed for scoring (Analyze) and
+// the reliabilities and warning lists that will score them, read ahead of
+// the write transaction that scores them (ScoreTx).
+type Analyzed struct {
+	c     *cached
+	facts map[*tearline.Object]analysis
+}
+
+// analysis is Analyze's answer for one object.
+type analysis struct {
+	f   *Facts
+	err error
+}
+
+// Analyze analyzes objs for ScoreTx, outside any transaction: the part of
+// scoring that needs no store.
+func (e *Engine) Analyze(ctx context.Context, objs []*tearline.Object) (*Analyzed, error) {
+	c, err := e.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a := &Analyzed{c: c, facts: make(map[*tearline.Object]analysis, len(objs))}
+	for _, o := range objs {
+		f, err := Analyze(o.Raw)
+		a.facts[o] = analysis{f, err}
+	}
+	return a, nil
+}
+
+// ScoreTx is ScoreBatch within tx, a transaction of the engine's store
+// that also wrote the items (tearline.BatchWriter), with their objects
+// analyzed ahead by Analyze (an object it did not analyze is analyzed
+// here). It does not take the lock that serializes ScoreBatch calls: the
+// store must run tx alone among its write transactions until it commits,
+// as the sqlite store's single writer does.
+func (e *Engine) ScoreTx(ctx context.Context, tx tearline.ScoreTx, pre *Analyzed, source string, items []Item) ([]Findings, error) {
+	return e.newBatch(pre.c, source, items, pre).score(ctx, tx)
+}
+
+// score records the batch's links, gathers what scoring needs, and saves
+// the records of its objects, of the targets of its links and of the
+// objects its values corroborate, returning the findings of its items.
+func (b *batch) score(ctx context.Context, tx tearline.ScoreTx) ([]Findings, error) {
+	if len(b.links) > 0 {
+		if err := tx.SaveScoreLinks(b.links); err != nil {
+			return nil, fmt.Errorf("score: save links: %w", err)
+		}
+	}
+	if err := b.gather(tx, true); err != nil {
+		return nil, err
+	}
+	recs, fs := b.build()
+	recs = append(recs, b.rescoreTargets()...)
+	more, err := b.propagate(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	recs = append(recs, more...)
+	if err := tx.SaveScores(recs); err != nil {
+		return nil, fmt.Errorf("score: save %d scores: %w", len(recs), err)
+	}
+	return fs, nil
 }
 
 // Result is the score of an object version as the API shows it.
@@ -300,7 +349,7 @@ func (e *Engine) Scores(ctx context.Context, objs []*tearline.Object) ([]*Result
 		missingAt = append(missingAt, i)
 	}
 	if len(missing) > 0 {
-		b := e.newBatch(c, "", missing)
+		b := e.newBatch(c, "", missing, nil)
 		if err := b.gather(storeReads{ctx, e}, false); err != nil {
 			return nil, err
 		}

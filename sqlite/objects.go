@@ -30,6 +30,28 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*tearl
 	defer wrap(&err, "add objects to %s", collectionID)
 	ctx, end := tracing.StoreCall(ctx, "sqlite", "AddObjects")
 	defer end.End(&err)
+	return db.addObjects(ctx, collectionID, objs, nil)
+}
+
+var _ tearline.BatchWriter = (*DB)(nil)
+
+// WriteBatch implements tearline.BatchWriter: AddObjects, then fn in the
+// same transaction, where the observables and scores of the batch's
+// versions find their row keys from what AddObjects read and assigned.
+func (db *DB) WriteBatch(ctx context.Context, collectionID string, objs []*tearline.Object,
+	fn func(tx tearline.BatchTx, added []tearline.AddResult) error) (_ []tearline.AddResult, err error) {
+	defer wrap(&err, "write a batch of %d objects to %s", len(objs), collectionID)
+	ctx, end := tracing.StoreCall(ctx, "sqlite", "WriteBatch")
+	defer end.End(&err)
+	return db.addObjects(ctx, collectionID, objs, func(tx *sql.Tx, a *adder, results []tearline.AddResult) error {
+		return fn(&batchTx{scoreTx{ctx: ctx, tx: tx, known: a}}, results)
+	})
+}
+
+// addObjects adds objs to the collection and, when then is not nil, calls
+// it in the same transaction once the rows are written.
+func (db *DB) addObjects(ctx context.Context, collectionID string, objs []*tearline.Object,
+	then func(tx *sql.Tx, a *adder, results []tearline.AddResult) error) ([]tearline.AddResult, error) {
 	for i, o := range objs {
 		switch {
 		case o == nil:
@@ -50,7 +72,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*tearl
 	}
 	results := make([]tearline.AddResult, len(objs))
 	var written int64
-	err = db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		a, err := newAdder(tx, collectionID, objs)
 		if err != nil {
 			return err
@@ -67,6 +89,9 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*tearl
 			return err
 		}
 		written = a.size()
+		if then != nil {
+			return then(tx, a, results)
+		}
 		return nil
 	})
 	if err != nil {

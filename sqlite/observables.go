@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -45,76 +46,94 @@ func (db *DB) RecordObservables(ctx context.Context, refs []tearline.ObservableR
 	if len(refs) == 0 {
 		return nil
 	}
+	keys, err := observableKeys(refs)
+	if err != nil {
+		return err
+	}
+	return db.writeTx(ctx, func(tx *sql.Tx) error { return recordObservables(tx, nil, refs, keys) })
+}
+
+// observableKeys returns the index key of each ref's value. EINVALID
+// (naming the ref) for an unknown kind or a value not in normalized form.
+func observableKeys(refs []tearline.ObservableRef) ([]string, error) {
 	keys := make([]string, len(refs))
-	var buf []byte
+	var (
+		buf []byte
+		err error
+	)
 	for i, r := range refs {
 		if buf, err = observableKey(buf[:0], r.Kind, r.Value); err != nil {
-			return tearline.Errorf(tearline.EINVALID, "observable %d: %s", i, tearline.ErrorMessage(err))
+			return nil, tearline.Errorf(tearline.EINVALID, "observable %d: %s", i, tearline.ErrorMessage(err))
 		}
 		keys[i] = string(buf)
 	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		orgs, err := internOrgs(tx, refs)
-		if err != nil {
-			return err
+	return keys, nil
+}
+
+// recordObservables records refs, whose index keys are keys, in tx. a,
+// when not nil, is the adder of the batch written in tx, which knows the
+// row keys of its versions.
+func recordObservables(tx *sql.Tx, a *adder, refs []tearline.ObservableRef, keys []string) error {
+	orgs, err := internOrgs(tx, refs)
+	if err != nil {
+		return err
+	}
+	objects, err := versionPKs(tx, a, refs)
+	if err != nil {
+		return err
+	}
+	ids, err := observableIDs(tx, keys)
+	if err != nil {
+		return err
+	}
+	spans := map[[2]int64]*sourceSpan{}
+	var links []link
+	seen := map[link]bool{}
+	for i, r := range refs {
+		id, org := ids[keys[i]], orgs[r.Source]
+		t := r.Time.Unix()
+		if sp := spans[[2]int64{id, org}]; sp == nil {
+			spans[[2]int64{id, org}] = &sourceSpan{t, t}
+		} else {
+			sp.first, sp.last = min(sp.first, t), max(sp.last, t)
 		}
-		objects, err := objectPKs(tx, refs)
-		if err != nil {
-			return err
+		if r.ObjectID == "" {
+			continue
 		}
-		ids, err := observableIDs(tx, keys)
-		if err != nil {
-			return err
+		pk, ok := objects[versionRef{r.ObjectID, versionKey(r.Version)}]
+		if l := (link{pk, id, org}); ok && !seen[l] {
+			seen[l] = true
+			links = append(links, l)
 		}
-		spans := map[[2]int64]*sourceSpan{}
-		var links []link
-		seen := map[link]bool{}
-		for i, r := range refs {
-			id, org := ids[keys[i]], orgs[r.Source]
-			t := r.Time.Unix()
-			if sp := spans[[2]int64{id, org}]; sp == nil {
-				spans[[2]int64{id, org}] = &sourceSpan{t, t}
-			} else {
-				sp.first, sp.last = min(sp.first, t), max(sp.last, t)
-			}
-			if r.ObjectID == "" {
-				continue
-			}
-			pk, ok := objects[versionRef{r.ObjectID, versionKey(r.Version)}]
-			if l := (link{pk, id, org}); ok && !seen[l] {
-				seen[l] = true
-				links = append(links, l)
-			}
-		}
-		type span struct {
-			key [2]int64
-			*sourceSpan
-		}
-		sorted := make([]span, 0, len(spans))
-		for k, sp := range spans {
-			sorted = append(sorted, span{k, sp})
-		}
-		slices.SortFunc(sorted, func(a, b span) int {
-			return cmp.Or(cmp.Compare(a.key[0], b.key[0]), cmp.Compare(a.key[1], b.key[1]))
-		})
-		err = execRows(tx, `INSERT INTO observable_sources (observable, org, first, last) VALUES `, `(?, ?, ?, ?)`,
-			` ON CONFLICT (observable, org) DO UPDATE SET first = min(first, excluded.first), last = max(last, excluded.last)`,
-			len(sorted), func(args []any, i int) []any {
-				s := sorted[i]
-				return append(args, s.key[0], s.key[1], s.first, s.last)
-			})
-		if err != nil {
-			return err
-		}
-		slices.SortFunc(links, func(a, b link) int {
-			return cmp.Or(cmp.Compare(a.object, b.object), cmp.Compare(a.observable, b.observable), cmp.Compare(a.org, b.org))
-		})
-		return execRows(tx, `INSERT OR IGNORE INTO observable_objects (object, observable, org) VALUES `, `(?, ?, ?)`, ``,
-			len(links), func(args []any, i int) []any {
-				l := links[i]
-				return append(args, l.object, l.observable, l.org)
-			})
+	}
+	type span struct {
+		key [2]int64
+		*sourceSpan
+	}
+	sorted := make([]span, 0, len(spans))
+	for k, sp := range spans {
+		sorted = append(sorted, span{k, sp})
+	}
+	slices.SortFunc(sorted, func(a, b span) int {
+		return cmp.Or(cmp.Compare(a.key[0], b.key[0]), cmp.Compare(a.key[1], b.key[1]))
 	})
+	err = execRows(tx, `INSERT INTO observable_sources (observable, org, first, last) VALUES `, `(?, ?, ?, ?)`,
+		` ON CONFLICT (observable, org) DO UPDATE SET first = min(first, excluded.first), last = max(last, excluded.last)`,
+		len(sorted), func(args []any, i int) []any {
+			s := sorted[i]
+			return append(args, s.key[0], s.key[1], s.first, s.last)
+		})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(links, func(a, b link) int {
+		return cmp.Or(cmp.Compare(a.object, b.object), cmp.Compare(a.observable, b.observable), cmp.Compare(a.org, b.org))
+	})
+	return execRows(tx, `INSERT OR IGNORE INTO observable_objects (object, observable, org) VALUES `, `(?, ?, ?)`, ``,
+		len(links), func(args []any, i int) []any {
+			l := links[i]
+			return append(args, l.object, l.observable, l.org)
+		})
 }
 
 // internOrgs returns the interned row key of each source of refs, adding
@@ -134,6 +153,37 @@ func internOrgs(tx *sql.Tx, refs []tearline.ObservableRef) (map[string]int64, er
 		orgs[r.Source] = pk
 	}
 	return orgs, nil
+}
+
+// versionPKs returns the row keys of the stored object versions that refs
+// name, as objectPKs does; a, when not nil, is the adder of the batch
+// written in tx, whose versions need no query.
+func versionPKs(tx *sql.Tx, a *adder, refs []tearline.ObservableRef) (map[versionRef]int64, error) {
+	if a == nil {
+		return objectPKs(tx, refs)
+	}
+	pks := make(map[versionRef]int64, len(refs))
+	var rest []tearline.ObservableRef
+	for _, r := range refs {
+		if r.ObjectID == "" {
+			continue
+		}
+		ref := versionRef{r.ObjectID, versionKey(r.Version)}
+		if v := a.versions[ref]; v != nil {
+			pks[ref] = v.pk
+		} else if _, ok := pks[ref]; !ok {
+			rest = append(rest, r)
+		}
+	}
+	if len(rest) == 0 {
+		return pks, nil
+	}
+	more, err := objectPKs(tx, rest)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(pks, more)
+	return pks, nil
 }
 
 // objectPKs returns the row keys of the stored object versions that refs

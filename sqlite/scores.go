@@ -23,12 +23,28 @@ var (
 type scoreTx struct {
 	ctx context.Context
 	tx  *sql.Tx
+	// known, when not nil, is the adder of the batch written in tx
+	// (WriteBatch): it knows the row keys of the batch's versions.
+	known *adder
+}
+
+// batchTx implements tearline.BatchTx.
+type batchTx struct{ scoreTx }
+
+// RecordObservables implements tearline.BatchTx.
+func (t *batchTx) RecordObservables(refs []tearline.ObservableRef) (err error) {
+	defer wrap(&err, "record %d observables", len(refs))
+	keys, err := observableKeys(refs)
+	if err != nil {
+		return err
+	}
+	return recordObservables(t.tx, t.known, refs, keys)
 }
 
 // UpdateScores implements tearline.Scores.
 func (db *DB) UpdateScores(ctx context.Context, fn func(tx tearline.ScoreTx) error) (err error) {
 	defer wrap(&err, "update scores")
-	return db.writeTx(ctx, func(tx *sql.Tx) error { return fn(&scoreTx{ctx, tx}) })
+	return db.writeTx(ctx, func(tx *sql.Tx) error { return fn(&scoreTx{ctx: ctx, tx: tx}) })
 }
 
 // querier is what reads run on: the reader pool or a transaction.
@@ -66,9 +82,9 @@ func (t *scoreTx) SaveScores(recs []*tearline.ScoreRecord) (err error) {
 		if r.ID == "" {
 			return tearline.Errorf(tearline.EINVALID, "score record %d has no object id", i)
 		}
-		refs[i] = tearline.ObservableRef{ObjectID: r.ID}
+		refs[i] = tearline.ObservableRef{ObjectID: r.ID, Version: r.Version}
 	}
-	pks, err := objectPKs(t.tx, refs)
+	pks, err := versionPKs(t.tx, t.known, refs)
 	if err != nil {
 		return err
 	}

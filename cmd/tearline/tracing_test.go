@@ -160,7 +160,7 @@ func TestTracingSpans(t *testing.T) {
 	if v := one("ingest.validate"); v.Attrs["tearline.objects"] != "2" {
 		t.Errorf("validate span: %+v", v)
 	}
-	add := one("store.AddObjects")
+	add := one("store.WriteBatch")
 	if add.Parent != one("ingest.store").SpanID || add.Attrs["db.system.name"] != "sqlite" || add.Kind != tracepb.Span_SPAN_KIND_CLIENT {
 		t.Errorf("store span: %+v", add)
 	}
