@@ -11,8 +11,9 @@ import (
 )
 
 // The portal's indexes of stored object versions (migration 00016): the
-// full-text index object_text holds the name and description of every
-// version that has one, and object_refs what relationships, sightings,
+// full-text index object_text indexes the words of the name and
+// description of every version that has one (keeping neither the text nor
+// word positions since migration 00021), and object_refs what relationships, sightings,
 // opinions, notes, reports and groupings refer to. AddObjects writes their
 // rows itself, single-row INSERTs of values, rather than triggers on
 // objects (dropped by migration 00017): the AFTER INSERT triggers ran a
