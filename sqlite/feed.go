@@ -15,7 +15,10 @@ var _ tearline.Feed = (*DB)(nil)
 // appendFeed gives the memberships that AddObjects adds to the
 // collection with row key collection their feed entries, within its
 // transaction: sequence numbers and times follow those in feed_head.
-// Writers are serialized, so entries become visible in seq order.
+// Writers are serialized, so entries become visible in seq order. The
+// entries are written as runs (migration 22): one row for each stretch of
+// memberships whose date_added values follow one another, as a batch's
+// do, their times being one microsecond apart.
 func appendFeed(tx *sql.Tx, collection int64, members []member) error {
 	if len(members) == 0 {
 		return nil
@@ -25,33 +28,37 @@ func appendFeed(tx *sql.Tx, collection int64, members []member) error {
 		return fmt.Errorf("read feed head: %w", err)
 	}
 	now := micros(time.Now())
-	first := seq + 1
-	times := make([]int64, len(members))
-	for i := range members {
-		last = max(now, last+1)
-		times[i] = last
+	for i := 0; i < len(members); {
+		n := 1
+		for i+n < len(members) && members[i+n].dateAdded == members[i].dateAdded+int64(n) {
+			n++
+		}
+		first := max(now, last+1)
+		if _, err := tx.Exec(`INSERT INTO feed (seq, time, collection, date_added, n) VALUES (?, ?, ?, ?, ?)`,
+			seq+1, first, collection, members[i].dateAdded, n); err != nil {
+			return fmt.Errorf("append to the feed: %w", err)
+		}
+		seq, last = seq+int64(n), first+int64(n)-1
+		i += n
 	}
-	err := insertRows(tx, `INSERT INTO feed (seq, time, collection, date_added) VALUES `, `(?, ?, ?, ?)`, len(members),
-		func(args []any, i int) []any {
-			return append(args, first+int64(i), times[i], collection, members[i].dateAdded)
-		})
-	if err != nil {
-		return fmt.Errorf("append to the feed: %w", err)
-	}
-	_, err = tx.Exec(`UPDATE feed_head SET seq = ?, time = ? WHERE one = 1`, seq+int64(len(members)), last)
+	_, err := tx.Exec(`UPDATE feed_head SET seq = ?, time = ? WHERE one = 1`, seq, last)
 	return err
 }
 
-// feedSQL reads the feed after ?1, at most ?2 rows, with the bytes of the
-// versions whose type is in the JSON array ?3 (all when it is null). A
-// row whose membership is gone has a NULL id.
-const feedSQL = `SELECT f.seq, f.time, c.id, f.date_added, co.id, co.type, co.spec_version, co.version, o.created, o.revoked,
+// feedSQL reads the feed entries after ?1, up to ?1 + ?2, with the bytes
+// of the versions whose type is in the JSON array ?3 (all when it is
+// null): each run that holds some of them, once per membership of those
+// entries that still exists, or once with a NULL membership when none
+// does. The run holding entry ?1 is the last that starts at or before it.
+const feedSQL = `SELECT f.seq, f.n, f.time, f.date_added, c.id, co.date_added, co.id, co.type, co.spec_version, co.version, o.created, o.revoked,
 		CASE WHEN ?3 IS NULL OR co.type IN (SELECT value FROM json_each(?3)) THEN o.raw END
 	FROM feed f
 	LEFT JOIN collections c ON c.pk = f.collection
-	LEFT JOIN collection_objects co ON co.collection = f.collection AND co.date_added = f.date_added
+	LEFT JOIN collection_objects co ON co.collection = f.collection
+		AND co.date_added BETWEEN f.date_added + max(0, ?1 + 1 - f.seq) AND f.date_added + min(f.n - 1, ?1 + ?2 - f.seq)
 	LEFT JOIN objects o ON o.pk = co.object
-	WHERE f.seq > ?1 ORDER BY f.seq LIMIT ?2`
+	WHERE f.seq >= coalesce((SELECT max(seq) FROM feed WHERE seq <= ?1), 0) AND f.seq <= ?1 + ?2
+	ORDER BY f.seq, co.date_added`
 
 // ReadFeed returns the feed entries after q.After, in sequence order,
 // examining at most q.Limit of them. EINVALID for a negative After.
@@ -82,20 +89,26 @@ func (db *DB) ReadFeed(ctx context.Context, q tearline.FeedQuery) (_ *tearline.F
 		for rows.Next() {
 			var (
 				e                       tearline.FeedEntry
-				at, dateAdded           int64
+				seq, n, at, runAdded    int64
+				dateAdded               sql.NullInt64
 				collection, id, typ, sv sql.NullString
 				version, created        sql.NullString
 				revoked                 sql.NullBool
 				raw                     []byte
 			)
-			if err := rows.Scan(&e.Seq, &at, &collection, &dateAdded, &id, &typ, &sv, &version, &created, &revoked, &raw); err != nil {
+			if err := rows.Scan(&seq, &n, &at, &runAdded, &collection, &dateAdded, &id, &typ, &sv, &version, &created, &revoked, &raw); err != nil {
 				return err
 			}
-			page.Last = e.Seq
+			// The run's entries examined end at its last one or the page's.
+			if end := min(seq+n-1, q.After+int64(limit)); end > page.Last {
+				page.Last = end
+			}
 			if !id.Valid || raw == nil {
 				continue // deleted, or not of the types asked for
 			}
-			e.Time, e.CollectionID, e.DateAdded = fromMicros(at), collection.String, fromMicros(dateAdded)
+			k := dateAdded.Int64 - runAdded
+			e.Seq = seq + k
+			e.Time, e.CollectionID, e.DateAdded = fromMicros(at+k), collection.String, fromMicros(dateAdded.Int64)
 			e.ID, e.Type, e.SpecVersion, e.Revoked, e.Raw = id.String, typ.String, sv.String, revoked.Bool, raw
 			if e.Version, err = parseVersionKey(version.String); err != nil {
 				return fmt.Errorf("%s: version: %w", e.ID, err)
@@ -126,7 +139,10 @@ func (db *DB) FeedHead(ctx context.Context) (seq int64, err error) {
 // t, 0 when there is none.
 func (db *DB) FeedSeqAt(ctx context.Context, t time.Time) (seq int64, err error) {
 	defer wrap(&err, "find the feed position at %v", t)
-	err = db.r.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM feed WHERE time <= ?`, micros(t)).Scan(&seq)
+	// The run holding it is the last that starts at or before t (times
+	// grow with seq); its entries are one microsecond apart.
+	err = db.r.QueryRowContext(ctx, `SELECT coalesce((SELECT seq + min(n - 1, ?1 - time) FROM feed WHERE time <= ?1
+		ORDER BY time DESC LIMIT 1), 0)`, micros(t)).Scan(&seq)
 	return seq, err
 }
 

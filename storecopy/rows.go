@@ -27,7 +27,7 @@ func (c *copier) copyTable(ctx context.Context, t *table) error {
 			sel[i] = quote(col.name)
 		}
 	}
-	q := `SELECT ` + strings.Join(sel, ", ") + ` FROM ` + quote(t.name)
+	q := `SELECT ` + strings.Join(sel, ", ") + ` FROM ` + c.from(t, c.srcPG())
 	if order := map[bool]string{true: t.pgOrder, false: t.sqliteOrder}[c.srcPG()]; order != "" {
 		q += ` ORDER BY ` + order
 	}
@@ -54,6 +54,15 @@ func (c *copier) copyTable(ctx context.Context, t *table) error {
 		return err
 	}
 	return w.flush(ctx)
+}
+
+// from returns what the rows of table t are read from on one side: the
+// table, or its sqliteFrom.
+func (c *copier) from(t *table, pg bool) string {
+	if !pg && t.sqliteFrom != "" {
+		return t.sqliteFrom
+	}
+	return quote(t.name)
 }
 
 // writer writes canonical rows into a table of the target, many per

@@ -191,7 +191,7 @@ func (c *copier) run(ctx context.Context) error {
 		if !c.onSource(t) || (t.only != "" && !t.custom) {
 			continue
 		}
-		n, err := countRows(ctx, c.src, c.srcPG(), t)
+		n, err := countRows(ctx, c.src, c.srcPG(), t, c.from(t, c.srcPG()))
 		if err != nil {
 			return err
 		}
@@ -269,10 +269,11 @@ func (c *copier) emptyTarget(ctx context.Context) error {
 	return nil
 }
 
-// countRows counts the rows of a table as the check compares them: for
-// the links of the observable index, those of stored versions.
-func countRows(ctx context.Context, tx *sql.Tx, pg bool, t *table) (int64, error) {
-	q := `SELECT count(*) FROM ` + quote(t.name)
+// countRows counts the rows of a table, read from from, as the check
+// compares them: for the links of the observable index, those of stored
+// versions.
+func countRows(ctx context.Context, tx *sql.Tx, pg bool, t *table, from string) (int64, error) {
+	q := `SELECT count(*) FROM ` + from
 	if t.name == "observable_objects" && pg {
 		q = `SELECT count(*) FROM observable_objects l JOIN observable_versions v ON v.pk = l.version`
 	}

@@ -142,6 +142,8 @@ func dump(t *testing.T, dir string) map[string][]string {
 		"collection_objects": `SELECT c.id, co.date_added, o.id, o.version, co.id, co.version, co.type, co.is_first, co.is_last FROM collection_objects co JOIN objects o ON o.pk = co.object JOIN collections c ON c.pk = co.collection`,
 		"observable_objects": `SELECT l.observable, l.org, o.id, o.version FROM observable_objects l JOIN objects o ON o.pk = l.object`,
 		"object_scores":      `SELECT o.id, o.version, s.confidence, s.context, s.record FROM object_scores s JOIN objects o ON o.pk = s.object`,
+		// The feed's entries, whatever runs hold them.
+		"feed": `SELECT seq, time, collection, date_added FROM ` + storecopy.FeedEntries,
 		// object_text keeps no copy of the text: which versions it
 		// indexes, and what a search of their words finds.
 		"object_text": `SELECT o.id, (SELECT count(*) FROM object_text m WHERE m.object_text MATCH 'indicator OR malware OR pattern OR c2' AND m.rowid = t.rowid)

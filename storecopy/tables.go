@@ -21,6 +21,10 @@ type table struct {
 	// pgOnly are PostgreSQL columns absent from SQLite, left to their
 	// default (an identity, for example) on the way in.
 	pgOnly []string
+	// sqliteFrom, when not empty, is what the rows of the SQLite table
+	// are read and counted from instead of the table: a subquery that
+	// gives the canonical rows.
+	sqliteFrom string
 	// pgOrder and sqliteOrder order the rows read (default: none, the
 	// table's own order).
 	pgOrder, sqliteOrder string
@@ -65,6 +69,13 @@ func asString(v any) string {
 	return ""
 }
 
+// feedEntries are the entries of the SQLite feed's runs, one row each.
+const feedEntries = `(WITH RECURSIVE e (seq, time, collection, date_added, left) AS (
+		SELECT seq, time, collection, date_added, n - 1 FROM feed
+		UNION ALL
+		SELECT seq + 1, time + 1, collection, date_added + 1, left - 1 FROM e WHERE left > 0)
+	SELECT seq, time, collection, date_added FROM e) AS feed`
+
 // tables lists every table Tearline keeps, in an order where each table
 // comes after those its rows refer to. A table of either store that is not
 // listed, and is not bookkeeping, stops the copy: a table added later must
@@ -91,7 +102,10 @@ var tables = []table{
 	{name: "products", pgOnly: []string{"seq"}, pgOrder: "seq"},
 	{name: "releases", pgOnly: []string{"seq"}, pgOrder: "seq"},
 	{name: "org_clients"},
-	{name: "feed", sqliteOrder: "seq", pgOrder: "seq"},
+	// A SQLite feed row is a run of n entries (migration 22 of the
+	// sqlite store); PostgreSQL keeps one row per entry, which comes in
+	// as a run of one.
+	{name: "feed", sqliteOnly: map[string]computed{"n": {expr: "1", args: func(map[string]any) []any { return nil }}}, sqliteFrom: feedEntries, sqliteOrder: "seq", pgOrder: "seq"},
 	{name: "feed_head", seeded: true},
 	{name: "feed_pending", only: "postgres", custom: true},
 	{name: "subscriptions"},

@@ -26,7 +26,7 @@ func (c *copier) verify(ctx context.Context, dstDB *sql.DB) (*Report, error) {
 		if t.only != "" || !c.onTarget(t) {
 			continue
 		}
-		n, err := countRows(ctx, dst, c.dstPG(), t)
+		n, err := countRows(ctx, dst, c.dstPG(), t, c.from(t, c.dstPG()))
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,4 @@
+package storecopy
+
+// FeedEntries is feedEntries, for the tests of package storecopy_test.
+const FeedEntries = feedEntries
