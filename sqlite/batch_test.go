@@ -3,6 +3,7 @@ package sqlite
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -95,5 +96,39 @@ func TestWriteBatch(t *testing.T) {
 	}
 	if len(recs) != 3 {
 		t.Fatalf("%d score records, want 3", len(recs))
+	}
+
+	// The sources of values new in the batch are answered without a
+	// query: the same as the query's answer, with two organizations and
+	// values old and new mixed.
+	more := []*tearline.Object{testObject("indicator--3", "2020-01-01T00:00:00Z", `{"n":3}`)}
+	_, err = db.WriteBatch(ctx, c.ID, more, func(tx tearline.BatchTx, added []tearline.AddResult) error {
+		refs := []tearline.ObservableRef{
+			{Kind: "ipv4", Value: "192.0.2.9", ObjectID: "indicator--3", Version: more[0].Version, Source: "org-b", Time: now.Add(time.Hour)},
+			{Kind: "ipv4", Value: "192.0.2.9", ObjectID: "indicator--3", Version: more[0].Version, Source: "org-a", Time: now.Add(2 * time.Hour)},
+			{Kind: "ipv4", Value: "192.0.2.1", ObjectID: "indicator--3", Version: more[0].Version, Source: "org-b", Time: now},
+		}
+		if err := tx.RecordObservables(refs); err != nil {
+			return err
+		}
+		values := []tearline.ObservableValue{{Kind: "ipv4", Value: "192.0.2.9"}, {Kind: "ipv4", Value: "192.0.2.1"}, {Kind: "ipv4", Value: "192.0.2.77"}}
+		got, err := tx.ObservableSources(values)
+		if err != nil {
+			return err
+		}
+		want, err := tx.(*batchTx).scoreTx.ObservableSources(values)
+		if err != nil {
+			return err
+		}
+		if len(tx.(*batchTx).fresh) != 1 {
+			t.Errorf("%d values answered without a query, want 1", len(tx.(*batchTx).fresh))
+		}
+		if !reflect.DeepEqual(got, want) || len(got[0]) != 2 || len(got[1]) != 2 || got[2] != nil {
+			t.Errorf("sources %+v, want %+v (2, 2 and none)", got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -50,7 +50,10 @@ func (db *DB) RecordObservables(ctx context.Context, refs []tearline.ObservableR
 	if err != nil {
 		return err
 	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error { return recordObservables(tx, nil, refs, keys) })
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := recordObservables(tx, nil, refs, keys)
+		return err
+	})
 }
 
 // observableKeys returns the index key of each ref's value. EINVALID
@@ -72,19 +75,21 @@ func observableKeys(refs []tearline.ObservableRef) ([]string, error) {
 
 // recordObservables records refs, whose index keys are keys, in tx. a,
 // when not nil, is the adder of the batch written in tx, which knows the
-// row keys of its versions.
-func recordObservables(tx *sql.Tx, a *adder, refs []tearline.ObservableRef, keys []string) error {
+// row keys of its versions; then it also returns the sources of the
+// values that were new, keyed by index key, which are all that tx holds
+// of them (see batchTx.ObservableSources).
+func recordObservables(tx *sql.Tx, a *adder, refs []tearline.ObservableRef, keys []string) (map[string][]tearline.ObservableSource, error) {
 	orgs, err := internOrgs(tx, refs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	objects, err := versionPKs(tx, a, refs)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ids, err := observableIDs(tx, keys)
+	ids, fresh, err := observableIDs(tx, keys)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	spans := map[[2]int64]*sourceSpan{}
 	var links []link
@@ -124,16 +129,52 @@ func recordObservables(tx *sql.Tx, a *adder, refs []tearline.ObservableRef, keys
 			return append(args, s.key[0], s.key[1], s.first, s.last)
 		})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	slices.SortFunc(links, func(a, b link) int {
 		return cmp.Or(cmp.Compare(a.object, b.object), cmp.Compare(a.observable, b.observable), cmp.Compare(a.org, b.org))
 	})
-	return execRows(tx, `INSERT OR IGNORE INTO observable_objects (object, observable, org) VALUES `, `(?, ?, ?)`, ``,
+	err = execRows(tx, `INSERT OR IGNORE INTO observable_objects (object, observable, org) VALUES `, `(?, ?, ?)`, ``,
 		len(links), func(args []any, i int) []any {
 			l := links[i]
 			return append(args, l.object, l.observable, l.org)
 		})
+	if err != nil || a == nil || len(fresh) == 0 {
+		return nil, err
+	}
+	byValue := make(map[int64][]orgSpan, len(fresh))
+	for _, sp := range sorted {
+		byValue[sp.key[0]] = append(byValue[sp.key[0]], orgSpan{sp.key[1], sp.first, sp.last})
+	}
+	return freshSources(fresh, ids, orgs, byValue), nil
+}
+
+// orgSpan is the first and last time (Unix seconds) an organization, by
+// its row key, submitted a value.
+type orgSpan struct{ org, first, last int64 }
+
+// freshSources returns the sources of the new values, keyed by index key,
+// in the order ObservableSources gives them (first seen, then
+// organization): those of spans, the (value, organization) spans this
+// call recorded, by value id.
+func freshSources(fresh []string, ids map[string]int64, orgs map[string]int64, spans map[int64][]orgSpan) map[string][]tearline.ObservableSource {
+	names := make(map[int64]string, len(orgs))
+	for name, pk := range orgs {
+		names[pk] = name
+	}
+	out := make(map[string][]tearline.ObservableSource, len(fresh))
+	for _, k := range fresh {
+		var srcs []tearline.ObservableSource
+		for _, sp := range spans[ids[k]] {
+			srcs = append(srcs, tearline.ObservableSource{Org: names[sp.org],
+				First: time.Unix(sp.first, 0).UTC(), Last: time.Unix(sp.last, 0).UTC()})
+		}
+		slices.SortFunc(srcs, func(a, b tearline.ObservableSource) int {
+			return cmp.Or(a.First.Compare(b.First), cmp.Compare(a.Org, b.Org))
+		})
+		out[k] = srcs
+	}
+	return out
 }
 
 // internOrgs returns the interned row key of each source of refs, adding
@@ -226,8 +267,8 @@ func objectPKs(tx *sql.Tx, refs []tearline.ObservableRef) (map[versionRef]int64,
 }
 
 // observableIDs returns the id of each distinct key, giving new values the
-// next ids.
-func observableIDs(tx *sql.Tx, keys []string) (map[string]int64, error) {
+// next ids, and the keys that were new.
+func observableIDs(tx *sql.Tx, keys []string) (map[string]int64, []string, error) {
 	ids := make(map[string]int64, len(keys))
 	var hexKeys []string
 	for _, k := range keys {
@@ -238,11 +279,11 @@ func observableIDs(tx *sql.Tx, keys []string) (map[string]int64, error) {
 	}
 	keysJSON, err := json.Marshal(hexKeys)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rows, err := tx.Query(`SELECT key, id FROM observables WHERE key IN (SELECT unhex(value) FROM json_each(?))`, string(keysJSON))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -251,12 +292,12 @@ func observableIDs(tx *sql.Tx, keys []string) (map[string]int64, error) {
 			id  int64
 		)
 		if err := rows.Scan(&key, &id); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ids[string(key)] = id
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var fresh []string
 	for k, id := range ids {
@@ -265,13 +306,13 @@ func observableIDs(tx *sql.Tx, keys []string) (map[string]int64, error) {
 		}
 	}
 	if len(fresh) == 0 {
-		return ids, nil
+		return ids, nil, nil
 	}
 	// Sorted keys insert in key order, touching each leaf page once.
 	slices.Sort(fresh)
 	var next int64
 	if err := tx.QueryRow(`UPDATE observable_next SET next = next + ? RETURNING next - ?`, len(fresh), len(fresh)).Scan(&next); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, k := range fresh {
 		ids[k] = next + int64(i)
@@ -279,7 +320,7 @@ func observableIDs(tx *sql.Tx, keys []string) (map[string]int64, error) {
 	err = execRows(tx, `INSERT INTO observables (key, id) VALUES `, `(?, ?)`, ``, len(fresh), func(args []any, i int) []any {
 		return append(args, []byte(fresh[i]), ids[fresh[i]])
 	})
-	return ids, err
+	return ids, fresh, err
 }
 
 // execRows is insertRows with a suffix after the rows (an ON CONFLICT

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -29,7 +30,13 @@ type scoreTx struct {
 }
 
 // batchTx implements tearline.BatchTx.
-type batchTx struct{ scoreTx }
+type batchTx struct {
+	scoreTx
+	// fresh are the sources of the values that RecordObservables added
+	// to the index, by index key: all that the index holds of them, so
+	// that ObservableSources needs no query for them.
+	fresh map[string][]tearline.ObservableSource
+}
 
 // RecordObservables implements tearline.BatchTx.
 func (t *batchTx) RecordObservables(refs []tearline.ObservableRef) (err error) {
@@ -38,7 +45,46 @@ func (t *batchTx) RecordObservables(refs []tearline.ObservableRef) (err error) {
 	if err != nil {
 		return err
 	}
-	return recordObservables(t.tx, t.known, refs, keys)
+	// A second call may add sources to values the first one added.
+	t.fresh = nil
+	t.fresh, err = recordObservables(t.tx, t.known, refs, keys)
+	return err
+}
+
+// ObservableSources implements tearline.ScoreTx, answering for the values
+// RecordObservables added without a query.
+func (t *batchTx) ObservableSources(values []tearline.ObservableValue) ([][]tearline.ObservableSource, error) {
+	if len(t.fresh) == 0 {
+		return t.scoreTx.ObservableSources(values)
+	}
+	out := make([][]tearline.ObservableSource, len(values))
+	var (
+		rest []tearline.ObservableValue
+		at   []int
+		buf  []byte
+		err  error
+	)
+	for i, v := range values {
+		if buf, err = observableKey(buf[:0], v.Kind, v.Value); err == nil {
+			if srcs, ok := t.fresh[string(buf)]; ok {
+				out[i] = slices.Clone(srcs)
+				continue
+			}
+		}
+		rest = append(rest, v)
+		at = append(at, i)
+	}
+	if len(rest) == 0 {
+		return out, nil
+	}
+	more, err := t.scoreTx.ObservableSources(rest)
+	if err != nil {
+		return nil, err
+	}
+	for j, srcs := range more {
+		out[at[j]] = srcs
+	}
+	return out, nil
 }
 
 // UpdateScores implements tearline.Scores.
