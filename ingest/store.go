@@ -52,16 +52,9 @@ func storeBatch(ctx context.Context, store tearline.Store, collectionID string, 
 	}
 	if opts.Scorer != nil {
 		err = step(context.WithoutCancel(ctx), "ingest.score", func(ctx context.Context) error {
-			items, at := scoreItems(batch, st.added, st.obs)
-			if len(items) == 0 {
-				return nil
-			}
-			found, err := opts.Scorer.ScoreBatch(ctx, opts.Source, items)
-			if err != nil {
-				return fmt.Errorf("ingest: score %d objects: %w", len(items), err)
-			}
-			st.scored = scoreWarnings(found, at, len(batch))
-			return nil
+			return st.score(batch, st.obs, func(items []score.Item) ([]score.Findings, error) {
+				return opts.Scorer.ScoreBatch(ctx, opts.Source, items)
+			})
 		})
 		if err != nil {
 			return nil, err
@@ -126,16 +119,9 @@ func writeBatch(ctx context.Context, bw tearline.BatchWriter, collectionID strin
 				return nil
 			}
 			return step(outer, "ingest.score", func(context.Context) error {
-				items, at := scoreItems(batch, added, obs)
-				if len(items) == 0 {
-					return nil
-				}
-				found, err := opts.Scorer.ScoreTx(ctx, tx, pre, opts.Source, items)
-				if err != nil {
-					return fmt.Errorf("ingest: score %d objects: %w", len(items), err)
-				}
-				st.scored = scoreWarnings(found, at, len(batch))
-				return nil
+				return st.score(batch, obs, func(items []score.Item) ([]score.Findings, error) {
+					return opts.Scorer.ScoreTx(ctx, tx, pre, opts.Source, items)
+				})
 			})
 		})
 		return err
@@ -190,10 +176,26 @@ func recordObservables(record func() error, refs []tearline.ObservableRef) error
 	return nil
 }
 
-// scoreItems returns the items to score of a batch, its stored (added or
+// score scores the stored objects of batch, whose values are obs (nil
+// when not extracted), with scoreItems, which returns the findings of
+// each item, and keeps their receipt warnings.
+func (st *stored) score(batch []*tearline.Object, obs [][]observable.Observable, scoreItems func([]score.Item) ([]score.Findings, error)) error {
+	items, at := itemsToScore(batch, st.added, obs)
+	if len(items) == 0 {
+		return nil
+	}
+	found, err := scoreItems(items)
+	if err != nil {
+		return fmt.Errorf("ingest: score %d objects: %w", len(items), err)
+	}
+	st.scored = scoreWarnings(found, at, len(batch))
+	return nil
+}
+
+// itemsToScore returns the items to score of a batch, its stored (added or
 // duplicate) objects, with the values the index received (obs, indexed
 // like batch; nil when not extracted), and the index in batch of each.
-func scoreItems(batch []*tearline.Object, added []tearline.AddResult, obs [][]observable.Observable) ([]score.Item, []int) {
+func itemsToScore(batch []*tearline.Object, added []tearline.AddResult, obs [][]observable.Observable) ([]score.Item, []int) {
 	items := make([]score.Item, 0, len(batch))
 	at := make([]int, 0, len(batch))
 	for i, o := range batch {
