@@ -256,11 +256,18 @@ func (e *Engine) Analyze(ctx context.Context, objs []*tearline.Object) (*Analyze
 
 // ScoreTx is ScoreBatch within tx, a transaction of the engine's store
 // that also wrote the items (tearline.BatchWriter), with their objects
-// analyzed ahead by Analyze (an object it did not analyze is analyzed
-// here). It does not take the lock that serializes ScoreBatch calls: the
-// store must run tx alone among its write transactions until it commits,
-// as the sqlite store's single writer does.
+// analyzed ahead by Analyze (an object it did not analyze, or every
+// object when pre is nil, is analyzed here). It does not take the lock
+// that serializes ScoreBatch calls: the store must run tx alone among its
+// write transactions until it commits, as the sqlite store's single
+// writer does.
 func (e *Engine) ScoreTx(ctx context.Context, tx tearline.ScoreTx, pre *Analyzed, source string, items []Item) ([]Findings, error) {
+	if pre == nil {
+		var err error
+		if pre, err = e.Analyze(ctx, nil); err != nil {
+			return nil, err
+		}
+	}
 	return e.newBatch(pre.c, source, items, pre).score(ctx, tx)
 }
 
