@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -28,25 +29,42 @@ func (db *DB) RecordSubmission(ctx context.Context, s *tearline.Submission) (err
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
-		if len(s.Objects) > 0 {
-			// Prepared once: a submission lists up to thousands of objects,
-			// and parsing the INSERT again for each cost more than running it.
-			st, err := tx.Prepare(`INSERT INTO submission_objects (submission, idx, object, idh) VALUES (?, ?, ?, ?)`)
+		if len(s.Objects) == 0 {
+			return nil
+		}
+		// Prepared once: a submission lists up to thousands of objects,
+		// and parsing the INSERT again for each cost more than running it.
+		// The rows follow one another (single writer): the submission
+		// records their range of rowids (migration 23).
+		st, err := tx.Prepare(`INSERT INTO submission_objects (submission, idx, object, idh) VALUES (?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		var first, last int64
+		for i, id := range s.Objects {
+			res, err := st.Exec(s.ID, i, id, idHash(id))
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			for i, id := range s.Objects {
-				if _, err := st.Exec(s.ID, i, id, idHash(id)); err != nil {
-					return err
-				}
+			if last, err = res.LastInsertId(); err != nil {
+				return err
 			}
+			if i == 0 {
+				first = last
+			}
+		}
+		if last-first != int64(len(s.Objects))-1 {
+			return fmt.Errorf("the %d objects got rowids %d to %d, not one after the other", len(s.Objects), first, last)
 		}
 		// Feedback that came before the record (a submission processed in
 		// the background is recorded once complete).
-		_, err = tx.Exec(`UPDATE submissions SET first_feedback = available WHERE id = ?1 AND EXISTS (
-			SELECT 1 FROM submission_objects so JOIN feedback f ON f.ref = so.object
-			WHERE so.submission = ?1 AND f.org <> ?2 AND f.type IN ('sighting', 'opinion', 'note'))`, s.ID, s.OrgID)
+		_, err = tx.Exec(`UPDATE submissions SET objects_first = ?3, objects_last = ?4,
+			first_feedback = CASE WHEN EXISTS (
+				SELECT 1 FROM submission_objects so JOIN feedback f ON f.ref = so.object
+				WHERE so.rowid BETWEEN ?3 AND ?4 AND f.org <> ?2 AND f.type IN ('sighting', 'opinion', 'note'))
+			THEN available ELSE first_feedback END
+			WHERE id = ?1`, s.ID, s.OrgID, first, last)
 		return err
 	})
 }
@@ -89,8 +107,9 @@ func submissionObjects(ctx context.Context, q interface {
 	if err != nil {
 		return err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT submission, object FROM submission_objects
-		WHERE submission IN (SELECT value FROM json_each(?)) ORDER BY submission, idx`, string(js))
+	rows, err := q.QueryContext(ctx, `SELECT s.id, so.object FROM submissions s
+		JOIN submission_objects so ON so.rowid BETWEEN s.objects_first AND s.objects_last
+		WHERE s.id IN (SELECT value FROM json_each(?)) ORDER BY s.id, so.rowid`, string(js))
 	if err != nil {
 		return err
 	}

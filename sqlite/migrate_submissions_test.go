@@ -1,11 +1,14 @@
 package sqlite
 
 import (
+	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/pressly/goose/v3"
+	"github.com/tearline/tearline"
 )
 
 // TestSubmissionObjectsMigration takes a store back before migration 20,
@@ -34,8 +37,11 @@ func TestSubmissionObjectsMigration(t *testing.T) {
 			t.Fatalf("old shape: %v", err)
 		}
 	}
-	if err := db.migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
+	if _, err := p.UpTo(ctx, 22); err != nil {
+		t.Fatalf("up to 22: %v", err)
+	}
+	if _, err := db.w.Exec(`INSERT INTO submission_objects (submission, idx, object, idh) VALUES ('s1', 0, 'x', 1)`); err == nil {
+		t.Error("a repeated (submission, idx) was accepted")
 	}
 	for i, o := range objs {
 		var got string
@@ -62,7 +68,62 @@ func TestSubmissionObjectsMigration(t *testing.T) {
 	if want := "USING INDEX submission_objects_idh"; !strings.Contains(plan, want) {
 		t.Errorf("plan %q lacks %q", plan, want)
 	}
-	if _, err := db.w.Exec(`INSERT INTO submission_objects (submission, idx, object, idh) VALUES ('s1', 0, 'x', 1)`); err == nil {
-		t.Error("a repeated (submission, idx) was accepted")
+}
+
+// TestSubmissionRangesMigration takes a store back before migration 23,
+// stores the objects of two submissions interleaved and out of order (as
+// a copy from PostgreSQL may), and migrates again: each submission finds
+// its objects, in order, by its range of rows.
+func TestSubmissionRangesMigration(t *testing.T) {
+	t.Parallel()
+	db := openTest(t)
+	ctx := t.Context()
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.w, fsys, goose.WithAllowOutofOrder(true),
+		goose.WithGoMigrations(goMigrations...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 22); err != nil {
+		t.Fatalf("down to 22: %v", err)
+	}
+	org := &tearline.Organization{Name: "ranges"}
+	if err := db.CreateOrganization(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"s-b", "s-a", "s-empty"} {
+		if _, err := db.w.Exec(`INSERT INTO submissions (id, org, collection, received, available, state, updated)
+			VALUES (?, ?, 'c', 1, 1, 'received', 1)`, id, org.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range []struct {
+		sub string
+		idx int
+	}{{"s-b", 1}, {"s-a", 0}, {"s-b", 0}, {"s-a", 2}, {"s-a", 1}} {
+		obj := fmt.Sprintf("indicator--%s-%d", r.sub, r.idx)
+		if _, err := db.w.Exec(`INSERT INTO submission_objects (submission, idx, object, idh) VALUES (?, ?, ?, ?)`,
+			r.sub, r.idx, obj, idHash(obj)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	for id, want := range map[string][]string{
+		"s-a":     {"indicator--s-a-0", "indicator--s-a-1", "indicator--s-a-2"},
+		"s-b":     {"indicator--s-b-0", "indicator--s-b-1"},
+		"s-empty": nil,
+	} {
+		s, err := db.FindSubmission(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(s.Objects, want) {
+			t.Errorf("submission %s: objects %q, want %q", id, s.Objects, want)
+		}
 	}
 }

@@ -292,6 +292,11 @@ func (c *copier) fixCounters(ctx context.Context) error {
 		if _, err := c.dst.ExecContext(ctx, `INSERT INTO observable_next (next) SELECT coalesce(max(id), 0) + 1 FROM observables`); err != nil {
 			return err
 		}
+		if _, err := c.dst.ExecContext(ctx, `UPDATE submissions SET objects_first = r.f, objects_last = r.l
+			FROM (SELECT submission, min(rowid) AS f, max(rowid) AS l FROM submission_objects GROUP BY submission) AS r
+			WHERE r.submission = submissions.id`); err != nil {
+			return err
+		}
 		// The portal's indexes, which AddObjects keeps but a copy into
 		// objects does not.
 		return sqlite.FillDerived(ctx, c.dst)

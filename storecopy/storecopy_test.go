@@ -95,6 +95,12 @@ func populate(t *testing.T, dir string) {
 	must(t, db.CreateSubmission(ctx, st, []byte(`{"objects":[]}`)))
 	must(t, db.CompleteSubmission(ctx, st))
 	must(t, db.SetSubmissionKey(ctx, st.ID, key.ID))
+	// Submission records, the later one first in id order: a copy back
+	// writes their objects in another order than they were.
+	for _, sub := range []struct{ id, first string }{{"sub-z", all[4].ID}, {"sub-a", all[9].ID}} {
+		must(t, db.RecordSubmission(ctx, &tearline.Submission{ID: sub.id, OrgID: a.ID, CollectionID: intel.ID,
+			Received: t0, Available: t0, Objects: []string{sub.first, all[1].ID, all[2].ID}}))
+	}
 	must(t, db.CreateProduct(ctx, &tearline.Product{SourceID: all[0].ID, SourceVersion: all[0].VersionKey(), CollectionID: wide.ID,
 		Raw: all[2].Raw, AuthorOrg: a.ID, AuthorKey: key.ID}))
 	must(t, db.CreateRelease(ctx, &tearline.Release{ObjectID: all[0].ID, Version: all[0].VersionKey(), SourceCollectionID: intel.ID,
@@ -142,6 +148,11 @@ func dump(t *testing.T, dir string) map[string][]string {
 		"collection_objects": `SELECT c.id, co.date_added, o.id, o.version, co.id, co.version, co.type, co.is_first, co.is_last FROM collection_objects co JOIN objects o ON o.pk = co.object JOIN collections c ON c.pk = co.collection`,
 		"observable_objects": `SELECT l.observable, l.org, o.id, o.version FROM observable_objects l JOIN objects o ON o.pk = l.object`,
 		"object_scores":      `SELECT o.id, o.version, s.confidence, s.context, s.record FROM object_scores s JOIN objects o ON o.pk = s.object`,
+		// A submission's objects, whatever rows hold them.
+		"submissions": `SELECT s.id, s.org, s.collection, s.received, s.available, s.state, s.acknowledged, s.first_feedback,
+			s.updated, s.updated_by, s.note, (SELECT group_concat(object, ' ') FROM (SELECT so.object FROM submission_objects so
+				WHERE so.rowid BETWEEN s.objects_first AND s.objects_last ORDER BY so.rowid))
+			FROM submissions s`,
 		// The feed's entries, whatever runs hold them.
 		"feed": `SELECT seq, time, collection, date_added FROM ` + storecopy.FeedEntries,
 		// object_text keeps no copy of the text: which versions it

@@ -117,8 +117,12 @@ var tables = []table{
 	{name: "score_links"},
 	{name: "org_reliability"},
 	{name: "warning_entries"},
-	{name: "submissions"},
-	{name: "submission_objects", sqliteOnly: map[string]computed{"idh": hashOf("object")}},
+	// A SQLite submission finds its objects by their range of rowids
+	// (migration 23 of the sqlite store), which a copy in sets once they
+	// are written (fixCounters), in (submission, idx) order.
+	{name: "submissions", sqliteOnly: map[string]computed{"objects_first": {}, "objects_last": {}}},
+	{name: "submission_objects", sqliteOnly: map[string]computed{"idh": hashOf("object")},
+		sqliteOrder: "submission, idx", pgOrder: "submission, idx"},
 	{name: "feedback"},
 	{name: "org_activity"},
 	{name: "portal_users"},
