@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +9,17 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/tearline/tearline"
 )
+
+// migrationProvider returns a goose provider of db's migrations, to take
+// the store back to an earlier version.
+func migrationProvider(t *testing.T, db *DB) *goose.Provider {
+	t.Helper()
+	p, err := db.migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
 
 // TestSubmissionObjectsMigration takes a store back before migration 20,
 // stores submission rows in the old shape, and migrates again: every row
@@ -19,15 +29,7 @@ func TestSubmissionObjectsMigration(t *testing.T) {
 	t.Parallel()
 	db := openTest(t)
 	ctx := t.Context()
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.w, fsys, goose.WithAllowOutofOrder(true),
-		goose.WithGoMigrations(goMigrations...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := migrationProvider(t, db)
 	if _, err := p.DownTo(ctx, 19); err != nil {
 		t.Fatalf("down to 19: %v", err)
 	}
@@ -78,15 +80,7 @@ func TestSubmissionRangesMigration(t *testing.T) {
 	t.Parallel()
 	db := openTest(t)
 	ctx := t.Context()
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.w, fsys, goose.WithAllowOutofOrder(true),
-		goose.WithGoMigrations(goMigrations...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := migrationProvider(t, db)
 	if _, err := p.DownTo(ctx, 22); err != nil {
 		t.Fatalf("down to 22: %v", err)
 	}

@@ -214,18 +214,24 @@ func dsn(path string, readOnly bool) string {
 // numbers are assigned ahead of time, so one may land after a higher one
 // was applied: it is applied then (out of order) rather than refused.
 func (db *DB) migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.w, fsys, goose.WithAllowOutofOrder(true),
-		goose.WithGoMigrations(goMigrations...))
+	p, err := db.migrations()
 	if err != nil {
 		return err
 	}
 	// p.Close would close db.w, which the store keeps using.
 	_, err = p.Up(ctx)
 	return err
+}
+
+// migrations returns a goose provider of the embedded migrations on the
+// writer connection.
+func (db *DB) migrations() (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(goose.DialectSQLite3, db.w, fsys, goose.WithAllowOutofOrder(true),
+		goose.WithGoMigrations(goMigrations...))
 }
 
 // Path returns the absolute path of the database file.
