@@ -36,6 +36,14 @@ type FeedQuery struct {
 	Limit int
 	// Types, when not empty, keeps only versions of these object types.
 	Types []string
+	// Bare reads, of the entries whose type is not in RawTypes, only
+	// what the membership holds: Raw is nil, Created zero and Revoked
+	// false. It is for a reader that routes entries by collection and
+	// type and needs the bytes of a few types only: reading every
+	// version's stored row costs a reader of a busy feed most of the read.
+	Bare bool
+	// RawTypes are the types whose entries a Bare read returns whole.
+	RawTypes []string
 }
 
 // FeedPage is what ReadFeed returns.
@@ -52,7 +60,7 @@ type FeedPage struct {
 // are *Error values with the listed codes, or wrapped internal errors.
 type Feed interface {
 	// ReadFeed returns the entries after q.After in Seq order, with their
-	// bytes, examining at most q.Limit sequence numbers. Entries whose
+	// bytes (unless q.Bare says otherwise), examining at most q.Limit sequence numbers. Entries whose
 	// membership has since been deleted are skipped (but counted in
 	// Last). EINVALID for a negative After.
 	ReadFeed(ctx context.Context, q FeedQuery) (*FeedPage, error)

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tearline/tearline"
@@ -210,6 +212,11 @@ type Dispatcher struct {
 	changed chan struct{} // closed when head moves, then replaced
 	started bool
 
+	// Readers of the window: how many are in next now, and when one last
+	// left it (Unix nanoseconds). See watched.
+	readers  atomic.Int32
+	lastRead atomic.Int64
+
 	subjects subjects
 	hooks    hooks
 
@@ -393,6 +400,20 @@ func (d *Dispatcher) stopContext() (context.Context, context.CancelFunc) {
 	return ctx, cancel
 }
 
+// watchIdle is how long after a reader last left next the window still
+// holds the bytes of every entry.
+const watchIdle = 10 * time.Second
+
+// watched reports whether a reader of the window (a webhook worker, a
+// stream) is in next or left it in the last watchIdle. While none is, the
+// tail reads the feed bare: the window then holds every entry, for Added,
+// but the bytes of the context graph's types only, and next reads the
+// bytes it returns from the store. Reading the bytes of every version of a
+// busy feed that nobody subscribes to cost ingest a tenth of its CPU.
+func (d *Dispatcher) watched() bool {
+	return d.readers.Load() > 0 || time.Now().UnixNano()-d.lastRead.Load() < int64(watchIdle)
+}
+
 // tail reads the feed after the head into the window until Stop.
 func (d *Dispatcher) tail() {
 	ctx, cancel := d.stopContext()
@@ -422,7 +443,7 @@ func (d *Dispatcher) tail() {
 			}
 		}
 		lastRead = time.Now()
-		page, err := d.cfg.Store.ReadFeed(ctx, tearline.FeedQuery{After: head, Limit: 1000})
+		page, err := d.cfg.Store.ReadFeed(ctx, tearline.FeedQuery{After: head, Limit: 1000, Bare: !d.watched(), RawTypes: ContextTypes})
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -490,6 +511,11 @@ func (d *Dispatcher) append(items []*Item, last int64) {
 // With wait, when nothing is new it blocks until something is, wake is
 // ready, or ctx ends (then it returns no items and the same cursor).
 func (d *Dispatcher) next(ctx context.Context, cursor int64, max int, wait bool, wake <-chan struct{}) ([]*Item, int64, error) {
+	d.readers.Add(1)
+	defer func() {
+		d.lastRead.Store(time.Now().UnixNano())
+		d.readers.Add(-1)
+	}()
 	for {
 		d.mu.Lock()
 		base, head, changed := d.base, d.head, d.changed
@@ -502,6 +528,9 @@ func (d *Dispatcher) next(ctx context.Context, cursor int64, max int, wait bool,
 				next = d.items[j-1].Seq
 			}
 			d.mu.Unlock()
+			if slices.ContainsFunc(out, bare) {
+				return d.fill(ctx, cursor, next)
+			}
 			return out, next, nil
 		}
 		d.mu.Unlock()
@@ -523,6 +552,36 @@ func (d *Dispatcher) next(ctx context.Context, cursor int64, max int, wait bool,
 			return nil, cursor, nil
 		}
 	}
+}
+
+// bare reports whether it came from a bare read of the feed, without its
+// bytes.
+func bare(it *Item) bool { return it.Raw == nil }
+
+// fill reads the entries after cursor, up to next, from the store, for
+// a reader that met entries of the window read bare. The entries read
+// take the place of the bare ones in the window, so that other readers
+// share them and their facts.
+func (d *Dispatcher) fill(ctx context.Context, cursor, next int64) ([]*Item, int64, error) {
+	page, err := d.cfg.Store.ReadFeed(ctx, tearline.FeedQuery{After: cursor, Limit: int(min(next-cursor, tearline.MaxFeedPage))})
+	if err != nil {
+		return nil, cursor, err
+	}
+	items := d.prepare(page.Entries)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for n, it := range items {
+		k := sort.Search(len(d.items), func(k int) bool { return d.items[k].Seq >= it.Seq })
+		if k == len(d.items) || d.items[k].Seq != it.Seq {
+			continue // it has left the window
+		}
+		if bare(d.items[k]) {
+			d.items[k] = it
+		} else {
+			items[n] = d.items[k]
+		}
+	}
+	return items, page.Last, nil
 }
 
 // Added returns the ids of the collections of the feed entries the reader

@@ -131,15 +131,19 @@ type pendingRow struct {
 	dateAdded      time.Time
 }
 
-// feedSQL reads the feed after $1, at most $2 rows, with the bytes of the
-// versions whose type is in $3 (all when it is NULL). A row whose
-// membership is gone has a NULL id.
+// feedSQL reads the feed after $1, at most $2 rows, telling whether each
+// version's type is in $3 (true for all when it is NULL), with what the
+// objects table holds (the bytes, created, revoked) of the versions whose
+// type is in $4 (all when it is NULL). A row whose membership is gone has
+// a NULL id.
 const feedSQL = `SELECT f.seq, f.time, c.id, f.date_added, co.id, co.type, co.spec_version, co.version, o.created, o.revoked,
-		CASE WHEN $3::text[] IS NULL OR co.type = ANY ($3::text[]) THEN o.raw END
+		$3::text[] IS NULL OR co.type = ANY ($3::text[]),
+		o.raw
 	FROM (SELECT seq, time, collection, date_added FROM feed WHERE seq > $1 ORDER BY seq LIMIT $2) f
 	LEFT JOIN collections c ON c.pk = f.collection
 	LEFT JOIN collection_objects co ON co.collection = f.collection AND co.date_added = f.date_added
 	LEFT JOIN objects o ON o.id = co.id AND o.version = co.version
+		AND ($4::text[] IS NULL OR co.type = ANY ($4::text[]))
 	ORDER BY f.seq`
 
 // ReadFeed returns the feed entries after q.After, in sequence order,
@@ -161,7 +165,11 @@ func (db *DB) ReadFeed(ctx context.Context, q tearline.FeedQuery) (_ *tearline.F
 	if len(q.Types) > 0 {
 		types = q.Types
 	}
-	rows, err := db.pool.Query(ctx, feedSQL, q.After, limit, types)
+	var rawTypes []string // NULL: every version's bytes
+	if q.Bare {
+		rawTypes = append([]string{}, q.RawTypes...)
+	}
+	rows, err := db.pool.Query(ctx, feedSQL, q.After, limit, types, rawTypes)
 	if err != nil {
 		return nil, err
 	}
@@ -171,12 +179,12 @@ func (db *DB) ReadFeed(ctx context.Context, q tearline.FeedQuery) (_ *tearline.F
 		at, dateAdded                    time.Time
 		collection, id, typ, sv, version *string
 		created                          *string
-		revoked                          *bool
+		revoked, wanted                  *bool
 		raw                              []byte
 	)
-	_, err = pgx.ForEachRow(rows, []any{&seq, &at, &collection, &dateAdded, &id, &typ, &sv, &version, &created, &revoked, &raw}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&seq, &at, &collection, &dateAdded, &id, &typ, &sv, &version, &created, &revoked, &wanted, &raw}, func() error {
 		page.Last = seq
-		if id == nil || raw == nil || collection == nil {
+		if id == nil || wanted == nil || !*wanted || (raw == nil && !q.Bare) || collection == nil {
 			return nil // deleted, or not of the types asked for
 		}
 		e := &tearline.FeedEntry{Seq: seq, Time: at.UTC(), CollectionID: *collection}

@@ -45,18 +45,21 @@ func appendFeed(tx *sql.Tx, collection int64, members []member) error {
 	return err
 }
 
-// feedSQL reads the feed entries after ?1, up to ?1 + ?2, with the bytes
-// of the versions whose type is in the JSON array ?3 (all when it is
-// null): each run that holds some of them, once per membership of those
+// feedSQL reads the feed entries after ?1, up to ?1 + ?2, telling whether
+// each version's type is in the JSON array ?3 (true for all when it is
+// null), with what the objects table holds (the bytes, created, revoked)
+// of the versions whose type is in the JSON array ?4 (all when it is
+// null; the others' rows are not read): each run that holds some of them, once per membership of those
 // entries that still exists, or once with a NULL membership when none
 // does. The run holding entry ?1 is the last that starts at or before it.
 const feedSQL = `SELECT f.seq, f.n, f.time, f.date_added, c.id, co.date_added, co.id, co.type, co.spec_version, co.version, o.created, o.revoked,
-		CASE WHEN ?3 IS NULL OR co.type IN (SELECT value FROM json_each(?3)) THEN o.raw END
+		?3 IS NULL OR co.type IN (SELECT value FROM json_each(?3)),
+		o.raw
 	FROM feed f
 	LEFT JOIN collections c ON c.pk = f.collection
 	LEFT JOIN collection_objects co ON co.collection = f.collection
 		AND co.date_added BETWEEN f.date_added + max(0, ?1 + 1 - f.seq) AND f.date_added + min(f.n - 1, ?1 + ?2 - f.seq)
-	LEFT JOIN objects o ON o.pk = co.object
+	LEFT JOIN objects o ON o.pk = CASE WHEN ?4 IS NULL OR co.type IN (SELECT value FROM json_each(?4)) THEN co.object END
 	WHERE f.seq >= coalesce((SELECT max(seq) FROM feed WHERE seq <= ?1), 0) AND f.seq <= ?1 + ?2
 	ORDER BY f.seq, co.date_added`
 
@@ -71,7 +74,7 @@ func (db *DB) ReadFeed(ctx context.Context, q tearline.FeedQuery) (_ *tearline.F
 	if limit <= 0 || limit > tearline.MaxFeedPage {
 		limit = tearline.MaxFeedPage
 	}
-	var types any
+	var types, rawTypes any
 	if len(q.Types) > 0 {
 		b, err := json.Marshal(q.Types)
 		if err != nil {
@@ -79,9 +82,16 @@ func (db *DB) ReadFeed(ctx context.Context, q tearline.FeedQuery) (_ *tearline.F
 		}
 		types = string(b)
 	}
+	if q.Bare {
+		b, err := json.Marshal(append([]string{}, q.RawTypes...))
+		if err != nil {
+			return nil, err
+		}
+		rawTypes = string(b)
+	}
 	page := &tearline.FeedPage{Last: q.After}
 	err = db.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, feedSQL, q.After, limit, types)
+		rows, err := tx.QueryContext(ctx, feedSQL, q.After, limit, types, rawTypes)
 		if err != nil {
 			return err
 		}
@@ -93,17 +103,17 @@ func (db *DB) ReadFeed(ctx context.Context, q tearline.FeedQuery) (_ *tearline.F
 				dateAdded               sql.NullInt64
 				collection, id, typ, sv sql.NullString
 				version, created        sql.NullString
-				revoked                 sql.NullBool
+				revoked, wanted         sql.NullBool
 				raw                     []byte
 			)
-			if err := rows.Scan(&seq, &n, &at, &runAdded, &collection, &dateAdded, &id, &typ, &sv, &version, &created, &revoked, &raw); err != nil {
+			if err := rows.Scan(&seq, &n, &at, &runAdded, &collection, &dateAdded, &id, &typ, &sv, &version, &created, &revoked, &wanted, &raw); err != nil {
 				return err
 			}
 			// The run's entries examined end at its last one or the page's.
 			if end := min(seq+n-1, q.After+int64(limit)); end > page.Last {
 				page.Last = end
 			}
-			if !id.Valid || raw == nil {
+			if !id.Valid || !wanted.Bool || (raw == nil && !q.Bare) {
 				continue // deleted, or not of the types asked for
 			}
 			k := dateAdded.Int64 - runAdded

@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -179,6 +181,43 @@ func testFeedPaging(t *testing.T, s FeedStore) {
 	}
 	if diff := cmp.Diff([]string{"malware", "malware"}, types); diff != "" {
 		t.Errorf("types of a malware page (-want +got):\n%s", diff)
+	}
+	// A bare read returns every entry, with the bytes of RawTypes only;
+	// with Types, of the entries selected.
+	for _, q := range []tearline.FeedQuery{
+		{After: head0, Bare: true, RawTypes: []string{"malware"}},
+		{After: head0, Bare: true},
+		{After: head0, Bare: true, RawTypes: []string{"malware"}, Types: []string{"indicator"}},
+	} {
+		page, err := s.ReadFeed(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []*tearline.FeedEntry
+		for _, e := range all {
+			if len(q.Types) == 0 || slices.Contains(q.Types, e.Type) {
+				want = append(want, e)
+			}
+		}
+		if diff := cmp.Diff(feedKeys(want), feedKeys(page.Entries)); diff != "" {
+			t.Errorf("bare read %+v (-want +got):\n%s", q, diff)
+			continue
+		}
+		for i, e := range page.Entries {
+			switch {
+			case slices.Contains(q.RawTypes, e.Type) && !bytes.Equal(e.Raw, want[i].Raw):
+				t.Errorf("bare read %+v: %s %s came with %q, want its bytes", q, e.Type, e.ID, e.Raw)
+			case slices.Contains(q.RawTypes, e.Type) && !e.Created.Equal(want[i].Created):
+				t.Errorf("bare read %+v: %s %s created %v, want %v", q, e.Type, e.ID, e.Created, want[i].Created)
+			case !slices.Contains(q.RawTypes, e.Type) && (e.Raw != nil || !e.Created.IsZero()):
+				t.Errorf("bare read %+v: %s %s came with its stored row", q, e.Type, e.ID)
+			case e.CollectionID != want[i].CollectionID || !e.DateAdded.Equal(want[i].DateAdded) || e.Version != want[i].Version:
+				t.Errorf("bare read %+v: entry %+v, want %+v", q, e.Entry, want[i].Entry)
+			}
+		}
+		if page.Last != all[len(all)-1].Seq {
+			t.Errorf("bare read %+v: Last %d, want %d", q, page.Last, all[len(all)-1].Seq)
+		}
 	}
 	// Past the head: nothing, and Last stays.
 	page, err = s.ReadFeed(ctx, tearline.FeedQuery{After: all[len(all)-1].Seq})
