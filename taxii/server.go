@@ -152,10 +152,13 @@ type Server struct {
 	slots   chan struct{} // one per submission accepted but not finished
 	closing atomic.Bool   // Shutdown was called: no new asynchronous work
 	stop    chan struct{} // closed by Shutdown
-	wg      sync.WaitGroup
-	started bool
-	queued  map[string]bool // submissions in queue or in progress
-	mu      sync.Mutex      // guards started and queued
+	// streams ends the event streams; endStreams cancels it.
+	streams    context.Context
+	endStreams context.CancelFunc
+	wg         sync.WaitGroup
+	started    bool
+	queued     map[string]bool // submissions in queue or in progress
+	mu         sync.Mutex      // guards started and queued
 
 	// Test hooks, unset in production.
 	batchSize   atomic.Int64                             // objects per store batch; 0 = automatic
@@ -224,6 +227,7 @@ func New(cfg Config, b Backend) (*Server, error) {
 		stop:   make(chan struct{}),
 		queued: map[string]bool{},
 	}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.cleanupTick = time.Hour
 	for i := range cfg.APIRoots {
 		r := &cfg.APIRoots[i]
@@ -402,6 +406,13 @@ func (s *Server) Start(ctx context.Context) error {
 	s.wg.Go(s.cleaner)
 	return nil
 }
+
+// EndStreams ends the event streams being served (each client then
+// reconnects with its Last-Event-ID, to another node or once this one is
+// back) and those opened later. An http.Server's Shutdown waits for every
+// handler to return, and a stream's never does on its own: call this as
+// the shutdown begins (http.Server.RegisterOnShutdown).
+func (s *Server) EndStreams() { s.endStreams() }
 
 // Shutdown stops the background work: large POSTs are refused with 503
 // from now on, and workers stop at the next batch boundary (a batch still

@@ -102,7 +102,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *tearline.Prin
 	if err := flush(); err != nil {
 		return nil
 	}
-	ctx := r.Context()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(s.streams, cancel)()
 	delivery := dissem.Delivery{Path: ledger.PathWebhook, Key: p.KeyID, Request: requestInfoOf(ctx).id, Ceiling: f.Ceiling()}
 	sent := cursor
 	var written []time.Time // acceptance times of the events of a flush, recorded as it starts

@@ -159,11 +159,38 @@ func TestTwoNodesNATSKilled(t *testing.T) {
 	stream.take(t, want)
 	rcv.wait(t, []string{sub}, want)
 
-	stream.body.Close()
 	for _, n := range []*child{a, b} {
 		n.cmd.Process.Signal(syscall.SIGTERM)
 		if err := n.cmd.Wait(); err != nil {
 			t.Errorf("%s: %v\n%s", n.base, err, readFile(n.log))
 		}
 	}
+}
+
+// TestStreamEndsOnStop stops a server holding an event stream open: the
+// stream ends as the stop begins, and the server exits cleanly long before
+// its --shutdown-timeout of an hour.
+func TestStreamEndsOnStop(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	cli(t, "org", "add", "--data", data, "--name", "acme")
+	token := cli(t, "key", "create", "--data", data, "--org", "acme", "--role", "reader")
+	bin := buildBinary(t)
+	n := startNode(t, bin, data, "--shutdown-timeout", "1h")
+	stream := openSSE(t, n.base+"/api/v1/stream/", token)
+	if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- n.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("the server: %v\n%s", err, readFile(n.log))
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("the server did not exit within 2 minutes of SIGTERM with a stream open; its log:\n%s", readFile(n.log))
+	}
+	for range stream.ids {
+	} // the stream ended: its reader closes ids at the end of the body
 }

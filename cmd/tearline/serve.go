@@ -270,6 +270,8 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (_ *ser
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		TLSConfig:         tlsCfg,
 	}
+	// Open event streams would hold a graceful stop until its timeout.
+	s.http.RegisterOnShutdown(ts.EndStreams)
 	return s, nil
 }
 
