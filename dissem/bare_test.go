@@ -28,7 +28,8 @@ func (openGate) Visible(context.Context, *tearline.Organization, string, []byte)
 
 // TestBareWindow checks that a feed read while nobody reads the window
 // still gives its first reader every entry with its bytes, taken from the
-// store, and keeps the context graph current.
+// store, and keeps the context graph current; and that Sync brings the
+// reader to the store's head.
 func TestBareWindow(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -80,13 +81,13 @@ func TestBareWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The reader's poll is an hour: Notify wakes it, and Added tells when
-	// it has read the head.
-	_, _, _, changed := d.Added(head)
-	d.Notify()
-	for d.Head() < head {
-		<-changed
-		_, _, _, changed = d.Added(head)
+	// The reader's poll is an hour, and nothing called Notify: Sync
+	// wakes it and waits until it has read the head.
+	if err := d.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d.Head() != head {
+		t.Fatalf("after Sync the reader is at %d, want the head %d", d.Head(), head)
 	}
 
 	d.mu.Lock()

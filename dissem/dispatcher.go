@@ -554,6 +554,33 @@ func (d *Dispatcher) next(ctx context.Context, cursor int64, max int, wait bool,
 	}
 }
 
+// Sync waits until the reader has read the feed up to the head the store
+// has now, so that what was added before the call is in the window: a
+// read of a subscription's feed right after a POST completed finds what
+// it added. It returns ctx's error if that takes longer than ctx allows.
+func (d *Dispatcher) Sync(ctx context.Context) error {
+	h, err := d.cfg.Store.FeedHead(ctx)
+	if err != nil {
+		return fmt.Errorf("dissem: %w", err)
+	}
+	for {
+		d.mu.Lock()
+		head, changed := d.head, d.changed
+		d.mu.Unlock()
+		if head >= h {
+			return nil
+		}
+		d.wake()
+		select {
+		case <-changed:
+		case <-d.stop:
+			return errors.New("dissem: stopped")
+		case <-ctx.Done():
+			return fmt.Errorf("dissem: wait for the feed reader: %w", ctx.Err())
+		}
+	}
+}
+
 // bare reports whether it came from a bare read of the feed, without its
 // bytes.
 func bare(it *Item) bool { return it.Raw == nil }

@@ -196,6 +196,11 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, p *tearline.Pri
 	if len(f.types) > 0 {
 		filter = &dissem.Filter{Types: f.types, Any: []*dissem.Filter{fc.filter}}
 	}
+	// What was added before this request is in the answer, even when the
+	// feed reader has not read it yet.
+	if err := s.dissem.Sync(ctx); err != nil {
+		return err
+	}
 	sel, err := s.dissem.Select(ctx, p.Org.ID, filter, cursor, tearline.MaxFeedPage, f.limit, false)
 	if err != nil {
 		return err
