@@ -169,6 +169,10 @@ func (s *Server) feeds(h handlerFunc) handlerFunc {
 	}
 }
 
+// feedSyncWait bounds how long a read of a feed collection waits for the
+// feed reader to catch up with the store.
+const feedSyncWait = 5 * time.Second
+
 // getFeed serves the objects or the manifest of a feed collection: a
 // page of the entries after the position that added_after and next give,
 // that the filter selects and the access decision lets go.
@@ -197,9 +201,18 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, p *tearline.Pri
 		filter = &dissem.Filter{Types: f.types, Any: []*dissem.Filter{fc.filter}}
 	}
 	// What was added before this request is in the answer, even when the
-	// feed reader has not read it yet.
-	if err := s.dissem.Sync(ctx); err != nil {
-		return err
+	// feed reader has not read it yet. A reader that cannot catch up in
+	// feedSyncWait (the store failing it) does not hold the request: the
+	// answer then ends where the reader is, and the client's next poll
+	// gets the rest.
+	sctx, cancel := context.WithTimeout(ctx, feedSyncWait)
+	err = s.dissem.Sync(sctx)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.logger(ctx).Warn("feed collection: the feed reader did not catch up; answering with what it has read", "collection", fc.id, "err", err)
 	}
 	sel, err := s.dissem.Select(ctx, p.Org.ID, filter, cursor, tearline.MaxFeedPage, f.limit, false)
 	if err != nil {
