@@ -45,14 +45,7 @@ func (s *Syncer) push(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 			return err
 		}
 	}
-	maxLen := int64(0)
-	if root, err := c.APIRoot(ctx, p.URL); err == nil {
-		maxLen = root.MaxContentLength
-	} else if ctx.Err() != nil {
-		return ctx.Err()
-	} else {
-		return fmt.Errorf("push to %s: %w", p.Name, err)
-	}
+	maxLen := int64(-1) // asked of the peer when there is something to send
 	cw := NewCrosswalk(p.Crosswalk)
 	for {
 		page, err := s.cfg.Store.QueryObjects(ctx, tearline.ObjectQuery{CollectionID: l.CollectionID, AddedAfter: after,
@@ -81,7 +74,17 @@ func (s *Syncer) push(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 				return err
 			}
 			if len(objs) > 0 {
+				if maxLen < 0 {
+					if maxLen, err = s.maxContentLength(ctx, p, c); err != nil {
+						if ctx.Err() != nil {
+							return ctx.Err()
+						}
+						return fmt.Errorf("push to %s: %w", p.Name, err)
+					}
+				}
 				if err := s.send(ctx, c, l, p, objs, maxLen, st); err != nil {
+					// The peer may have lowered its limit: ask again.
+					s.forgetRoot(p, c)
 					return err
 				}
 			}
@@ -95,6 +98,43 @@ func (s *Syncer) push(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 		if !page.More {
 			return nil
 		}
+	}
+}
+
+// rootTTL is how long push runs reuse what a peer's API root said.
+const rootTTL = 5 * time.Minute
+
+// maxContentLength returns the peer's max_content_length as its API root
+// says, asking at most once per rootTTL: a push link woken by every batch
+// its collection receives would otherwise ask before each run.
+func (s *Syncer) maxContentLength(ctx context.Context, p *tearline.Peer, c *client.Client) (int64, error) {
+	s.mu.Lock()
+	pc := s.clients[p.ID]
+	s.mu.Unlock()
+	if pc.c == c && !pc.rootAt.IsZero() && time.Since(pc.rootAt) < rootTTL {
+		return pc.maxLen, nil
+	}
+	root, err := c.APIRoot(ctx, p.URL)
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	if pc := s.clients[p.ID]; pc.c == c {
+		pc.maxLen, pc.rootAt = root.MaxContentLength, time.Now()
+		s.clients[p.ID] = pc
+	}
+	s.mu.Unlock()
+	return root.MaxContentLength, nil
+}
+
+// forgetRoot makes the next push to the peer through c ask its API root
+// again.
+func (s *Syncer) forgetRoot(p *tearline.Peer, c *client.Client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pc := s.clients[p.ID]; pc.c == c {
+		pc.rootAt = time.Time{}
+		s.clients[p.ID] = pc
 	}
 }
 

@@ -104,6 +104,10 @@ type Syncer struct {
 type peerClient struct {
 	key string
 	c   *client.Client
+	// maxLen is the peer's max_content_length as its API root said at
+	// rootAt (zero: not asked, or to be asked again).
+	maxLen int64
+	rootAt time.Time
 }
 
 // worker runs one link until stopped.

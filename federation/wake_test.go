@@ -1,6 +1,8 @@
 package federation_test
 
 import (
+	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,7 +15,7 @@ import (
 
 // TestPushWokenByAdds runs a push link with an interval of an hour: after
 // its first run, objects submitted to its collection reach the peer at
-// once, woken by the feed.
+// once, woken by the feed; the runs ask the peer's API root once.
 func TestPushWokenByAdds(t *testing.T) {
 	t.Parallel()
 	hub, isac := newNode(t, "hub", "US"), newNode(t, "isac", "GB")
@@ -24,10 +26,12 @@ func TestPushWokenByAdds(t *testing.T) {
 		t.Fatalf("link interval %v: the test needs a long one", link.Interval)
 	}
 	runs := make(chan tearline.LinkState, 100)
+	roots := &rootCounter{root: isac.srv.Root, next: http.DefaultTransport}
 	startSyncer(t, federation.Config{
 		Store: hub.srv.DB, Inbound: hub.srv.TAXII.Inbound(), Releaser: hub.srv.TAXII, Feed: hub.srv.TAXII.Feed(),
 		Logger: taxiitest.Logger().With("node", "hub"), Reload: time.Hour,
-		Client: client.Options{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Timeout: 5 * time.Second},
+		Client: client.Options{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Timeout: 5 * time.Second,
+			Transport: roots},
 		OnRun: func(l *tearline.Link, st *tearline.LinkState, err error) {
 			if err != nil {
 				t.Errorf("run: %v", err)
@@ -62,4 +66,22 @@ func TestPushWokenByAdds(t *testing.T) {
 	if got := len(isac.ids(inbox)); got != 25 {
 		t.Errorf("isac's inbox holds %d objects, want 25", got)
 	}
+	// Every run but the first reused what the peer's API root said.
+	if n := roots.n.Load(); n != 1 {
+		t.Errorf("the runs asked the peer's API root %d times, want once", n)
+	}
+}
+
+// rootCounter counts the requests for an API root.
+type rootCounter struct {
+	root string
+	next http.RoundTripper
+	n    atomic.Int64
+}
+
+func (rc *rootCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet && r.URL.String() == rc.root {
+		rc.n.Add(1)
+	}
+	return rc.next.RoundTrip(r)
 }
