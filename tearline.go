@@ -38,6 +38,32 @@ type Object struct {
 	// the same and stored once, in the bytes that came first. Zero when
 	// unknown; stores then hash Raw and compare ignoring whitespace.
 	Digest [32]byte
+	// Text, when not nil, is the object's top-level name and description,
+	// read by the code that parsed it (validation), so that a store's
+	// full-text index need not parse Raw again. It counts only while Raw
+	// is Text.Of itself: a Raw replaced since (redaction, say) is read
+	// again.
+	Text *Text
+}
+
+// Text is what a full-text index reads of an object version.
+type Text struct {
+	// Name and Description are the top-level "name" and "description"
+	// strings; "" when missing or not strings.
+	Name, Description string
+	// Has is true when at least one of them is a string.
+	Has bool
+	// Of is the Raw the text was read from.
+	Of []byte
+}
+
+// TextOf returns o.Text when it was read from o.Raw as it is, else nil.
+func (o *Object) TextOf() *Text {
+	t := o.Text
+	if t == nil || len(t.Of) != len(o.Raw) || len(o.Raw) == 0 || &t.Of[0] != &o.Raw[0] {
+		return nil
+	}
+	return t
 }
 
 // VersionKey returns o.Version in VersionLayout, the key that identifies the

@@ -64,13 +64,18 @@ type derived struct {
 	refs              []string // what it refers to, perhaps with repeats
 }
 
-// derive reads what the portal's indexes hold of an object version of type
-// typ: the top-level name and description strings (a value that is not a
-// string counts as missing), and for the referring types the string
-// elements of object_refs and the string source_ref, target_ref and
-// sighting_of_ref, as the triggers read them.
-func derive(typ string, raw []byte) derived {
+// derive reads what the portal's indexes hold of an object version: the
+// top-level name and description strings (a value that is not a string
+// counts as missing), and for the referring types the string elements of
+// object_refs and the string source_ref, target_ref and sighting_of_ref, as
+// the triggers read them. The text that validation read (Object.TextOf)
+// spares parsing the other types again.
+func derive(o *tearline.Object) derived {
+	typ, raw := o.Type, o.Raw
 	refs := referring(typ)
+	if t := o.TextOf(); t != nil && !refs {
+		return derived{name: t.Name, description: t.Description, text: t.Has}
+	}
 	// Most objects of other types without either member are told apart
 	// without parsing.
 	if !refs && !bytes.Contains(raw, nameKey) && !bytes.Contains(raw, descriptionKey) {

@@ -68,7 +68,7 @@ func (db *DB) addObjects(ctx context.Context, collectionID string, objs []*tearl
 	// database, and the single writer is what bounds ingest.
 	ders := make([]derived, len(objs))
 	for i, o := range objs {
-		ders[i] = derive(o.Type, o.Raw)
+		ders[i] = derive(o)
 	}
 	results := make([]tearline.AddResult, len(objs))
 	var written int64

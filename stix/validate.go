@@ -30,6 +30,9 @@ func ValidateObject(raw []byte, path string) (*tearline.Object, Issues) {
 	}
 	obj.Raw = raw
 	obj.Digest = Digest(&v)
+	n, d := v.Get("name"), v.Get("description")
+	obj.Text = &tearline.Text{Name: v.GetString("name"), Description: v.GetString("description"),
+		Has: (n != nil && n.Kind == String) || (d != nil && d.Kind == String), Of: raw}
 	return obj, c.issues
 }
 
