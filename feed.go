@@ -60,9 +60,9 @@ type FeedPage struct {
 // are *Error values with the listed codes, or wrapped internal errors.
 type Feed interface {
 	// ReadFeed returns the entries after q.After in Seq order, with their
-	// bytes (unless q.Bare says otherwise), examining at most q.Limit sequence numbers. Entries whose
-	// membership has since been deleted are skipped (but counted in
-	// Last). EINVALID for a negative After.
+	// bytes (unless q.Bare says otherwise), examining at most q.Limit
+	// sequence numbers. Entries whose membership has since been deleted
+	// are skipped (but counted in Last). EINVALID for a negative After.
 	ReadFeed(ctx context.Context, q FeedQuery) (*FeedPage, error)
 	// FeedHead returns the highest sequence number assigned so far (0 for
 	// an empty feed).

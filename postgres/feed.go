@@ -133,9 +133,9 @@ type pendingRow struct {
 
 // feedSQL reads the feed after $1, at most $2 rows, telling whether each
 // version's type is in $3 (true for all when it is NULL), with what the
-// objects table holds (the bytes, created, revoked) of the versions whose
-// type is in $4 (all when it is NULL). A row whose membership is gone has
-// a NULL id.
+// objects table holds (the bytes, created, revoked) of those versions
+// whose type is also in $4 (all when it is NULL). A row whose membership
+// is gone has a NULL id.
 const feedSQL = `SELECT f.seq, f.time, c.id, f.date_added, co.id, co.type, co.spec_version, co.version, o.created, o.revoked,
 		$3::text[] IS NULL OR co.type = ANY ($3::text[]),
 		o.raw
@@ -143,6 +143,7 @@ const feedSQL = `SELECT f.seq, f.time, c.id, f.date_added, co.id, co.type, co.sp
 	LEFT JOIN collections c ON c.pk = f.collection
 	LEFT JOIN collection_objects co ON co.collection = f.collection AND co.date_added = f.date_added
 	LEFT JOIN objects o ON o.id = co.id AND o.version = co.version
+		AND ($3::text[] IS NULL OR co.type = ANY ($3::text[]))
 		AND ($4::text[] IS NULL OR co.type = ANY ($4::text[]))
 	ORDER BY f.seq`
 

@@ -48,10 +48,11 @@ func appendFeed(tx *sql.Tx, collection int64, members []member) error {
 // feedSQL reads the feed entries after ?1, up to ?1 + ?2, telling whether
 // each version's type is in the JSON array ?3 (true for all when it is
 // null), with what the objects table holds (the bytes, created, revoked)
-// of the versions whose type is in the JSON array ?4 (all when it is
-// null; the others' rows are not read): each run that holds some of them, once per membership of those
-// entries that still exists, or once with a NULL membership when none
-// does. The run holding entry ?1 is the last that starts at or before it.
+// of those versions whose type is also in the JSON array ?4 (all when it
+// is null; the other rows are not read): each run that holds some of
+// them, once per membership of those entries that still exists, or once
+// with a NULL membership when none does. The run holding entry ?1 is the
+// last that starts at or before it.
 const feedSQL = `SELECT f.seq, f.n, f.time, f.date_added, c.id, co.date_added, co.id, co.type, co.spec_version, co.version, o.created, o.revoked,
 		?3 IS NULL OR co.type IN (SELECT value FROM json_each(?3)),
 		o.raw
@@ -59,7 +60,8 @@ const feedSQL = `SELECT f.seq, f.n, f.time, f.date_added, c.id, co.date_added, c
 	LEFT JOIN collections c ON c.pk = f.collection
 	LEFT JOIN collection_objects co ON co.collection = f.collection
 		AND co.date_added BETWEEN f.date_added + max(0, ?1 + 1 - f.seq) AND f.date_added + min(f.n - 1, ?1 + ?2 - f.seq)
-	LEFT JOIN objects o ON o.pk = CASE WHEN ?4 IS NULL OR co.type IN (SELECT value FROM json_each(?4)) THEN co.object END
+	LEFT JOIN objects o ON o.pk = CASE WHEN (?3 IS NULL OR co.type IN (SELECT value FROM json_each(?3)))
+		AND (?4 IS NULL OR co.type IN (SELECT value FROM json_each(?4))) THEN co.object END
 	WHERE f.seq >= coalesce((SELECT max(seq) FROM feed WHERE seq <= ?1), 0) AND f.seq <= ?1 + ?2
 	ORDER BY f.seq, co.date_added`
 

@@ -30,9 +30,13 @@ func ValidateObject(raw []byte, path string) (*tearline.Object, Issues) {
 	}
 	obj.Raw = raw
 	obj.Digest = Digest(&v)
-	n, d := v.Get("name"), v.Get("description")
-	obj.Text = &tearline.Text{Name: v.GetString("name"), Description: v.GetString("description"),
-		Has: (n != nil && n.Kind == String) || (d != nil && d.Kind == String), Of: raw}
+	obj.Text = &tearline.Text{Of: raw}
+	if n := v.Get("name"); n != nil && n.Kind == String {
+		obj.Text.Name, obj.Text.Has = n.Str, true
+	}
+	if d := v.Get("description"); d != nil && d.Kind == String {
+		obj.Text.Description, obj.Text.Has = d.Str, true
+	}
 	return obj, c.issues
 }
 

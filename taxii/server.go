@@ -418,9 +418,11 @@ func (s *Server) EndStreams() { s.endStreams() }
 // from now on, and workers stop at the next batch boundary (a batch still
 // being written is rolled back). A submission stopped part way keeps its
 // stored body and its last saved progress, and is resumed by the next
-// Start; re-adding the objects it already stored changes nothing. It
-// returns ctx's error if the workers have not stopped when ctx ends.
+// Start; re-adding the objects it already stored changes nothing. Event
+// streams still open end (see EndStreams). It returns ctx's error if the
+// workers have not stopped when ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.endStreams()
 	s.mu.Lock()
 	if !s.closing.Swap(true) {
 		close(s.stop)
