@@ -43,21 +43,17 @@ func TestTwoNodes(t *testing.T) {
 	busName := bustest.Name(t, natsURL)
 	bin := buildBinary(t)
 
-	cli(t, "org", "add", "--store", store, "--name", "acme")
-	token := cli(t, "key", "create", "--store", store, "--org", "acme", "--role", "contributor")
-	colID := cli(t, "collection", "add", "--store", store, "--title", "Intel", "--read", "acme", "--write", "acme")
-	rcv := newHookReceiver()
-	ts := httptest.NewServer(rcv)
-	defer ts.Close()
+	token, colID := acmeStore(t, store)
+	rcv, hookURL := hookServer(t)
 	var subs []string
 	for range 2 {
 		subs = append(subs, cli(t, "subscription", "add", "--store", store, "--org", "acme",
-			"--filter", `{"types":["indicator"]}`, "--webhook", ts.URL+"/hook"))
+			"--filter", `{"types":["indicator"]}`, "--webhook", hookURL+"/hook"))
 	}
 	// A third subscription's receiver fails until told otherwise: its
 	// first delivery becomes a dead letter.
 	failing := cli(t, "subscription", "add", "--store", store, "--org", "acme",
-		"--filter", `{"types":["indicator"]}`, "--webhook", ts.URL+"/fail")
+		"--filter", `{"types":["indicator"]}`, "--webhook", hookURL+"/fail")
 	admin := cli(t, "key", "create", "--store", store, "--org", "acme", "--role", "admin")
 	streamSub := cli(t, "subscription", "add", "--store", store, "--org", "acme", "--filter", `{"types":["indicator"]}`)
 
@@ -73,7 +69,6 @@ func TestTwoNodes(t *testing.T) {
 	}
 	b := node("b")
 	hc := &http.Client{Timeout: time.Minute}
-	ctx := context.Background()
 	ca := &liveClient{base: a.base, token: token, col: colID, hc: hc}
 	cb := &liveClient{base: b.base, token: token, col: colID, hc: hc}
 	stream := openSSE(t, b.base+"/api/v1/stream/?subscription="+streamSub, token)
@@ -81,16 +76,7 @@ func TestTwoNodes(t *testing.T) {
 	var want []string
 	postBatch := func(c *liveClient, tag string) {
 		t.Helper()
-		var list [][]byte
-		for i := range 20 {
-			_, raw := liveIndicator(tag, i)
-			list = append(list, raw)
-		}
-		ids, err := c.post(ctx, list)
-		if err != nil || len(ids) != 20 {
-			t.Fatalf("post %s: %v (%d stored)", tag, err, len(ids))
-		}
-		want = append(want, ids...)
+		want = append(want, postIndicators(t, c, tag)...)
 	}
 
 	// A delivers; B's stream sees A's objects, woken by the bus.
@@ -144,6 +130,43 @@ func TestTwoNodes(t *testing.T) {
 	if err := b.cmd.Wait(); err != nil {
 		t.Errorf("node b: %v\n%s", err, readFile(b.log))
 	}
+}
+
+// acmeStore adds to store the organization acme, a contributor key of
+// its (returned) and a collection it reads and writes (its id returned);
+// colArgs go to the collection's `collection add`.
+func acmeStore(t *testing.T, store string, colArgs ...string) (token, colID string) {
+	t.Helper()
+	cli(t, "org", "add", "--store", store, "--name", "acme")
+	token = cli(t, "key", "create", "--store", store, "--org", "acme", "--role", "contributor")
+	colID = cli(t, append([]string{"collection", "add", "--store", store, "--title", "Intel", "--read", "acme", "--write", "acme"}, colArgs...)...)
+	return token, colID
+}
+
+// hookServer serves a webhook receiver for the test and returns it and its
+// base URL.
+func hookServer(t *testing.T) (*hookReceiver, string) {
+	t.Helper()
+	rcv := newHookReceiver()
+	ts := httptest.NewServer(rcv)
+	t.Cleanup(ts.Close)
+	return rcv, ts.URL
+}
+
+// postIndicators posts 20 new indicators tagged tag in one envelope and
+// returns their ids.
+func postIndicators(t *testing.T, c *liveClient, tag string) []string {
+	t.Helper()
+	var list [][]byte
+	for i := range 20 {
+		_, raw := liveIndicator(tag, i)
+		list = append(list, raw)
+	}
+	ids, err := c.post(context.Background(), list)
+	if err != nil || len(ids) != len(list) {
+		t.Fatalf("post %s: %v (%d stored)", tag, err, len(ids))
+	}
+	return ids
 }
 
 // startNode starts the binary serving with its own data directory (the

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,14 +104,10 @@ func TestTwoNodesNATSKilled(t *testing.T) {
 	busName := bustest.Name(t, ns.url())
 	bin := buildBinary(t)
 
-	cli(t, "org", "add", "--store", store, "--name", "acme")
-	token := cli(t, "key", "create", "--store", store, "--org", "acme", "--role", "contributor")
-	colID := cli(t, "collection", "add", "--store", store, "--title", "Intel", "--read", "acme", "--write", "acme")
-	rcv := newHookReceiver()
-	ts := httptest.NewServer(rcv)
-	defer ts.Close()
+	token, colID := acmeStore(t, store)
+	rcv, hookURL := hookServer(t)
 	sub := cli(t, "subscription", "add", "--store", store, "--org", "acme",
-		"--filter", `{"types":["indicator"]}`, "--webhook", ts.URL+"/hook")
+		"--filter", `{"types":["indicator"]}`, "--webhook", hookURL+"/hook")
 	streamSub := cli(t, "subscription", "add", "--store", store, "--org", "acme", "--filter", `{"types":["indicator"]}`)
 
 	dir := t.TempDir()
@@ -131,16 +125,7 @@ func TestTwoNodesNATSKilled(t *testing.T) {
 	var want []string
 	postBatch := func(tag string) {
 		t.Helper()
-		var list [][]byte
-		for i := range 20 {
-			_, raw := liveIndicator(tag, i)
-			list = append(list, raw)
-		}
-		ids, err := ca.post(context.Background(), list)
-		if err != nil || len(ids) != 20 {
-			t.Fatalf("post %s: %v (%d stored)", tag, err, len(ids))
-		}
-		want = append(want, ids...)
+		want = append(want, postIndicators(t, ca, tag)...)
 	}
 	postBatch("before")
 	stream.take(t, want)

@@ -43,11 +43,10 @@ func TestTwoNodesPushWake(t *testing.T) {
 	cfg.Data, cfg.Listen = remoteData, "127.0.0.1:0"
 	remote := boot(t, cfg)
 
-	cli(t, "org", "add", "--store", store, "--name", "acme")
-	token := cli(t, "key", "create", "--store", store, "--org", "acme", "--role", "contributor")
+	// The peer's organization exists before the collection it reads.
 	cli(t, "peer", "add", "remote", "--store", store, "--url", remote.URL()+"/taxii2/default/", "--token", remoteKey,
 		"--country", "US", "--ceiling", "amber")
-	colID := cli(t, "collection", "add", "--store", store, "--title", "Intel", "--read", "acme", "--write", "acme", "--read", "remote")
+	token, colID := acmeStore(t, store, "--read", "remote")
 	link := cli(t, "peer", "link", "add", "remote", "--store", store, "--push", "--collection", colID, "--remote", "inbox", "--interval", "1h")
 
 	dir := t.TempDir()
