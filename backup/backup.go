@@ -5,6 +5,8 @@
 // A backup is a directory:
 //
 //	OUT/tearline.db                      a consistent snapshot (VACUUM INTO)
+//	                                     (not derived.db: the full-text index
+//	                                     is rebuilt from it on first open)
 //	OUT/ledger/disclosures-NNNNNN.log    the ledger's segments, up to a record
 //	OUT/MANIFEST.json                    what Restore checks, written last
 //
@@ -103,8 +105,11 @@ func Create(ctx context.Context, dataDir, out string, opts Options) (m *Manifest
 
 // knownFiles are the names in a data directory that Tearline writes: the
 // database (copied by snapshot), its WAL and shared memory (part of the
-// snapshot), and the ledger directory.
-var knownFiles = []string{sqlite.FileName, sqlite.FileName + "-wal", sqlite.FileName + "-shm", ledger.DirName}
+// snapshot), the derived file of the full-text index and its WAL (left
+// out: the store rebuilds it from the database when it opens the restored
+// directory), and the ledger directory.
+var knownFiles = []string{sqlite.FileName, sqlite.FileName + "-wal", sqlite.FileName + "-shm",
+	sqlite.DerivedFileName, sqlite.DerivedFileName + "-wal", sqlite.DerivedFileName + "-shm", ledger.DirName}
 
 // unknownFiles lists the entries of dataDir that a backup does not hold.
 func unknownFiles(dataDir string) ([]string, error) {

@@ -116,7 +116,9 @@ func newAdder(tx *sql.Tx, collectionID string, objs []*tearline.Object) (*adder,
 	}
 	// Row keys are assigned here rather than by SQLite so that rows that
 	// refer to a new object can be written without asking for its key.
-	if err := tx.QueryRow(`SELECT coalesce(max(pk), 0) + 1 FROM objects`).Scan(&a.nextPK); err != nil {
+	// None is handed out twice: pk_floor is the highest ever deleted (the
+	// full-text index in the derived file may still name it).
+	if err := tx.QueryRow(`SELECT max(coalesce((SELECT max(pk) FROM objects), 0), (SELECT floor FROM pk_floor)) + 1`).Scan(&a.nextPK); err != nil {
 		return nil, err
 	}
 	a.firstPK = a.nextPK

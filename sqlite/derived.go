@@ -13,25 +13,19 @@ import (
 // The portal's indexes of stored object versions (migration 00016): the
 // full-text index object_text indexes the words of the name and
 // description of every version that has one (keeping neither the text nor
-// word positions since migration 00021), and object_refs what relationships, sightings,
-// opinions, notes, reports and groupings refer to. AddObjects writes their
-// rows itself, single-row INSERTs of values, rather than triggers on
-// objects (dropped by migration 00017): the AFTER INSERT triggers ran a
-// trigger program, and JSON functions over the raw bytes, per row, which
-// cost more than reading the two members here (the objects were parsed
-// once already; a second parse of those with a name or description is
-// cheaper than the trigger).
+// word positions since migration 00021; in the derived file since
+// migration 00024, see textindex.go), and object_refs what relationships,
+// sightings, opinions, notes, reports and groupings refer to. AddObjects
+// writes the rows of object_refs itself, single-row INSERTs of values,
+// rather than triggers on objects (dropped by migration 00017): the AFTER
+// INSERT triggers ran a trigger program, and JSON functions over the raw
+// bytes, per row, which cost more than reading the members here (the
+// objects were parsed once already).
 const (
 	insertTextSQL = `INSERT INTO object_text (rowid, name, description) VALUES (?, ?, ?)`
 	insertRefSQL  = `INSERT OR IGNORE INTO object_refs (ref, object) VALUES (?, ?)`
-	// fillTextSQL, fillListRefsSQL and fillRefsSQL index the stored versions the indexes
-	// lack, as the triggers did.
-	fillTextSQL = `INSERT INTO object_text (rowid, name, description)
-	SELECT pk, coalesce(json_extract(CAST(raw AS TEXT), '$.name'), ''), coalesce(json_extract(CAST(raw AS TEXT), '$.description'), '')
-	FROM objects
-	WHERE pk NOT IN (SELECT rowid FROM object_text)
-	  AND json_valid(CAST(raw AS TEXT))
-	  AND (json_type(CAST(raw AS TEXT), '$.name') = 'text' OR json_type(CAST(raw AS TEXT), '$.description') = 'text')`
+	// fillListRefsSQL and fillRefsSQL index the stored versions the
+	// reference index lacks, as the triggers did.
 	fillListRefsSQL = `INSERT OR IGNORE INTO object_refs (ref, object)
 	SELECT r.value, o.pk FROM objects o, json_each(CAST(o.raw AS TEXT), '$.object_refs') r
 	WHERE o.type IN ('relationship', 'sighting', 'opinion', 'note', 'report', 'grouping') AND json_valid(CAST(o.raw AS TEXT)) AND r.type = 'text'`
@@ -107,40 +101,26 @@ func derive(o *tearline.Object) derived {
 	return d
 }
 
-// indexDerived adds the rows of the portal's indexes for new object
+// indexDerived adds the rows of the reference index for new object
 // versions objs, the first with row key firstPK and the others following
-// it; ders[i] is derive's reading of objs[i].
+// it; ders[i] is derive's reading of objs[i]. Their text goes to the
+// full-text index in the derived file once they are committed
+// (textIndex.offer).
 func indexDerived(tx *sql.Tx, firstPK int64, objs []*tearline.Object, ders []derived) error {
-	var text, ref *sql.Stmt
-	prepare := func(st **sql.Stmt, query string) error {
-		if *st != nil {
-			return nil
-		}
-		var err error
-		*st, err = tx.Prepare(query)
-		return err
-	}
+	var ref *sql.Stmt
 	defer func() {
-		for _, st := range []*sql.Stmt{text, ref} {
-			if st != nil {
-				st.Close()
-			}
+		if ref != nil {
+			ref.Close()
 		}
 	}()
 	for i, o := range objs {
 		pk := firstPK + int64(i)
-		d := ders[i]
-		if d.text {
-			if err := prepare(&text, insertTextSQL); err != nil {
-				return fmt.Errorf("index text: %w", err)
-			}
-			if _, err := text.Exec(pk, d.name, d.description); err != nil {
-				return fmt.Errorf("index text of %s: %w", o.ID, err)
-			}
-		}
-		for _, r := range d.refs {
-			if err := prepare(&ref, insertRefSQL); err != nil {
-				return fmt.Errorf("index references: %w", err)
+		for _, r := range ders[i].refs {
+			if ref == nil {
+				var err error
+				if ref, err = tx.Prepare(insertRefSQL); err != nil {
+					return fmt.Errorf("index references: %w", err)
+				}
 			}
 			if _, err := ref.Exec(r, pk); err != nil {
 				return fmt.Errorf("index references of %s: %w", o.ID, err)
@@ -150,14 +130,12 @@ func indexDerived(tx *sql.Tx, firstPK int64, objs []*tearline.Object, ders []der
 	return nil
 }
 
-// FillDerived adds to the portal's indexes (full text and references)
-// every stored object version they lack. AddObjects keeps them itself; a
-// copy made straight into the objects table (package storecopy) calls
-// this in its transaction after it.
+// FillDerived adds to the reference index every stored object version it
+// lacks. AddObjects keeps it itself; a copy made straight into the objects
+// table (package storecopy) calls this in its transaction after it. The
+// full-text index needs no call: its indexer indexes every version past
+// the last it indexed when the store opens.
 func FillDerived(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, fillTextSQL); err != nil {
-		return fmt.Errorf("fill the full-text index: %w", err)
-	}
 	for _, q := range []string{fillListRefsSQL, fillRefsSQL} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("fill the reference index: %w", err)

@@ -71,12 +71,17 @@ func (db *DB) addObjects(ctx context.Context, collectionID string, objs []*tearl
 		ders[i] = derive(o)
 	}
 	results := make([]tearline.AddResult, len(objs))
-	var written int64
+	var (
+		written  int64
+		firstPK  int64
+		newTexts []derived
+	)
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		a, err := newAdder(tx, collectionID, objs)
 		if err != nil {
 			return err
 		}
+		firstPK, newTexts = a.firstPK, nil
 		for i, o := range objs {
 			if results[i], err = a.add(o, hashes[i], ders[i]); err != nil {
 				return fmt.Errorf("%s: %w", o.ID, err)
@@ -89,6 +94,7 @@ func (db *DB) addObjects(ctx context.Context, collectionID string, objs []*tearl
 			return err
 		}
 		written = a.size()
+		newTexts = a.derived
 		if then != nil {
 			return then(tx, a, results)
 		}
@@ -98,6 +104,7 @@ func (db *DB) addObjects(ctx context.Context, collectionID string, objs []*tearl
 		return nil, err
 	}
 	db.wrote(written)
+	db.text.offer(firstPK, newTexts)
 	return results, nil
 }
 

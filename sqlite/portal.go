@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -211,6 +212,9 @@ func (db *DB) SearchText(ctx context.Context, query string, limit int) (_ []tear
 	match := ftsQuery(query)
 	if match == "" {
 		return nil, tearline.Errorf(tearline.EINVALID, "the search %q holds no words", query)
+	}
+	if err := db.SyncText(ctx); err != nil {
+		slog.Warn("sqlite: searching a full-text index that lags behind the stored objects", "path", db.path, "err", err)
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT o.id, o.version FROM object_text t JOIN objects o ON o.pk = t.rowid
 		WHERE object_text MATCH ? ORDER BY t.rank LIMIT ?`, match, limit)

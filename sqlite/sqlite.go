@@ -5,7 +5,9 @@
 // Writes go through a single connection that begins its transactions with
 // BEGIN IMMEDIATE, so writers are serialized and commit in the order they
 // assign date_added; reads use a separate pool of query-only connections that
-// see consistent snapshots while a write is in progress.
+// see consistent snapshots while a write is in progress. A second file,
+// derived.db, holds the portal's full-text index, which its own writer
+// derives from the first (see DerivedFileName); the readers attach it.
 package sqlite
 
 import (
@@ -52,6 +54,7 @@ type DB struct {
 	r    *sql.DB    // query-only connections
 	rs   *stmtCache // prepared statements of r
 	c    *sql.DB    // one connection for background checkpoints
+	text *textIndex // the full-text index, in the derived file
 
 	unchecked  atomic.Int64  // estimated bytes written since the last checkpoint request
 	checkpoint chan struct{} // asks the checkpointer for a checkpoint
@@ -60,6 +63,7 @@ type DB struct {
 	// onCheckpoint, when not nil, is called after each background checkpoint.
 	onCheckpoint func(error)
 	closeOnce    sync.Once
+	closeText    sync.Once
 }
 
 var _ tearline.Store = (*DB)(nil)
@@ -99,13 +103,19 @@ func open(ctx context.Context, dir string, onCheckpoint func(error)) (_ *DB, err
 		db.w.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-
-	n := max(4, runtime.GOMAXPROCS(0))
-	db.r, err = sql.Open("sqlite", dsn(path, true))
-	if err != nil {
+	var key []byte
+	if err := db.w.QueryRowContext(ctx, `SELECT key FROM derived_key`).Scan(&key); err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("read derived_key: %w", err)
+	}
+	derivedPath := filepath.Join(filepath.Dir(path), DerivedFileName)
+	if db.text, err = openTextIndex(ctx, db, derivedPath, key); err != nil {
 		db.w.Close()
 		return nil, err
 	}
+
+	n := max(4, runtime.GOMAXPROCS(0))
+	db.r = sql.OpenDB(attachConnector{dsn: dsn(path, true), derived: derivedPath})
 	db.r.SetMaxOpenConns(n)
 	db.r.SetMaxIdleConns(n)
 	db.rs = newStmtCache(db.r)
@@ -125,6 +135,7 @@ func open(ctx context.Context, dir string, onCheckpoint func(error)) (_ *DB, err
 	db.stop = make(chan struct{})
 	db.stopped = make(chan struct{})
 	go db.checkpointer()
+	db.text.start()
 	return db, nil
 }
 
@@ -239,6 +250,10 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes the database. Operations in progress may fail.
 func (db *DB) Close() error {
+	var errs []error
+	if db.text != nil {
+		db.closeText.Do(func() { errs = append(errs, db.text.close()) })
+	}
 	if db.stop != nil {
 		db.closeOnce.Do(func() { close(db.stop) })
 		<-db.stopped
@@ -246,7 +261,6 @@ func (db *DB) Close() error {
 	if db.rs != nil {
 		db.rs.close()
 	}
-	var errs []error
 	for _, d := range []*sql.DB{db.c, db.r, db.w} {
 		// The writer goes last: closing the last connection checkpoints the
 		// WAL into the database file and removes the -wal and -shm files.

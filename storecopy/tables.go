@@ -130,9 +130,9 @@ var tables = []table{
 	{name: "portal_visits"},
 	{name: "portal_signin_failures"},
 	{name: "translation_requests"},
-	// The portal's full-text index and reference index of the sqlite
-	// store, which AddObjects keeps and a copy fills (fixCounters).
-	{name: "object_text", only: "sqlite"},
+	// The portal's reference index of the sqlite store, which AddObjects
+	// keeps and a copy fills (fixCounters). Its full-text index is in a
+	// file of its own, rebuilt when the store opens.
 	{name: "object_refs", only: "sqlite"},
 	// The PostgreSQL store's full-text index, which a trigger on objects
 	// keeps.
@@ -155,8 +155,13 @@ func bookkeeping(name string) bool {
 	switch name {
 	case "goose_db_version", "goose_lock", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4":
 		return true
+	case "derived_key", "pk_floor", "text_gone":
+		// The SQLite store's ties to its derived file (the full-text
+		// index), which a new store rebuilds for itself.
+		return true
 	}
-	// The shadow tables of the SQLite full-text index object_text.
+	// The shadow tables of the SQLite full-text index object_text, in the
+	// main file before migration 24.
 	return strings.HasPrefix(name, "object_text_")
 }
 
