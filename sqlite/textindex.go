@@ -295,7 +295,7 @@ func (t *textIndex) indexNext(ctx context.Context, done, last int64) error {
 			return err
 		}
 	}
-	return t.write(ctx, pks, ders, upTo)
+	return t.write(ctx, done, pks, ders, upTo)
 }
 
 // read reads from the main file the text of up to textBatchRows stored
@@ -339,14 +339,26 @@ func (t *textIndex) read(ctx context.Context, after, upTo int64) ([]int64, []der
 	return pks, ders, reached, nil
 }
 
-// write adds the rows of versions pks (with texts ders) and records that
-// the index now covers every version up to upTo.
-func (t *textIndex) write(ctx context.Context, pks []int64, ders []derived, upTo int64) error {
+// write adds the rows of versions pks (with texts ders), which follow
+// done, and records that the index now covers every version up to upTo.
+// When another process that opened the same data directory (a command
+// run beside the server) indexed past done meanwhile, it takes up that
+// progress instead of indexing the same versions again.
+func (t *textIndex) write(ctx context.Context, done int64, pks []int64, ders []derived, upTo int64) error {
 	tx, err := t.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	var stored int64
+	if err := tx.QueryRowContext(ctx, `SELECT done FROM text_progress`).Scan(&stored); err != nil {
+		return err
+	}
+	if stored != done {
+		tx.Rollback()
+		t.advance(stored)
+		return nil
+	}
 	var st *sql.Stmt
 	for i, d := range ders {
 		if !d.text {

@@ -178,3 +178,43 @@ func TestTextIndexDeleted(t *testing.T) {
 		t.Errorf("echo found %v", got)
 	}
 }
+
+// TestTextIndexTwoOpeners checks that two stores open on one data
+// directory (a server and a command-line tool) index each version once.
+func TestTextIndexTwoOpeners(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var want []string
+	for round := range 5 {
+		var objs []*tearline.Object
+		for i := range 300 {
+			o := textObject(round*1000+i, "foxtrot")
+			objs = append(objs, o)
+			want = append(want, o.ID)
+		}
+		// Each store indexes what the other added, and its own.
+		addTo(t, []*DB{a, b}[round%2], objs...)
+		for _, db := range []*DB{a, b} {
+			if err := db.text.catchUp(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	slices.Sort(want)
+	for _, db := range []*DB{a, b} {
+		if got := searchIDs(t, db, "foxtrot"); !slices.Equal(got, want) {
+			t.Errorf("found %d versions, want %d once each", len(got), len(want))
+		}
+	}
+}
