@@ -22,8 +22,7 @@ import (
 // bytes, per row, which cost more than reading the members here (the
 // objects were parsed once already).
 const (
-	insertTextSQL = `INSERT INTO object_text (rowid, name, description) VALUES (?, ?, ?)`
-	insertRefSQL  = `INSERT OR IGNORE INTO object_refs (ref, object) VALUES (?, ?)`
+	insertRefSQL = `INSERT OR IGNORE INTO object_refs (ref, object) VALUES (?, ?)`
 	// fillListRefsSQL and fillRefsSQL index the stored versions the
 	// reference index lacks, as the triggers did.
 	fillListRefsSQL = `INSERT OR IGNORE INTO object_refs (ref, object)

@@ -63,6 +63,9 @@ CREATE TABLE IF NOT EXISTS text_progress (
 	done      INTEGER NOT NULL
 ) STRICT;`
 
+// insertTextSQL adds a version's row to the full-text index.
+const insertTextSQL = `INSERT INTO object_text (rowid, name, description) VALUES (?, ?, ?)`
+
 // textBatch is the text of consecutive new versions, the first with row
 // key first.
 type textBatch struct {
@@ -154,6 +157,7 @@ func derivedDSN(path string) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "cache_size(-32768)") // 32 MiB
 	q.Set("_journal_mode", "WAL")
+	q.Add("_pragma", "journal_size_limit(67108864)")
 	q.Set("_txlock", "immediate")
 	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
 	return u.String()
