@@ -249,8 +249,8 @@ func (t *textIndex) catchUp() error {
 			return nil
 		default:
 		}
-		var last int64
-		if err := t.db.r.QueryRowContext(ctx, `SELECT coalesce(max(pk), 0) FROM objects`).Scan(&last); err != nil {
+		last, err := t.lastPK(ctx)
+		if err != nil {
 			return err
 		}
 		t.mu.Lock()
@@ -263,6 +263,13 @@ func (t *textIndex) catchUp() error {
 			return err
 		}
 	}
+}
+
+// lastPK returns the row key of the last version the main file holds.
+func (t *textIndex) lastPK(ctx context.Context) (int64, error) {
+	var last int64
+	err := t.db.r.QueryRowContext(ctx, `SELECT coalesce(max(pk), 0) FROM objects`).Scan(&last)
+	return last, err
 }
 
 // indexNext indexes the next versions past done (up to last): the
@@ -454,8 +461,8 @@ func (db *DB) SyncText(ctx context.Context) error {
 // call, ctx is done or textSyncWait passes; it reports whether the index
 // caught up.
 func (t *textIndex) sync(ctx context.Context) bool {
-	var last int64
-	if err := t.db.r.QueryRowContext(ctx, `SELECT coalesce(max(pk), 0) FROM objects`).Scan(&last); err != nil {
+	last, err := t.lastPK(ctx)
+	if err != nil {
 		return false
 	}
 	timer := time.NewTimer(textSyncWait)
