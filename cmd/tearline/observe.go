@@ -59,9 +59,10 @@ func newMetrics(cfg serveConfig, lg *ledger.Ledger) *metrics.Metrics {
 			})
 	}
 	db := filepath.Join(cfg.Data, sqlite.FileName)
+	derived := filepath.Join(cfg.Data, sqlite.DerivedFileName)
 	parts := map[string][]string{"ledger": {filepath.Join(cfg.Data, ledger.DirName, "*.log")}}
 	if cfg.Store == "" {
-		parts["database"] = []string{db, db + "-wal", db + "-shm"}
+		parts["database"] = []string{db, db + "-wal", db + "-shm", derived, derived + "-wal", derived + "-shm"}
 	}
 	m.DiskUsage(parts)
 	return m
