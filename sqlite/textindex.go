@@ -137,14 +137,11 @@ func (t *textIndex) prepare(ctx context.Context, key []byte) error {
 		return err
 	}
 	defer tx.Rollback()
-	for _, q := range []string{`DELETE FROM object_text`, `UPDATE text_progress SET store_key = ?, done = 0`} {
-		var args []any
-		if q[0] == 'U' {
-			args = []any{key}
-		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return err
-		}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM object_text`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE text_progress SET store_key = ?, done = 0`, key); err != nil {
+		return err
 	}
 	t.done = 0
 	return tx.Commit()
