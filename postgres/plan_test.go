@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/normalize"
+	"github.com/tearline/tearline/postgres/pgtest"
 )
 
 // TestQueryPlans checks with EXPLAIN, on a collection of 6,000 entries,
@@ -112,4 +114,79 @@ func TestQueryPlans(t *testing.T) {
 		checkLookups(t)
 		checkPages(t)
 	})
+}
+
+// TestSerialPlans checks that pages are planned without parallel workers
+// unless the database URL asks for them: with parallel plans made as cheap
+// as they can be, a page of a store opened plainly has no Gather, and one
+// of a store whose URL sets max_parallel_workers_per_gather has.
+func TestSerialPlans(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := pgtest.URL(t)
+	db := openURL(t, url)
+	c := &tearline.Collection{Alias: "serial"}
+	if err := db.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	var objs []*tearline.Object
+	for i := range 2000 {
+		objs = append(objs, testObject(fmt.Sprintf("indicator--%08x-0000-4000-8000-000000000000", i), "2020-01-01T00:00:00Z", `{}`))
+	}
+	if _, err := db.AddObjects(ctx, c.ID, objs); err != nil {
+		t.Fatal(err)
+	}
+	vf, err := normalize.Versions(nil, tearline.VersionAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, args := objectQuery(tearline.ObjectQuery{CollectionID: c.ID, AddedAfter: time.Unix(1, 0), Limit: 1000}, vf)
+	tests := []struct {
+		name   string
+		db     *DB
+		gather bool
+	}{
+		{"default", db, false},
+		{"asked for", openURL(t, pgtest.WithParam(url, "max_parallel_workers_per_gather", "2")), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Every connection of the pool, not only the first.
+			var conns []*pgxpool.Conn
+			defer func() {
+				for _, c := range conns {
+					c.Release()
+				}
+			}()
+			for range 3 {
+				conn, err := tt.db.pool.Acquire(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				conns = append(conns, conn)
+				tx, err := conn.Begin(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tx.Rollback(ctx)
+				_, err = tx.Exec(ctx, `SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0;
+					SET LOCAL min_parallel_index_scan_size = 0; SET LOCAL min_parallel_table_scan_size = 0`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows, err := tx.Query(ctx, "EXPLAIN "+page, args...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+				if err != nil {
+					t.Fatal(err)
+				}
+				plan := strings.Join(lines, "\n")
+				if got := strings.Contains(plan, "Gather"); got != tt.gather {
+					t.Fatalf("Gather in the plan: %v, want %v:\n%s", got, tt.gather, plan)
+				}
+			}
+		})
+	}
 }
