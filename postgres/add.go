@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/normalize"
+	"github.com/tearline/tearline/stix"
 	"github.com/tearline/tearline/tracing"
 )
 
@@ -226,6 +228,37 @@ func (a *adder) storeObjects(ctx context.Context) error {
 		}))
 	if err != nil {
 		return fmt.Errorf("copy objects: %w", err)
+	}
+	return a.addSearch(ctx)
+}
+
+// addSearch adds the full-text rows (object_search) of the new versions
+// that have a name or a description, in the order of the copy. Their text
+// comes from the parse of validation when the objects carry it; the
+// database only turns it into a tsvector.
+func (a *adder) addSearch(ctx context.Context) error {
+	var ids, versions, texts []string
+	for _, i := range a.fresh {
+		o := a.objs[i]
+		t := o.TextOf()
+		if t == nil {
+			t = stix.ReadText(o.Raw)
+		}
+		if !t.Has || strings.ContainsRune(t.Name, 0) || strings.ContainsRune(t.Description, 0) {
+			// PostgreSQL's text cannot hold U+0000.
+			continue
+		}
+		ids, versions = append(ids, o.ID), append(versions, a.refs[i].version)
+		texts = append(texts, t.Name+" "+t.Description)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := a.tx.Exec(ctx, `INSERT INTO object_search (id, version, doc)
+		SELECT u.id, u.version, to_tsvector('simple', u.text) FROM unnest($1::text[], $2::text[], $3::text[]) AS u (id, version, text)
+		ON CONFLICT DO NOTHING`, ids, versions, texts)
+	if err != nil {
+		return fmt.Errorf("index the text of %d objects: %w", len(ids), err)
 	}
 	return nil
 }

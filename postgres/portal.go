@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -177,8 +179,9 @@ func (db *DB) Visit(ctx context.Context, principal string, t time.Time) (prev ti
 
 // SearchText implements tearline.TextSearch with the tsvector of each
 // version's name and description in object_search ("simple"
-// configuration, words as prefixes), through its GIN index; a trigger on
-// objects keeps it (migration 00015). Object text that holds a \u0000
+// configuration, words as prefixes), through its GIN index; AddObjects
+// keeps it (migration 00018), and FillSearch fills it after a bulk copy.
+// Object text that holds a \u0000
 // escape, which PostgreSQL's text cannot hold, is not indexed.
 func (db *DB) SearchText(ctx context.Context, query string, limit int) (_ []tearline.TextHit, err error) {
 	defer wrap(&err, "search text")
@@ -236,4 +239,19 @@ func (db *DB) ReferringObjects(ctx context.Context, id string, limit int) (_ []t
 		h.Version, err = parseVersionKey(version)
 		return h, err
 	})
+}
+
+// FillSearch adds to the full-text index (object_search) the stored
+// object versions it lacks. AddObjects keeps it itself; a copy made
+// straight into the objects table (package storecopy) calls this in its
+// transaction after it.
+func FillSearch(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO object_search (id, version, doc)
+		SELECT id, version, d FROM (SELECT id, version, object_search_doc(raw) AS d FROM objects o
+			WHERE NOT EXISTS (SELECT 1 FROM object_search s WHERE s.id = o.id AND s.version = o.version)) AS f
+		WHERE d IS NOT NULL`)
+	if err != nil {
+		return fmt.Errorf("postgres: fill the full-text index: %w", err)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package stix
 
 import (
+	"bytes"
 	"strings"
 	"time"
 
@@ -30,14 +31,35 @@ func ValidateObject(raw []byte, path string) (*tearline.Object, Issues) {
 	}
 	obj.Raw = raw
 	obj.Digest = Digest(&v)
-	obj.Text = &tearline.Text{Of: raw}
+	obj.Text = textOf(&v, raw)
+	return obj, c.issues
+}
+
+// textOf returns the top-level name and description of v, parsed from raw.
+func textOf(v *Value, raw []byte) *tearline.Text {
+	t := &tearline.Text{Of: raw}
 	if n := v.Get("name"); n != nil && n.Kind == String {
-		obj.Text.Name, obj.Text.Has = n.Str, true
+		t.Name, t.Has = n.Str, true
 	}
 	if d := v.Get("description"); d != nil && d.Kind == String {
-		obj.Text.Description, obj.Text.Has = d.Str, true
+		t.Description, t.Has = d.Str, true
 	}
-	return obj, c.issues
+	return t
+}
+
+// ReadText returns what a full-text index reads of the object in raw: its
+// top-level name and description, as validation records them in
+// tearline.Object.Text. Text without either member name is not parsed;
+// text that is not a JSON object has neither.
+func ReadText(raw []byte) *tearline.Text {
+	if !bytes.Contains(raw, []byte(`"name"`)) && !bytes.Contains(raw, []byte(`"description"`)) {
+		return &tearline.Text{Of: raw}
+	}
+	v, err := ParseValue(raw)
+	if err != nil || v.Kind != Object {
+		return &tearline.Text{Of: raw}
+	}
+	return textOf(&v, raw)
 }
 
 // validate checks a parsed object and returns its envelope fields.

@@ -301,6 +301,11 @@ func (c *copier) fixCounters(ctx context.Context) error {
 		// objects does not.
 		return sqlite.FillDerived(ctx, c.dst)
 	}
+	// The full-text index, which AddObjects keeps but a copy into
+	// objects does not.
+	if err := postgres.FillSearch(ctx, c.dst); err != nil {
+		return err
+	}
 	rows, err := c.dst.QueryContext(ctx, `SELECT table_name, column_name FROM information_schema.columns
 		WHERE table_schema = current_schema() AND is_identity = 'YES'`)
 	if err != nil {

@@ -331,6 +331,7 @@ func compareStores(t *testing.T, dir, url string) {
 		tearline.Subscriptions
 		tearline.Observables
 		tearline.Peers
+		tearline.TextSearch
 	}
 	read := func(s store) map[string]any {
 		out := map[string]any{}
@@ -392,6 +393,19 @@ func compareStores(t *testing.T, dir, url string) {
 		get("held", held, err)
 		prov, err := s.ProvenanceOf(ctx, object("indicator", 1, 0).ID)
 		get("provenance", prov, err)
+		// The full-text indexes rank differently: the hits are compared
+		// as sets.
+		hits, err := s.SearchText(ctx, "café", 1000)
+		slices.SortFunc(hits, func(a, b tearline.TextHit) int {
+			if c := strings.Compare(a.ID, b.ID); c != 0 {
+				return c
+			}
+			return a.Version.Compare(b.Version)
+		})
+		if len(hits) == 0 {
+			t.Error("the search finds nothing")
+		}
+		get("search", hits, err)
 		return out
 	}
 	if diff := cmp.Diff(read(lite), read(pg)); diff != "" {

@@ -134,8 +134,8 @@ var tables = []table{
 	// keeps and a copy fills (fixCounters). Its full-text index is in a
 	// file of its own, rebuilt when the store opens.
 	{name: "object_refs", only: "sqlite"},
-	// The PostgreSQL store's full-text index, which a trigger on objects
-	// keeps.
+	// The PostgreSQL store's full-text index, which AddObjects keeps and
+	// a copy fills (fixCounters).
 	{name: "object_search", only: "postgres"},
 	{name: "observables"},
 	{name: "observable_next", only: "sqlite", seeded: true, custom: true},
