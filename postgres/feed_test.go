@@ -177,3 +177,45 @@ func TestFeedLateCommit(t *testing.T) {
 		t.Fatalf("the late entry got seq %d, not after the %d already read", seq, cursor)
 	}
 }
+
+// TestFeedVacuum checks that the sequencer vacuums feed_pending every so
+// many deleted rows when it is told to (as it is when the server's
+// autovacuum is off), and never when it is not.
+func TestFeedVacuum(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		every int64
+		want  bool
+	}{{"every 250 rows", 250, true}, {"autovacuum on", 0, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			db := openTest(t)
+			db.vacuum.every = tt.every
+			c := &tearline.Collection{Alias: "vacuum"}
+			if err := db.CreateCollection(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			for b := range 10 {
+				var objs []*tearline.Object
+				for i := range 100 {
+					objs = append(objs, testObject(fmt.Sprintf("indicator--%08x-0000-4000-8000-000000000000", b*100+i), "2020-01-01T00:00:00Z", `{}`))
+				}
+				if _, err := db.AddObjects(ctx, c.ID, objs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.vacuum.close()
+			var n int64
+			err := db.pool.QueryRow(ctx, `SELECT vacuum_count FROM pg_stat_user_tables
+				WHERE relid = 'feed_pending'::regclass`).Scan(&n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := n > 0; got != tt.want {
+				t.Errorf("feed_pending vacuumed %d times; want some: %v", n, tt.want)
+			}
+		})
+	}
+}

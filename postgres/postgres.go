@@ -48,6 +48,9 @@ var migrations embed.FS
 type DB struct {
 	pool    *pgxpool.Pool
 	retries atomic.Int64 // transactions run again (see inTx)
+	// vacuum keeps feed_pending's dead rows down when the server's
+	// autovacuum is off (see feedVacuum).
+	vacuum feedVacuum
 }
 
 var (
@@ -88,6 +91,7 @@ func Open(ctx context.Context, url string) (_ *DB, err error) {
 		warnAutovacuum.Do(func() {
 			slog.Warn("postgres: autovacuum is off: run ANALYZE after bulk loads, or pages of large collections get slow")
 		})
+		db.vacuum.every = feedVacuumEvery
 	}
 	return db, nil
 }
@@ -119,6 +123,7 @@ func (db *DB) migrate(ctx context.Context) error {
 // Close closes the connections to the database. Operations in progress
 // may fail.
 func (db *DB) Close() error {
+	db.vacuum.close()
 	db.pool.Close()
 	return nil
 }
