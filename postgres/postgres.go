@@ -132,8 +132,8 @@ func (db *DB) Close() error {
 // workers unless the URL sets max_parallel_workers_per_gather. A page of
 // 1,000 entries is a short index walk, but the planner, costing the whole
 // rest of a large collection, gives it a Gather Merge: starting the
-// workers then took 30 to 60 ms of a 66 ms page on 2 cores, where the walk
-// alone takes 13 ms with the operating system's cache dropped. A server
+// workers then took 32 ms of a 66 ms page on 2 cores, where the walk
+// alone took 13 ms with the operating system's cache dropped. A server
 // that answers many clients at once has no idle cores to lend a query
 // anyway. A PostgreSQL-compatible database that does not know the setting
 // keeps its own plans: the SET fails and is ignored.
