@@ -135,8 +135,10 @@ func (db *DB) sequence(ctx context.Context, upTo int64) (err error) {
 }
 
 // feedVacuumEvery is how many pending rows the sequencer deletes between
-// two vacuums of feed_pending when the server's autovacuum is off.
-const feedVacuumEvery = 50000
+// two vacuums of feed_pending when the server's autovacuum is off. A
+// vacuum every 50,000 rows made the ingest rate dip by half now and then;
+// every 250,000 kept it level (bench/README.md, session 9).
+const feedVacuumEvery = 250000
 
 // feedVacuum vacuums feed_pending, the queue table that every add inserts
 // into and the sequencer empties, once every feedVacuumEvery deleted rows,
@@ -144,7 +146,8 @@ const feedVacuumEvery = 50000
 // rows pile up, and every sequencer query walks past them: at 7.2 million
 // dead rows ingest took 658 µs of CPU per object, against 203 µs right
 // after a VACUUM (bench/README.md). One VACUUM runs at a time per DB, in
-// the background; a failure (a PostgreSQL-compatible database without
+// the background, without truncating the table (which takes an exclusive
+// lock, and the queue grows back at once); a failure (a PostgreSQL-compatible database without
 // VACUUM, say) is logged once and stops them.
 type feedVacuum struct {
 	every   int64 // 0: never (autovacuum is on)
@@ -181,7 +184,7 @@ func (v *feedVacuum) deleted(pool *pgxpool.Pool, n int) {
 		defer v.running.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if _, err := pool.Exec(ctx, `VACUUM feed_pending`); err != nil && !v.failed.Swap(true) {
+		if _, err := pool.Exec(ctx, `VACUUM (TRUNCATE false) feed_pending`); err != nil && !v.failed.Swap(true) {
 			slog.Warn("postgres: vacuum feed_pending; with autovacuum off it slows ingest as it grows", "err", err)
 		}
 	})
