@@ -181,8 +181,9 @@ func (db *DB) Visit(ctx context.Context, principal string, t time.Time) (prev ti
 // version's name and description in object_search ("simple"
 // configuration, words as prefixes), through its GIN index; AddObjects
 // keeps it (migration 00018), and FillSearch fills it after a bulk copy.
-// Object text that holds a \u0000
-// escape, which PostgreSQL's text cannot hold, is not indexed.
+// A name or description that holds U+0000, which PostgreSQL's text cannot
+// hold, is not indexed (FillSearch, which parses with jsonb, passes over
+// any object whose text holds a \u0000 escape).
 func (db *DB) SearchText(ctx context.Context, query string, limit int) (_ []tearline.TextHit, err error) {
 	defer wrap(&err, "search text")
 	words := tearline.SearchWords(query)
