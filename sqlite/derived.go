@@ -78,10 +78,8 @@ func derive(o *tearline.Object) derived {
 	if err != nil || v.Kind != stix.Object {
 		return derived{}
 	}
-	var d derived
-	n, desc := v.Get("name"), v.Get("description")
-	d.text = (n != nil && n.Kind == stix.String) || (desc != nil && desc.Kind == stix.String)
-	d.name, d.description = v.GetString("name"), v.GetString("description")
+	t := stix.TextOf(&v, raw)
+	d := derived{name: t.Name, description: t.Description, text: t.Has}
 	if !refs {
 		return d
 	}

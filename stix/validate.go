@@ -31,12 +31,13 @@ func ValidateObject(raw []byte, path string) (*tearline.Object, Issues) {
 	}
 	obj.Raw = raw
 	obj.Digest = Digest(&v)
-	obj.Text = textOf(&v, raw)
+	obj.Text = TextOf(&v, raw)
 	return obj, c.issues
 }
 
-// textOf returns the top-level name and description of v, parsed from raw.
-func textOf(v *Value, raw []byte) *tearline.Text {
+// TextOf returns the top-level name and description of v, parsed from
+// raw, as validation records them in tearline.Object.Text.
+func TextOf(v *Value, raw []byte) *tearline.Text {
 	t := &tearline.Text{Of: raw}
 	if n := v.Get("name"); n != nil && n.Kind == String {
 		t.Name, t.Has = n.Str, true
@@ -59,7 +60,7 @@ func ReadText(raw []byte) *tearline.Text {
 	if err != nil || v.Kind != Object {
 		return &tearline.Text{Of: raw}
 	}
-	return textOf(&v, raw)
+	return TextOf(&v, raw)
 }
 
 // validate checks a parsed object and returns its envelope fields.
