@@ -142,21 +142,22 @@ const feedVacuumEvery = 250000
 
 // feedVacuum vacuums feed_pending, the queue table that every add inserts
 // into and the sequencer empties, once every feedVacuumEvery deleted rows,
-// when the server's autovacuum is off. Without it the dead
-// rows pile up, and every sequencer query walks past them: at 7.2 million
-// dead rows ingest took 658 µs of CPU per object, against 203 µs right
-// after a VACUUM (bench/README.md). One VACUUM runs at a time per DB, in
-// the background, without truncating the table (which takes an exclusive
-// lock, and the queue grows back at once); a failure (a PostgreSQL-compatible database without
-// VACUUM, say) is logged once and stops them.
+// when the server's autovacuum is off. Without it the dead rows pile up,
+// and every sequencer query walks past them: at 7.2 million dead rows
+// ingest took 658 µs of CPU per object, against 203 µs right after a
+// VACUUM (bench/README.md). One VACUUM runs at a time per DB, in the
+// background, without truncating the table (which takes an exclusive
+// lock, and the queue grows back at once); a failure (a
+// PostgreSQL-compatible database without VACUUM, say) is logged once and
+// stops them.
 type feedVacuum struct {
-	every   int64 // 0: never (autovacuum is on)
-	count   atomic.Int64
-	running atomic.Bool
-	failed  atomic.Bool
-	mu      sync.Mutex // guards closed and the start of a VACUUM
-	closed  bool
-	wg      sync.WaitGroup
+	every  int64 // 0: never (autovacuum is on)
+	count  atomic.Int64
+	failed atomic.Bool
+	mu     sync.Mutex // guards running and closed
+	// running is set while a VACUUM runs; closed once close was called.
+	running, closed bool
+	wg              sync.WaitGroup
 }
 
 // close waits for a VACUUM in progress and starts no more.
@@ -170,18 +171,22 @@ func (v *feedVacuum) close() {
 // deleted counts n rows deleted by the sequencer and starts a VACUUM
 // when due.
 func (v *feedVacuum) deleted(pool *pgxpool.Pool, n int) {
-	if v.every == 0 || v.failed.Load() || v.count.Add(int64(n)) < v.every || !v.running.CompareAndSwap(false, true) {
+	if v.every == 0 || v.failed.Load() || v.count.Add(int64(n)) < v.every {
 		return
 	}
-	v.count.Store(0)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.closed {
-		v.running.Store(false)
+	if v.running || v.closed {
 		return
 	}
+	v.running = true
+	v.count.Store(0)
 	v.wg.Go(func() {
-		defer v.running.Store(false)
+		defer func() {
+			v.mu.Lock()
+			v.running = false
+			v.mu.Unlock()
+		}()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if _, err := pool.Exec(ctx, `VACUUM (TRUNCATE false) feed_pending`); err != nil && !v.failed.Swap(true) {
