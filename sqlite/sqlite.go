@@ -203,8 +203,13 @@ func dsn(path string, readOnly bool) string {
 	} else {
 		// The writer walks the indexes of every collection it adds to; the
 		// default 2 MB cache makes inserts into large collections read the
-		// same index pages again and again.
-		q.Add("_pragma", "cache_size(-131072)") // 128 MiB
+		// same index pages again and again. A larger cache costs every
+		// commit more: SQLite then walks the cache's hash table, whose size
+		// follows the cache's (pcache1Truncate), and fills it through fresh
+		// allocations. With 128 MiB, posting 300,000 indicators ran at
+		// 8,845-10,352 objects/s against 11,145-12,423 with 16 or 32 MiB
+		// (bench/README.md, session 10).
+		q.Add("_pragma", "cache_size(-16384)") // 16 MiB
 		// page_size applies only to a new, empty database: the driver runs
 		// the _pragma list before the journal mode shorthand, which
 		// creates the file.
