@@ -36,7 +36,10 @@ func (db *DB) RecordSubmission(ctx context.Context, s *tearline.Submission) (err
 		// and parsing the INSERT again for each cost more than running it.
 		// The rows follow one another (single writer): the submission
 		// records their range of rowids (migration 23).
-		st, err := tx.Prepare(`INSERT INTO submission_objects (submission, idx, object, idh) VALUES (?, ?, ?, ?)`)
+		// Each row names the latest stored version of its object, found
+		// through the objects' index of ids (migration 25).
+		st, err := tx.Prepare(`INSERT INTO submission_objects (submission, idx, object, idh, object_pk)
+			VALUES (?1, ?2, ?3, ?4, coalesce((SELECT max(pk) FROM objects WHERE idh = ?4 AND id = ?3), 0))`)
 		if err != nil {
 			return err
 		}
@@ -68,6 +71,14 @@ func (db *DB) RecordSubmission(ctx context.Context, s *tearline.Submission) (err
 		return err
 	})
 }
+
+// submissionsOf selects the ids of the submissions that carried the
+// object whose id is ?3 and idh ?4: through its stored versions, or by id
+// where the object was not stored when the submission was recorded
+// (migration 25).
+const submissionsOf = `SELECT so.submission FROM objects o JOIN submission_objects so ON so.object_pk = o.pk
+	WHERE o.idh = ?4 AND o.id = ?3 AND so.object_pk <> 0
+	UNION ALL SELECT submission FROM submission_objects WHERE object_pk = 0 AND idh = ?4 AND object = ?3`
 
 const submissionColumns = `id, org, collection, received, available, state, acknowledged, first_feedback, updated, updated_by, note`
 
@@ -235,7 +246,7 @@ func (db *DB) RecordFeedback(ctx context.Context, fs []*tearline.Feedback) (err 
 				continue
 			}
 			if _, err := tx.Exec(`UPDATE submissions SET first_feedback = ?1 WHERE first_feedback = 0 AND org <> ?2
-				AND id IN (SELECT submission FROM submission_objects WHERE idh = ?4 AND object = ?3)`,
+				AND id IN (`+submissionsOf+`)`,
 				micros(f.Created), f.OrgID, f.RefID, idHash(f.RefID)); err != nil {
 				return err
 			}

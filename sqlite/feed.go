@@ -187,8 +187,11 @@ func (db *DB) ObjectCreators(ctx context.Context, ids []string) (_ map[string]st
 			NULLIF(json_extract(CAST(o.raw AS TEXT), '$.created_by_ref'), ''),
 			NULLIF(json_extract(s.record, '$.org'), ''),
 			(SELECT f.org FROM feedback f WHERE f.object = o.id AND f.org <> '' LIMIT 1),
-			(SELECT sb.org FROM submission_objects so JOIN submissions sb ON sb.id = so.submission
-				WHERE so.idh = o.idh AND so.object = o.id ORDER BY sb.received LIMIT 1))
+			(SELECT sb.org FROM submissions sb WHERE sb.id IN (
+				SELECT so.submission FROM objects v JOIN submission_objects so ON so.object_pk = v.pk
+				WHERE v.idh = o.idh AND v.id = o.id AND so.object_pk <> 0
+				UNION ALL SELECT submission FROM submission_objects WHERE object_pk = 0 AND idh = o.idh AND object = o.id)
+				ORDER BY sb.received LIMIT 1))
 		FROM objects o LEFT JOIN object_scores s ON s.object = o.pk
 		WHERE o.idh IN (SELECT value FROM json_each(?)) ORDER BY o.id, o.version`, string(hj))
 	if err != nil {

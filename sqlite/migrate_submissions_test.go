@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/tearline/tearline"
@@ -119,5 +120,123 @@ func TestSubmissionRangesMigration(t *testing.T) {
 		if !slices.Equal(s.Objects, want) {
 			t.Errorf("submission %s: objects %q, want %q", id, s.Objects, want)
 		}
+	}
+}
+
+// TestSubmissionObjectVersionsMigration takes a store back before
+// migration 25, records a submission of a stored object and of one never
+// stored in the old shape, and migrates again: the stored object's row
+// names its latest version, the other none, and feedback on either finds
+// the submission.
+func TestSubmissionObjectVersionsMigration(t *testing.T) {
+	t.Parallel()
+	db := openTest(t)
+	ctx := t.Context()
+	col := &tearline.Collection{Alias: "intel", Title: "Intel"}
+	if err := db.CreateCollection(ctx, col); err != nil {
+		t.Fatal(err)
+	}
+	const stored, unstored = "indicator--7c9a0f1e-3b2d-4e5f-8a6b-1c2d3e4f5a6b", "indicator--0f1e2d3c-4b5a-4697-8877-665544332211"
+	for _, v := range []string{"2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"} {
+		o := testObject(stored, v, `{"type":"indicator","spec_version":"2.1","id":"`+stored+`","modified":"`+v+`"}`)
+		if _, err := db.AddObjects(ctx, col.ID, []*tearline.Object{o}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var latest int64
+	if err := db.r.QueryRow(`SELECT max(pk) FROM objects WHERE id = ?`, stored).Scan(&latest); err != nil {
+		t.Fatal(err)
+	}
+	p := migrationProvider(t, db)
+	if _, err := p.DownTo(ctx, 24); err != nil {
+		t.Fatalf("down to 24: %v", err)
+	}
+	for _, sub := range []string{"s-stored", "s-unstored"} {
+		if _, err := db.w.Exec(`INSERT INTO submissions (id, org, collection, received, available, state, updated)
+			VALUES (?, 'identity--a', ?, 1, 1, 'received', 1)`, sub, col.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for sub, obj := range map[string]string{"s-stored": stored, "s-unstored": unstored} {
+		if _, err := db.w.Exec(`INSERT INTO submission_objects (submission, idx, object, idh) VALUES (?, 0, ?, ?)`,
+			sub, obj, idHash(obj)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	for obj, want := range map[string]int64{stored: latest, unstored: 0} {
+		var pk int64
+		if err := db.r.QueryRow(`SELECT object_pk FROM submission_objects WHERE object = ?`, obj).Scan(&pk); err != nil || pk != want {
+			t.Errorf("%s: object_pk %d, %v; want %d", obj, pk, err, want)
+		}
+	}
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	if err := db.RecordFeedback(ctx, []*tearline.Feedback{
+		{ObjectID: "sighting--1", Type: "sighting", RefID: stored, OrgID: "identity--b", Created: at},
+		{ObjectID: "sighting--2", Type: "sighting", RefID: unstored, OrgID: "identity--b", Created: at},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"s-stored", "s-unstored"} {
+		s, err := db.FindSubmission(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.FirstFeedback.Equal(at) {
+			t.Errorf("%s: first feedback %v, want %v", id, s.FirstFeedback, at)
+		}
+	}
+}
+
+// TestSubmissionOfStoredVersions records submissions of stored objects
+// and checks that feedback finds them through the versions' row keys,
+// also once a later version of the object is stored, and that the
+// submission stands in for a missing creator.
+func TestSubmissionOfStoredVersions(t *testing.T) {
+	t.Parallel()
+	db := openTest(t)
+	ctx := t.Context()
+	col := &tearline.Collection{Alias: "intel", Title: "Intel"}
+	if err := db.CreateCollection(ctx, col); err != nil {
+		t.Fatal(err)
+	}
+	const id = "indicator--5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
+	add := func(v string) {
+		o := testObject(id, v, `{"type":"indicator","spec_version":"2.1","id":"`+id+`","modified":"`+v+`"}`)
+		if _, err := db.AddObjects(ctx, col.ID, []*tearline.Object{o}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("2026-01-01T00:00:00Z")
+	at := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	if err := db.RecordSubmission(ctx, &tearline.Submission{ID: "s1", OrgID: "identity--a", CollectionID: col.ID,
+		Objects: []string{id}, Received: at, Available: at}); err != nil {
+		t.Fatal(err)
+	}
+	var pk int64
+	if err := db.r.QueryRow(`SELECT object_pk FROM submission_objects WHERE object = ?`, id).Scan(&pk); err != nil || pk == 0 {
+		t.Fatalf("object_pk %d, %v; want the stored version's", pk, err)
+	}
+	add("2026-02-01T00:00:00Z")
+	creators, err := db.ObjectCreators(ctx, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creators[id] != "identity--a" {
+		t.Errorf("creator %q, want the submitter identity--a", creators[id])
+	}
+	seen := at.Add(time.Hour)
+	if err := db.RecordFeedback(ctx, []*tearline.Feedback{
+		{ObjectID: "sighting--1", Type: "sighting", RefID: id, OrgID: "identity--b", Created: seen}}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.FindSubmission(ctx, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.FirstFeedback.Equal(seen) {
+		t.Errorf("first feedback %v, want %v", s.FirstFeedback, seen)
 	}
 }

@@ -76,6 +76,13 @@ func TestQueryPlans(t *testing.T) {
 				"SEARCH collection_objects USING COVERING INDEX collection_objects_object (object=?)"},
 		},
 		{
+			name: "submissions of an object", sql: `SELECT id FROM submissions WHERE id IN (` + submissionsOf + `)`,
+			args: []any{nil, nil, "indicator--0", idHash("indicator--0")},
+			want: []string{"SEARCH o USING INDEX objects_idh (idh=?)",
+				"SEARCH so USING INDEX submission_objects_pk (object_pk=?)",
+				"SEARCH submission_objects USING INDEX submission_objects_unstored (idh=?)"},
+		},
+		{
 			name: "delete collection", sql: `DELETE FROM collection_objects WHERE collection = ? RETURNING object`, args: []any{1},
 			want: []string{"SEARCH collection_objects USING PRIMARY KEY (collection=?)"},
 		},

@@ -53,6 +53,13 @@ func idHash(id string) int64 {
 	return int64(h.Sum64())
 }
 
+// latestVersion computes the row key of the latest stored version of the
+// object whose id is the text column col, 0 when none is stored.
+func latestVersion(col string) computed {
+	return computed{expr: "coalesce((SELECT max(pk) FROM objects WHERE idh = ? AND id = ?), 0)",
+		args: func(r map[string]any) []any { id := asString(r[col]); return []any{idHash(id), id} }}
+}
+
 // hashOf computes idh from the text column col.
 func hashOf(col string) computed {
 	return computed{expr: "?", args: func(r map[string]any) []any { return []any{idHash(asString(r[col]))} }}
@@ -121,7 +128,9 @@ var tables = []table{
 	// (migration 23 of the sqlite store), which a copy in sets once they
 	// are written (fixCounters), in (submission, idx) order.
 	{name: "submissions", sqliteOnly: map[string]computed{"objects_first": {}, "objects_last": {}}},
-	{name: "submission_objects", sqliteOnly: map[string]computed{"idh": hashOf("object")},
+	// Each row names the latest stored version of its object (migration
+	// 25 of the sqlite store): objects are copied before.
+	{name: "submission_objects", sqliteOnly: map[string]computed{"idh": hashOf("object"), "object_pk": latestVersion("object")},
 		sqliteOrder: "submission, idx", pgOrder: "submission, idx"},
 	{name: "feedback"},
 	{name: "org_activity"},
