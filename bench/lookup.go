@@ -124,8 +124,8 @@ func runLookup(ctx context.Context, opts lookupOptions) error {
 		fmt.Printf("  %-36s %9d pages %13d bytes (%.2fx raw, %.1f B/value; payload %.0f%% of pages)\n", s.Name, s.Pages, s.Bytes,
 			float64(s.Bytes)/float64(raw), float64(s.Bytes)/float64(opts.values), fill)
 		all += s.Bytes
-		if s.Name == "observables" {
-			values = s.Bytes
+		if s.Name == "observables" || s.Name == "observables_recent" {
+			values += s.Bytes
 		}
 	}
 	fmt.Printf("  value table: %.2fx the raw value bytes (target <= 1.5x: %s); whole index with sources and links: %.2fx (%.1f B/value)\n",

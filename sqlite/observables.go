@@ -281,7 +281,8 @@ func observableIDs(tx *sql.Tx, keys []string) (map[string]int64, []string, error
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := tx.Query(`SELECT key, id FROM observables WHERE key IN (SELECT unhex(value) FROM json_each(?))`, string(keysJSON))
+	rows, err := tx.Query(`SELECT key, id FROM observables WHERE key IN (SELECT unhex(value) FROM json_each(?1))
+		UNION ALL SELECT key, id FROM observables_recent WHERE key IN (SELECT unhex(value) FROM json_each(?1))`, string(keysJSON))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -310,17 +311,38 @@ func observableIDs(tx *sql.Tx, keys []string) (map[string]int64, []string, error
 	}
 	// Sorted keys insert in key order, touching each leaf page once.
 	slices.Sort(fresh)
-	var next int64
-	if err := tx.QueryRow(`UPDATE observable_next SET next = next + ? RETURNING next - ?`, len(fresh), len(fresh)).Scan(&next); err != nil {
+	var next, merged int64
+	if err := tx.QueryRow(`UPDATE observable_next SET next = next + ? RETURNING next - ?, merged`, len(fresh), len(fresh)).Scan(&next, &merged); err != nil {
 		return nil, nil, err
 	}
 	for i, k := range fresh {
 		ids[k] = next + int64(i)
 	}
-	err = execRows(tx, `INSERT INTO observables (key, id) VALUES `, `(?, ?)`, ``, len(fresh), func(args []any, i int) []any {
+	err = execRows(tx, `INSERT INTO observables_recent (key, id) VALUES `, `(?, ?)`, ``, len(fresh), func(args []any, i int) []any {
 		return append(args, []byte(fresh[i]), ids[fresh[i]])
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if next+int64(len(fresh))-merged >= recentValues {
+		err = mergeRecent(tx)
+	}
 	return ids, fresh, err
+}
+
+// recentValues is how many new values gather in observables_recent
+// before they are merged into observables (migration 26). A merge writes
+// up to one page of observables per value merged, once for all of them;
+// observables_recent stays a few hundred kilobytes.
+const recentValues = 16384
+
+// mergeRecent moves the values of observables_recent into observables, in
+// key order.
+func mergeRecent(tx *sql.Tx) error {
+	return execAll(context.Background(), tx,
+		`INSERT INTO observables (key, id) SELECT key, id FROM observables_recent ORDER BY key`,
+		`DELETE FROM observables_recent`,
+		`UPDATE observable_next SET merged = next`)
 }
 
 // execRows is insertRows with a suffix after the rows (an ON CONFLICT
@@ -364,7 +386,8 @@ func (db *DB) LookupObservable(ctx context.Context, kind, value string, maxObjec
 	e := &tearline.ObservableEntry{Kind: kind, Value: value}
 	err = db.readTx(ctx, func(tx *sql.Tx) error {
 		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM observables WHERE key = ?`, key).Scan(&id)
+		err := tx.QueryRowContext(ctx, `SELECT id FROM observables WHERE key = ?1
+			UNION ALL SELECT id FROM observables_recent WHERE key = ?1`, key).Scan(&id)
 		if err == sql.ErrNoRows {
 			return tearline.Errorf(tearline.ENOTFOUND, "no %s %q in the observable index", kind, value)
 		} else if err != nil {
@@ -452,7 +475,7 @@ func lookupObjects(ctx context.Context, tx *sql.Tx, id int64, max int, e *tearli
 }
 
 // ObservableTables are the tables and indexes of the observable index.
-var ObservableTables = []string{"observables", "observable_sources", "observable_objects", "observable_objects_value",
+var ObservableTables = []string{"observables", "observables_recent", "observable_sources", "observable_objects", "observable_objects_value",
 	"observable_orgs", "sqlite_autoindex_observable_orgs_1", "observable_next"}
 
 // TableSize is the space one table or index takes in the database file.

@@ -83,6 +83,13 @@ func TestQueryPlans(t *testing.T) {
 				"SEARCH submission_objects USING INDEX submission_objects_unstored (idh=?)"},
 		},
 		{
+			name: "observable sources", sql: observableSourcesSQL, args: []any{`["0101"]`},
+			want: []string{"SEARCH s USING PRIMARY KEY (observable=?)",
+				"SEARCH observables USING PRIMARY KEY (key=?)", "SEARCH observables_recent USING PRIMARY KEY (key=?)",
+				"SEARCH g USING INTEGER PRIMARY KEY (rowid=?)"},
+			sort: true, // by the keys' positions, which SQLite cannot take from json_each
+		},
+		{
 			name: "delete collection", sql: `DELETE FROM collection_objects WHERE collection = ? RETURNING object`, args: []any{1},
 			want: []string{"SEARCH collection_objects USING PRIMARY KEY (collection=?)"},
 		},
@@ -111,8 +118,11 @@ func TestQueryPlans(t *testing.T) {
 				}
 				rest = rest[i+len(w):]
 			}
-			if strings.Contains(strings.ReplaceAll(plan, "SCAN json_each", ""), "SCAN ") {
-				t.Errorf("plan scans a table:\n%s", plan)
+			for line := range strings.Lines(plan) {
+				// A scan of json_each reads the query's own parameter.
+				if strings.Contains(line, "SCAN ") && !strings.Contains(line, "json_each") && !strings.Contains(line, "VIRTUAL TABLE") {
+					t.Errorf("plan scans a table:\n%s", plan)
+				}
 			}
 			if got := strings.Contains(plan, "USE TEMP B-TREE"); got != tt.sort {
 				t.Errorf("plan sorts: %v, want %v:\n%s", got, tt.sort, plan)

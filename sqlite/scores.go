@@ -320,6 +320,16 @@ func scoreLinks(ctx context.Context, q querier, targets []string) ([]tearline.Sc
 	return out, rows.Err()
 }
 
+// observableSourcesSQL reads the sources of the values whose keys, in
+// hexadecimal, are the JSON array ?, by the values' positions in it. A
+// value is in observables or, not merged yet, in observables_recent.
+const observableSourcesSQL = `SELECT k.key, g.id, s.first, s.last
+	FROM json_each(?) k JOIN observable_sources s ON s.observable = coalesce(
+		(SELECT id FROM observables WHERE key = unhex(k.value)),
+		(SELECT id FROM observables_recent WHERE key = unhex(k.value)))
+	JOIN observable_orgs g ON g.pk = s.org
+	ORDER BY k.key, s.first, g.id`
+
 // ObservableSources implements tearline.ScoreTx with one query over the
 // observable index.
 func (t *scoreTx) ObservableSources(values []tearline.ObservableValue) (_ [][]tearline.ObservableSource, err error) {
@@ -340,10 +350,7 @@ func (t *scoreTx) ObservableSources(values []tearline.ObservableValue) (_ [][]te
 	if err != nil {
 		return nil, err
 	}
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT k.key, g.id, s.first, s.last
-		FROM json_each(?) k JOIN observables v ON v.key = unhex(k.value)
-		JOIN observable_sources s ON s.observable = v.id JOIN observable_orgs g ON g.pk = s.org
-		ORDER BY k.key, s.first, g.id`, string(keysJSON))
+	rows, err := t.tx.QueryContext(t.ctx, observableSourcesSQL, string(keysJSON))
 	if err != nil {
 		return nil, err
 	}

@@ -163,6 +163,11 @@ func dump(t *testing.T, dir string) map[string][]string {
 			s.updated, s.updated_by, s.note, (SELECT group_concat(object, ' ') FROM (SELECT so.object FROM submission_objects so
 				WHERE so.rowid BETWEEN s.objects_first AND s.objects_last ORDER BY so.rowid))
 			FROM submissions s`,
+		// The index's values, merged or recent; and the next id, whatever
+		// was merged when.
+		"observables":        `SELECT key, id FROM observables UNION ALL SELECT key, id FROM observables_recent`,
+		"observables_recent": `SELECT 1 WHERE 0`,
+		"observable_next":    `SELECT next FROM observable_next`,
 		// The feed's entries, whatever runs hold them.
 		"feed": `SELECT seq, time, collection, date_added FROM ` + storecopy.FeedEntries,
 		// object_text keeps no copy of the text: which versions it

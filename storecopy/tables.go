@@ -146,7 +146,12 @@ var tables = []table{
 	// The PostgreSQL store's full-text index, which AddObjects keeps and
 	// a copy fills (fixCounters).
 	{name: "object_search", only: "postgres"},
-	{name: "observables"},
+	// The values of the sqlite store's observable index are in two
+	// tables, the recent ones not yet merged (migration 26 of the sqlite
+	// store); a copy in writes them all to the first.
+	{name: "observables", sqliteFrom: `(SELECT key, id FROM observables UNION ALL
+		SELECT key, id FROM observables_recent) AS observables`},
+	{name: "observables_recent", only: "sqlite"},
 	{name: "observable_next", only: "sqlite", seeded: true, custom: true},
 	{name: "observable_orgs"},
 	{name: "observable_sources"},
