@@ -4,10 +4,11 @@
 -- the last merge into observables (sqlite/observables.go, recentValues).
 -- Value keys are random: a 1,000-object batch inserting its new values
 -- into observables itself changed a page of that table for nearly every
--- value, and the commit wrote them all (at 1,000,000 values, some 16 MB
--- for 1 MB of objects). The few pages of observables_recent take them
--- instead, and a merge, once enough have gathered, changes each page of
--- observables at most once for all of them. Lookups read both tables.
+-- value, and the commit wrote them all (at 1,000,000 values, some 1,000
+-- pages of 16 KiB for 1,000 objects, by the table's size). The few pages
+-- of observables_recent take them instead, and a merge, once enough have
+-- gathered, changes each page of observables at most once for all of
+-- them. Lookups read both tables.
 -- observable_next.merged is the next id at the last merge: the values
 -- with ids from merged up are the recent ones.
 CREATE TABLE observables_recent (
