@@ -132,17 +132,10 @@ func TestSubmissionObjectVersionsMigration(t *testing.T) {
 	t.Parallel()
 	db := openTest(t)
 	ctx := t.Context()
-	col := &tearline.Collection{Alias: "intel", Title: "Intel"}
-	if err := db.CreateCollection(ctx, col); err != nil {
-		t.Fatal(err)
-	}
+	col := intelCollection(t, db)
 	const stored, unstored = "indicator--7c9a0f1e-3b2d-4e5f-8a6b-1c2d3e4f5a6b", "indicator--0f1e2d3c-4b5a-4697-8877-665544332211"
-	for _, v := range []string{"2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"} {
-		o := testObject(stored, v, `{"type":"indicator","spec_version":"2.1","id":"`+stored+`","modified":"`+v+`"}`)
-		if _, err := db.AddObjects(ctx, col.ID, []*tearline.Object{o}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addVersion(t, db, col, stored, "2026-01-01T00:00:00Z")
+	addVersion(t, db, col, stored, "2026-02-01T00:00:00Z")
 	var latest int64
 	if err := db.r.QueryRow(`SELECT max(pk) FROM objects WHERE id = ?`, stored).Scan(&latest); err != nil {
 		t.Fatal(err)
@@ -153,7 +146,7 @@ func TestSubmissionObjectVersionsMigration(t *testing.T) {
 	}
 	for _, sub := range []string{"s-stored", "s-unstored"} {
 		if _, err := db.w.Exec(`INSERT INTO submissions (id, org, collection, received, available, state, updated)
-			VALUES (?, 'identity--a', ?, 1, 1, 'received', 1)`, sub, col.ID); err != nil {
+			VALUES (?, 'identity--a', ?, 1, 1, 'received', 1)`, sub, col); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -198,20 +191,11 @@ func TestSubmissionOfStoredVersions(t *testing.T) {
 	t.Parallel()
 	db := openTest(t)
 	ctx := t.Context()
-	col := &tearline.Collection{Alias: "intel", Title: "Intel"}
-	if err := db.CreateCollection(ctx, col); err != nil {
-		t.Fatal(err)
-	}
+	col := intelCollection(t, db)
 	const id = "indicator--5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
-	add := func(v string) {
-		o := testObject(id, v, `{"type":"indicator","spec_version":"2.1","id":"`+id+`","modified":"`+v+`"}`)
-		if _, err := db.AddObjects(ctx, col.ID, []*tearline.Object{o}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	add("2026-01-01T00:00:00Z")
+	addVersion(t, db, col, id, "2026-01-01T00:00:00Z")
 	at := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
-	if err := db.RecordSubmission(ctx, &tearline.Submission{ID: "s1", OrgID: "identity--a", CollectionID: col.ID,
+	if err := db.RecordSubmission(ctx, &tearline.Submission{ID: "s1", OrgID: "identity--a", CollectionID: col,
 		Objects: []string{id}, Received: at, Available: at}); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +203,7 @@ func TestSubmissionOfStoredVersions(t *testing.T) {
 	if err := db.r.QueryRow(`SELECT object_pk FROM submission_objects WHERE object = ?`, id).Scan(&pk); err != nil || pk == 0 {
 		t.Fatalf("object_pk %d, %v; want the stored version's", pk, err)
 	}
-	add("2026-02-01T00:00:00Z")
+	addVersion(t, db, col, id, "2026-02-01T00:00:00Z")
 	creators, err := db.ObjectCreators(ctx, []string{id})
 	if err != nil {
 		t.Fatal(err)
@@ -238,5 +222,25 @@ func TestSubmissionOfStoredVersions(t *testing.T) {
 	}
 	if !s.FirstFeedback.Equal(seen) {
 		t.Errorf("first feedback %v, want %v", s.FirstFeedback, seen)
+	}
+}
+
+// intelCollection creates a collection in db and returns its id.
+func intelCollection(t *testing.T, db *DB) string {
+	t.Helper()
+	col := &tearline.Collection{Alias: "intel", Title: "Intel"}
+	if err := db.CreateCollection(t.Context(), col); err != nil {
+		t.Fatal(err)
+	}
+	return col.ID
+}
+
+// addVersion stores the version of indicator id modified at modified in
+// collection col.
+func addVersion(t *testing.T, db *DB, col, id, modified string) {
+	t.Helper()
+	o := testObject(id, modified, `{"type":"indicator","spec_version":"2.1","id":"`+id+`","modified":"`+modified+`"}`)
+	if _, err := db.AddObjects(t.Context(), col, []*tearline.Object{o}); err != nil {
+		t.Fatal(err)
 	}
 }
