@@ -207,7 +207,7 @@ func dsn(path string, readOnly bool) string {
 		// commit more: SQLite then walks the cache's hash table, whose size
 		// follows the cache's (pcache1Truncate), and fills it through fresh
 		// allocations. With 128 MiB, posting 300,000 indicators ran at
-		// 8,845-10,352 objects/s against 11,145-12,423 with 16 or 32 MiB
+		// 8,845-10,352 objects/s against 11,398-12,423 with 16 MiB
 		// (bench/README.md, session 10).
 		q.Add("_pragma", "cache_size(-16384)") // 16 MiB
 		// page_size applies only to a new, empty database: the driver runs
