@@ -26,7 +26,7 @@ const (
 	lookupSQL = `SELECT o.id, o.version, o.pk, o.hash, co.date_added
 		FROM objects o LEFT JOIN collection_objects co
 			ON co.object = o.pk AND co.collection = ?1
-		WHERE o.idh IN (SELECT value FROM json_each(?2))`
+		WHERE o.pk IN (SELECT pk FROM object_keys WHERE idh IN (SELECT value FROM json_each(?2)))`
 	insertObjectSQL = `INSERT OR ROLLBACK INTO objects (pk, idh, id, version, type, spec_version, created, revoked, hash, raw) VALUES `
 	objectParams    = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertMemberSQL = `INSERT OR ROLLBACK INTO collection_objects
@@ -45,8 +45,8 @@ const (
 	rowsPerInsert = 1
 )
 
-// idHash returns the 64-bit FNV-1a hash of an object id, the key of the
-// objects_idh index.
+// idHash returns the 64-bit FNV-1a hash of an object id, the key by which
+// object_keys finds its versions.
 func idHash(id string) int64 {
 	const (
 		offset = 14695981039346656037
@@ -91,6 +91,7 @@ type adder struct {
 	lastAdded  int64 // last date_added assigned in the collection
 	now        int64
 	nextPK     int64 // row key of the next new object version
+	idsMerged  int64 // highest row key whose id key is in object_ids
 
 	versions map[versionRef]*storedVersion // stored versions of the batch's ids
 	spans    map[string]*span              // of the batch's ids in the collection
@@ -118,7 +119,8 @@ func newAdder(tx *sql.Tx, collectionID string, objs []*tearline.Object) (*adder,
 	// refer to a new object can be written without asking for its key.
 	// None is handed out twice: pk_floor is the highest ever deleted (the
 	// full-text index in the derived file may still name it).
-	if err := tx.QueryRow(`SELECT max(coalesce((SELECT max(pk) FROM objects), 0), (SELECT floor FROM pk_floor)) + 1`).Scan(&a.nextPK); err != nil {
+	if err := tx.QueryRow(`SELECT max(coalesce((SELECT max(pk) FROM objects), 0), (SELECT floor FROM pk_floor)) + 1,
+		(SELECT upto FROM object_ids_merged)`).Scan(&a.nextPK, &a.idsMerged); err != nil {
 		return nil, err
 	}
 	a.firstPK = a.nextPK
@@ -250,6 +252,9 @@ func (a *adder) write() error {
 	if err != nil {
 		return fmt.Errorf("insert objects: %w", err)
 	}
+	if err := a.addKeys(); err != nil {
+		return err
+	}
 	if err := indexDerived(a.tx, a.firstPK, a.objects, a.derived); err != nil {
 		return err
 	}
@@ -284,6 +289,33 @@ func (a *adder) write() error {
 	}
 	_, err = a.tx.Exec(`UPDATE collections SET last_added = ? WHERE pk = ?`, a.lastAdded, a.collection)
 	return err
+}
+
+// addKeys adds the id keys of the new versions to object_ids_recent,
+// merging them into object_ids once enough have gathered (migration 27).
+// One statement: the few pages of object_ids_recent are all it changes,
+// so its statement journal costs less than a statement per row.
+func (a *adder) addKeys() error {
+	if len(a.objects) == 0 {
+		return nil
+	}
+	hashes := make([]int64, len(a.objects))
+	for i, o := range a.objects {
+		hashes[i] = idHash(o.ID)
+	}
+	js, err := json.Marshal(hashes)
+	if err != nil {
+		return err
+	}
+	if _, err := a.tx.Exec(`INSERT INTO object_ids_recent (idh, pk) SELECT value, ?1 + key FROM json_each(?2)`, a.firstPK, string(js)); err != nil {
+		return fmt.Errorf("add id keys: %w", err)
+	}
+	if last := a.nextPK - 1; last-a.idsMerged >= recentObjectIDs {
+		if err := mergeObjectIDs(a.tx, last); err != nil {
+			return fmt.Errorf("merge id keys: %w", err)
+		}
+	}
+	return nil
 }
 
 // size estimates the bytes the batch wrote: new object versions, index

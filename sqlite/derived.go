@@ -128,15 +128,27 @@ func indexDerived(tx *sql.Tx, firstPK int64, objs []*tearline.Object, ders []der
 }
 
 // FillDerived adds to the reference index every stored object version it
-// lacks. AddObjects keeps it itself; a copy made straight into the objects
-// table (package storecopy) calls this in its transaction after it. The
-// full-text index needs no call: its indexer indexes every version past
-// the last it indexed when the store opens.
+// lacks, and to object_ids the id keys it lacks (migration 27), merging
+// those of object_ids_recent. AddObjects does both itself; a copy made straight
+// into the objects table (package storecopy) calls this in its
+// transaction after it. The full-text index needs no call: its indexer
+// indexes every version past the last it indexed when the store opens.
 func FillDerived(ctx context.Context, tx *sql.Tx) error {
 	for _, q := range []string{fillListRefsSQL, fillRefsSQL} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("fill the reference index: %w", err)
 		}
+	}
+	// In one statement, unlike mergeObjectIDs: a copy may have stored
+	// millions, and its statement journal copies only pages that held
+	// keys before.
+	err := execAll(ctx, tx, `INSERT INTO object_ids (idh, pk) SELECT idh, pk FROM objects o
+			WHERE NOT EXISTS (SELECT 1 FROM object_keys k WHERE k.idh = o.idh AND k.pk = o.pk) ORDER BY idh, pk`,
+		`INSERT INTO object_ids (idh, pk) SELECT idh, pk FROM object_ids_recent ORDER BY idh, pk`,
+		`DELETE FROM object_ids_recent`,
+		`UPDATE object_ids_merged SET upto = (SELECT max(coalesce((SELECT max(pk) FROM objects), 0), (SELECT floor FROM pk_floor)))`)
+	if err != nil {
+		return fmt.Errorf("merge object ids: %w", err)
 	}
 	return nil
 }

@@ -39,7 +39,8 @@ func (db *DB) RecordSubmission(ctx context.Context, s *tearline.Submission) (err
 		// Each row names the latest stored version of its object, found
 		// through the objects' index of ids (migration 25).
 		st, err := tx.Prepare(`INSERT INTO submission_objects (submission, idx, object, idh, object_pk)
-			VALUES (?1, ?2, ?3, ?4, coalesce((SELECT max(pk) FROM objects WHERE idh = ?4 AND id = ?3), 0))`)
+			VALUES (?1, ?2, ?3, ?4, coalesce((SELECT max(o.pk) FROM object_keys k JOIN objects o ON o.pk = k.pk
+				WHERE k.idh = ?4 AND o.id = ?3), 0))`)
 		if err != nil {
 			return err
 		}
@@ -77,7 +78,7 @@ func (db *DB) RecordSubmission(ctx context.Context, s *tearline.Submission) (err
 // where the object was not stored when the submission was recorded
 // (migration 25).
 const submissionsOf = `SELECT so.submission FROM objects o JOIN submission_objects so ON so.object_pk = o.pk
-	WHERE o.idh = ?4 AND o.id = ?3 AND so.object_pk <> 0
+	WHERE o.pk IN (SELECT pk FROM object_keys WHERE idh = ?4) AND o.id = ?3 AND so.object_pk <> 0
 	UNION ALL SELECT submission FROM submission_objects WHERE object_pk = 0 AND idh = ?4 AND object = ?3`
 
 const submissionColumns = `id, org, collection, received, available, state, acknowledged, first_feedback, updated, updated_by, note`

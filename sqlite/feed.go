@@ -189,11 +189,11 @@ func (db *DB) ObjectCreators(ctx context.Context, ids []string) (_ map[string]st
 			(SELECT f.org FROM feedback f WHERE f.object = o.id AND f.org <> '' LIMIT 1),
 			(SELECT sb.org FROM submissions sb WHERE sb.id IN (
 				SELECT so.submission FROM objects v JOIN submission_objects so ON so.object_pk = v.pk
-				WHERE v.idh = o.idh AND v.id = o.id AND so.object_pk <> 0
+				WHERE v.pk IN (SELECT pk FROM object_keys WHERE idh = o.idh) AND v.id = o.id AND so.object_pk <> 0
 				UNION ALL SELECT submission FROM submission_objects WHERE object_pk = 0 AND idh = o.idh AND object = o.id)
 				ORDER BY sb.received LIMIT 1))
 		FROM objects o LEFT JOIN object_scores s ON s.object = o.pk
-		WHERE o.idh IN (SELECT value FROM json_each(?)) ORDER BY o.id, o.version`, string(hj))
+		WHERE o.pk IN (SELECT pk FROM object_keys WHERE idh IN (SELECT value FROM json_each(?))) ORDER BY o.id, o.version`, string(hj))
 	if err != nil {
 		return nil, err
 	}

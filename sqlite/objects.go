@@ -127,7 +127,7 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, id string, version
 		}
 		var where strings.Builder
 		args := []any{pk, id, idHash(id)}
-		where.WriteString(`collection = ?1 AND object IN (SELECT pk FROM objects WHERE idh = ?3 AND id = ?2)`)
+		where.WriteString(`collection = ?1 AND object IN (SELECT pk FROM objects WHERE pk IN (SELECT pk FROM object_keys WHERE idh = ?3) AND id = ?2)`)
 		args = versionWhere(vf, &where, args, "")
 		args = inList(&where, args, "spec_version", specVersions)
 		rows, err := tx.Query(`DELETE FROM collection_objects INDEXED BY collection_objects_object
@@ -146,11 +146,11 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, id string, version
 		// The earliest or latest version may be gone: flag the remaining ones.
 		_, err = tx.Exec(`WITH remaining AS (
 				SELECT co.version FROM collection_objects co INDEXED BY collection_objects_object
-				WHERE co.collection = ?1 AND co.object IN (SELECT pk FROM objects WHERE idh = ?3 AND id = ?2))
+				WHERE co.collection = ?1 AND co.object IN (SELECT pk FROM objects WHERE pk IN (SELECT pk FROM object_keys WHERE idh = ?3) AND id = ?2))
 			UPDATE collection_objects INDEXED BY collection_objects_object SET
 				is_first = version = (SELECT min(version) FROM remaining),
 				is_last = version = (SELECT max(version) FROM remaining)
-			WHERE collection = ?1 AND object IN (SELECT pk FROM objects WHERE idh = ?3 AND id = ?2)`, pk, id, idHash(id))
+			WHERE collection = ?1 AND object IN (SELECT pk FROM objects WHERE pk IN (SELECT pk FROM object_keys WHERE idh = ?3) AND id = ?2)`, pk, id, idHash(id))
 		if err != nil {
 			return err
 		}

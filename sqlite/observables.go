@@ -246,7 +246,8 @@ func objectPKs(tx *sql.Tx, refs []tearline.ObservableRef) (map[versionRef]int64,
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.Query(`SELECT id, version, pk FROM objects WHERE idh IN (SELECT value FROM json_each(?))`, string(hashesJSON))
+	rows, err := tx.Query(`SELECT id, version, pk FROM objects
+		WHERE pk IN (SELECT pk FROM object_keys WHERE idh IN (SELECT value FROM json_each(?)))`, string(hashesJSON))
 	if err != nil {
 		return nil, err
 	}
@@ -336,42 +337,13 @@ func observableIDs(tx *sql.Tx, keys []string) (map[string]int64, []string, error
 // observables_recent stays a few hundred kilobytes.
 const recentValues = 16384
 
-// mergeRecent moves the values of observables_recent into observables, in
-// key order. One INSERT per row: SQLite journals a statement that inserts
-// several rows into a STRICT table, a copy of each page it changes, and
-// that journal took 11 of the 12.5 s that merges cost in a 1,000,000-object
-// post.
+// mergeRecent moves the values of observables_recent into observables.
 func mergeRecent(tx *sql.Tx) error {
-	rows, err := tx.Query(`SELECT key, id FROM observables_recent ORDER BY key`)
-	if err != nil {
+	if err := merge(tx, "observables_recent", "observables", "key, id"); err != nil {
 		return err
 	}
-	var (
-		keys [][]byte
-		ids  []int64
-	)
-	for rows.Next() {
-		var (
-			k  []byte
-			id int64
-		)
-		if err := rows.Scan(&k, &id); err != nil {
-			rows.Close()
-			return err
-		}
-		keys, ids = append(keys, k), append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	err = execRows(tx, `INSERT INTO observables (key, id) VALUES `, `(?, ?)`, ``, len(keys), func(args []any, i int) []any {
-		return append(args, keys[i], ids[i])
-	})
-	if err != nil {
-		return err
-	}
-	return execAll(context.Background(), tx, `DELETE FROM observables_recent`, `UPDATE observable_next SET merged = next`)
+	_, err := tx.Exec(`UPDATE observable_next SET merged = next`)
+	return err
 }
 
 // execRows is insertRows with a suffix after the rows (an ON CONFLICT

@@ -51,11 +51,11 @@ func TestQueryPlans(t *testing.T) {
 		{name: "first and last", want: []string{"SEARCH co USING PRIMARY KEY (collection=? AND date_added>?)"}},
 		{name: "exact", want: []string{"SEARCH co USING PRIMARY KEY (collection=? AND date_added>?)"}},
 		{name: "type", want: []string{"SEARCH co USING INDEX collection_objects_type (collection=? AND type=? AND date_added>?)"}},
-		{name: "ids", want: []string{"SEARCH o USING INDEX objects_idh (idh=?)",
+		{name: "ids", want: []string{"SEARCH o USING INTEGER PRIMARY KEY (rowid=?)", "SEARCH object_ids USING PRIMARY KEY (idh=?)", "SEARCH object_ids_recent USING PRIMARY KEY (idh=?)",
 			"SEARCH co USING INDEX collection_objects_object (object=? AND collection=?)"}, sort: true},
 		{
 			name: "lookup", sql: lookupSQL, args: []any{1, `["indicator--0"]`},
-			want: []string{"SEARCH o USING INDEX objects_idh (idh=?)",
+			want: []string{"SEARCH o USING INTEGER PRIMARY KEY (rowid=?)", "SEARCH object_ids USING PRIMARY KEY (idh=?)", "SEARCH object_ids_recent USING PRIMARY KEY (idh=?)",
 				"SEARCH co USING COVERING INDEX collection_objects_object (object=? AND collection=?)"},
 		},
 		{
@@ -64,10 +64,10 @@ func TestQueryPlans(t *testing.T) {
 		},
 		{
 			name: "delete object", sql: `DELETE FROM collection_objects INDEXED BY collection_objects_object
-				WHERE collection = ?1 AND object IN (SELECT pk FROM objects WHERE idh = ?3 AND id = ?2) RETURNING object`,
+				WHERE collection = ?1 AND object IN (SELECT pk FROM objects WHERE pk IN (SELECT pk FROM object_keys WHERE idh = ?3) AND id = ?2) RETURNING object`,
 			args: []any{1, "indicator--0", idHash("indicator--0")},
 			want: []string{"SEARCH collection_objects USING INDEX collection_objects_object (object=? AND collection=?)",
-				"SEARCH objects USING INDEX objects_idh (idh=?)"},
+				"SEARCH objects USING INTEGER PRIMARY KEY (rowid=?)", "SEARCH object_ids USING PRIMARY KEY (idh=?)", "SEARCH object_ids_recent USING PRIMARY KEY (idh=?)"},
 		},
 		{
 			name: "orphan", sql: `DELETE FROM objects WHERE pk = ?1
@@ -78,7 +78,7 @@ func TestQueryPlans(t *testing.T) {
 		{
 			name: "submissions of an object", sql: `SELECT id FROM submissions WHERE id IN (` + submissionsOf + `)`,
 			args: []any{nil, nil, "indicator--0", idHash("indicator--0")},
-			want: []string{"SEARCH o USING INDEX objects_idh (idh=?)",
+			want: []string{"SEARCH o USING INTEGER PRIMARY KEY (rowid=?)", "SEARCH object_ids USING PRIMARY KEY (idh=?)", "SEARCH object_ids_recent USING PRIMARY KEY (idh=?)",
 				"SEARCH so USING INDEX submission_objects_pk (object_pk=?)",
 				"SEARCH submission_objects USING INDEX submission_objects_unstored (idh=?)"},
 		},

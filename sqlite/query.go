@@ -143,7 +143,7 @@ func objectQuery(pk int64, q tearline.ObjectQuery, vf normalize.VersionFilter) (
 			hashes[i] = strconv.FormatInt(idHash(id), 10)
 		}
 		// The hashes are integers, formatted here rather than bound.
-		b.WriteString(` AND o.idh IN (` + strings.Join(hashes, ", ") + `)`)
+		b.WriteString(` AND o.pk IN (SELECT pk FROM object_keys WHERE idh IN (` + strings.Join(hashes, ", ") + `))`)
 		args = inList(&b, args, "o.id", q.IDs)
 	} else {
 		b.WriteString(` FROM collection_objects co`)

@@ -193,7 +193,7 @@ func findScores(ctx context.Context, q querier, ids []string) ([]*tearline.Score
 	}
 	rows, err := q.QueryContext(ctx, `SELECT o.id, o.version, s.confidence, s.context, s.record
 		FROM objects o JOIN object_scores s ON s.object = o.pk
-		WHERE o.idh IN (SELECT value FROM json_each(?))`, string(hashesJSON))
+		WHERE o.pk IN (SELECT pk FROM object_keys WHERE idh IN (SELECT value FROM json_each(?)))`, string(hashesJSON))
 	if err != nil {
 		return nil, err
 	}

@@ -168,6 +168,10 @@ func dump(t *testing.T, dir string) map[string][]string {
 		"observables":        `SELECT key, id FROM observables UNION ALL SELECT key, id FROM observables_recent`,
 		"observables_recent": `SELECT 1 WHERE 0`,
 		"observable_next":    `SELECT next FROM observable_next`,
+		// The keys of the versions' ids, merged or recent.
+		"object_ids":        `SELECT o.id, o.version FROM object_keys k JOIN objects o ON o.pk = k.pk`,
+		"object_ids_recent": `SELECT 1 WHERE 0`,
+		"object_ids_merged": `SELECT 1 WHERE 0`,
 		// The feed's entries, whatever runs hold them.
 		"feed": `SELECT seq, time, collection, date_added FROM ` + storecopy.FeedEntries,
 		// object_text keeps no copy of the text: which versions it

@@ -146,6 +146,13 @@ var tables = []table{
 	// The PostgreSQL store's full-text index, which AddObjects keeps and
 	// a copy fills (fixCounters).
 	{name: "object_search", only: "postgres"},
+	// The sqlite store finds versions by id through two tables, the keys
+	// not yet merged in the second (migration 27 of the sqlite store),
+	// which triggers on objects keep; a copy in merges them all
+	// (sqlite.FillDerived), which sets object_ids_merged.
+	{name: "object_ids", only: "sqlite"},
+	{name: "object_ids_recent", only: "sqlite"},
+	{name: "object_ids_merged", only: "sqlite", seeded: true},
 	// The values of the sqlite store's observable index are in two
 	// tables, the recent ones not yet merged (migration 26 of the sqlite
 	// store); a copy in writes them all to the first.
