@@ -339,7 +339,7 @@ const recentValues = 16384
 
 // mergeRecent moves the values of observables_recent into observables.
 func mergeRecent(tx *sql.Tx) error {
-	if err := merge(tx, "observables_recent", "observables", "key, id"); err != nil {
+	if err := merge(tx, "observables_recent", "observables", "key", "id"); err != nil {
 		return err
 	}
 	_, err := tx.Exec(`UPDATE observable_next SET merged = next`)

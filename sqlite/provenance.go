@@ -13,8 +13,12 @@ import (
 )
 
 // provenanceRows is the number of rows of one multi-row INSERT into
-// provenance (6 parameters each).
+// provenance_recent (6 parameters each).
 const provenanceRows = 128
+
+// recentProvenance is how many records gather in provenance_recent before
+// they are merged into provenance (migration 28).
+const recentProvenance = 16384
 
 // AddProvenance records where object versions came from; a record already
 // kept changes nothing.
@@ -33,9 +37,13 @@ func (db *DB) AddProvenance(ctx context.Context, ps []tearline.Provenance) (err 
 			}
 			// OR IGNORE rather than an upsert: it needs no statement
 			// journal, which made the upsert cost as much as storing
-			// the objects.
-			q := `INSERT OR IGNORE INTO provenance (idh, version, peer, remote_collection, object, added) VALUES ` +
-				strings.Repeat(`(?, ?, ?, ?, ?, ?), `, len(batch)-1) + `(?, ?, ?, ?, ?, ?)`
+			// the objects. A record merged into provenance is not
+			// added again.
+			q := `INSERT OR IGNORE INTO provenance_recent (idh, version, peer, remote_collection, object, added)
+				SELECT column1, column2, column3, column4, column5, column6 FROM (VALUES ` +
+				strings.Repeat(`(?, ?, ?, ?, ?, ?), `, len(batch)-1) + `(?, ?, ?, ?, ?, ?)) v
+				WHERE NOT EXISTS (SELECT 1 FROM provenance p WHERE p.idh = v.column1 AND p.version = v.column2
+					AND p.peer = v.column3 AND p.remote_collection = v.column4 AND p.object = v.column5)`
 			if _, err := tx.Exec(q, args...); err != nil {
 				return err
 			}
@@ -43,7 +51,16 @@ func (db *DB) AddProvenance(ctx context.Context, ps []tearline.Provenance) (err 
 				return err
 			}
 		}
-		return nil
+		// A count of a few hundred pages, against the thousand objects
+		// or so whose provenance a call records.
+		var n int
+		if err := tx.QueryRow(`SELECT count(*) FROM provenance_recent`).Scan(&n); err != nil {
+			return err
+		}
+		if n < recentProvenance {
+			return nil
+		}
+		return merge(tx, "provenance_recent", "provenance", "idh", "version", "peer", "remote_collection", "object", "added")
 	})
 }
 
@@ -64,7 +81,9 @@ func (db *DB) FromPeer(ctx context.Context, peerID string, refs []tearline.Versi
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT DISTINCT object, version FROM provenance
+	rows, err := db.r.QueryContext(ctx, `SELECT object, version FROM provenance
+		WHERE idh IN (SELECT value FROM json_each(?1)) AND peer = ?2
+		UNION SELECT object, version FROM provenance_recent
 		WHERE idh IN (SELECT value FROM json_each(?1)) AND peer = ?2`, string(js), peerID)
 	if err != nil {
 		return nil, err
@@ -92,7 +111,10 @@ func (db *DB) FromPeer(ctx context.Context, peerID string, refs []tearline.Versi
 func (db *DB) ProvenanceOf(ctx context.Context, objectID string) (_ []tearline.Provenance, err error) {
 	defer wrap(&err, "read provenance of %q", objectID)
 	rows, err := db.r.QueryContext(ctx, `SELECT object, version, peer, remote_collection, added FROM provenance
-		WHERE idh = ? AND object = ? ORDER BY added, version, peer, remote_collection`, idHash(objectID), objectID)
+		WHERE idh = ?1 AND object = ?2
+		UNION ALL SELECT object, version, peer, remote_collection, added FROM provenance_recent
+		WHERE idh = ?1 AND object = ?2
+		ORDER BY added, version, peer, remote_collection`, idHash(objectID), objectID)
 	if err != nil {
 		return nil, err
 	}

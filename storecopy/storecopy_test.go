@@ -172,6 +172,9 @@ func dump(t *testing.T, dir string) map[string][]string {
 		"object_ids":        `SELECT o.id, o.version FROM object_keys k JOIN objects o ON o.pk = k.pk`,
 		"object_ids_recent": `SELECT 1 WHERE 0`,
 		"object_ids_merged": `SELECT 1 WHERE 0`,
+		// Provenance records, merged or recent.
+		"provenance":        `SELECT idh, version, peer, remote_collection, object, added FROM provenance UNION ALL SELECT * FROM provenance_recent`,
+		"provenance_recent": `SELECT 1 WHERE 0`,
 		// The feed's entries, whatever runs hold them.
 		"feed": `SELECT seq, time, collection, date_added FROM ` + storecopy.FeedEntries,
 		// object_text keeps no copy of the text: which versions it

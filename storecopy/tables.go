@@ -166,7 +166,12 @@ var tables = []table{
 	{name: "observable_objects", custom: true},
 	{name: "peers"},
 	{name: "peer_links", renames: map[string]string{"interval": "interval_ms"}},
-	{name: "provenance", sqliteOnly: map[string]computed{"idh": hashOf("object")}},
+	// The sqlite store's provenance is in two tables, the records not yet
+	// merged in the second (migration 28 of the sqlite store); a copy in
+	// writes them all to the first.
+	{name: "provenance", sqliteOnly: map[string]computed{"idh": hashOf("object")},
+		sqliteFrom: `(SELECT * FROM provenance UNION ALL SELECT * FROM provenance_recent) AS provenance`},
+	{name: "provenance_recent", only: "sqlite"},
 	{name: "held"},
 }
 
