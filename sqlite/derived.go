@@ -128,8 +128,8 @@ func indexDerived(tx *sql.Tx, firstPK int64, objs []*tearline.Object, ders []der
 }
 
 // FillDerived adds to the reference index every stored object version it
-// lacks, and to object_ids the id keys it lacks (migration 27), merging
-// those of object_ids_recent. AddObjects does both itself; a copy made straight
+// lacks, and to object_ids and provenance_keys the id keys they lack
+// (migrations 27 and 28), merging the recent ones. AddObjects does both itself; a copy made straight
 // into the objects table (package storecopy) calls this in its
 // transaction after it. The full-text index needs no call: its indexer
 // indexes every version past the last it indexed when the store opens.
@@ -146,9 +146,13 @@ func FillDerived(ctx context.Context, tx *sql.Tx) error {
 			WHERE NOT EXISTS (SELECT 1 FROM object_keys k WHERE k.idh = o.idh AND k.pk = o.pk) ORDER BY idh, pk`,
 		`INSERT INTO object_ids (idh, pk) SELECT idh, pk FROM object_ids_recent ORDER BY idh, pk`,
 		`DELETE FROM object_ids_recent`,
-		`UPDATE object_ids_merged SET upto = (SELECT max(coalesce((SELECT max(pk) FROM objects), 0), (SELECT floor FROM pk_floor)))`)
+		`UPDATE object_ids_merged SET upto = (SELECT max(coalesce((SELECT max(pk) FROM objects), 0), (SELECT floor FROM pk_floor)))`,
+		`INSERT INTO provenance_keys (idh, seq) SELECT idh, seq FROM provenance p
+			WHERE NOT EXISTS (SELECT 1 FROM provenance_by_id k WHERE k.idh = p.idh AND k.seq = p.seq) ORDER BY idh, seq`,
+		`INSERT INTO provenance_keys (idh, seq) SELECT idh, seq FROM provenance_keys_recent ORDER BY idh, seq`,
+		`DELETE FROM provenance_keys_recent`)
 	if err != nil {
-		return fmt.Errorf("merge object ids: %w", err)
+		return fmt.Errorf("fill the id keys: %w", err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -13,11 +14,11 @@ import (
 )
 
 // provenanceRows is the number of rows of one multi-row INSERT into
-// provenance_recent (6 parameters each).
+// provenance (6 parameters each).
 const provenanceRows = 128
 
-// recentProvenance is how many records gather in provenance_recent before
-// they are merged into provenance (migration 28).
+// recentProvenance is how many keys gather in provenance_keys_recent
+// before they are merged into provenance_keys (migration 28).
 const recentProvenance = 16384
 
 // AddProvenance records where object versions came from; a record already
@@ -28,40 +29,102 @@ func (db *DB) AddProvenance(ctx context.Context, ps []tearline.Provenance) (err 
 		return nil
 	}
 	now := micros(time.Now())
+	// A record twice in one call is added once: the INSERT's check does
+	// not see the rows the statement itself adds.
+	seen := make(map[tearline.Provenance]bool, len(ps))
+	fresh := make([]tearline.Provenance, 0, len(ps))
+	for _, p := range ps {
+		p.Added = time.Time{}
+		if !seen[p] {
+			seen[p] = true
+			fresh = append(fresh, p)
+		}
+	}
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		for start := 0; start < len(ps); start += provenanceRows {
-			batch := ps[start:min(start+provenanceRows, len(ps))]
+		var (
+			keys [][2]int64 // (idh, seq) of the rows added
+			full *sql.Stmt  // of provenanceRows rows, prepared once
+		)
+		for start := 0; start < len(fresh); start += provenanceRows {
+			batch := fresh[start:min(start+provenanceRows, len(fresh))]
 			args := make([]any, 0, 6*len(batch))
 			for _, p := range batch {
 				args = append(args, idHash(p.ID), p.Version, p.PeerID, p.RemoteCollection, p.ID, now)
 			}
-			// OR IGNORE rather than an upsert: it needs no statement
-			// journal, which made the upsert cost as much as storing
-			// the objects. A record merged into provenance is not
-			// added again.
-			q := `INSERT OR IGNORE INTO provenance_recent (idh, version, peer, remote_collection, object, added)
-				SELECT column1, column2, column3, column4, column5, column6 FROM (VALUES ` +
-				strings.Repeat(`(?, ?, ?, ?, ?, ?), `, len(batch)-1) + `(?, ?, ?, ?, ?, ?)) v
-				WHERE NOT EXISTS (SELECT 1 FROM provenance p WHERE p.idh = v.column1 AND p.version = v.column2
-					AND p.peer = v.column3 AND p.remote_collection = v.column4 AND p.object = v.column5)`
-			if _, err := tx.Exec(q, args...); err != nil {
+			var (
+				rows *sql.Rows
+				err  error
+			)
+			if len(batch) < provenanceRows {
+				rows, err = tx.Query(insertProvenanceSQL(len(batch)), args...)
+			} else {
+				if full == nil {
+					if full, err = tx.Prepare(insertProvenanceSQL(provenanceRows)); err != nil {
+						return err
+					}
+					defer full.Close()
+				}
+				rows, err = full.Query(args...)
+			}
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var k [2]int64
+				if err := rows.Scan(&k[0], &k[1]); err != nil {
+					rows.Close()
+					return err
+				}
+				keys = append(keys, k)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
 				return err
 			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		// A count of a few hundred pages, against the thousand objects
-		// or so whose provenance a call records.
-		var n int
-		if err := tx.QueryRow(`SELECT count(*) FROM provenance_recent`).Scan(&n); err != nil {
-			return err
-		}
-		if n < recentProvenance {
-			return nil
-		}
-		return merge(tx, "provenance_recent", "provenance", "idh", "version", "peer", "remote_collection", "object", "added")
+		return addProvenanceKeys(tx, keys)
 	})
+}
+
+// insertProvenanceSQL returns the INSERT of n provenance records (6
+// parameters each) that adds those not kept already and returns the idh
+// and seq of each row added.
+func insertProvenanceSQL(n int) string {
+	return `INSERT INTO provenance (idh, version, peer, remote_collection, object, added)
+		SELECT column1, column2, column3, column4, column5, column6 FROM (VALUES ` +
+		strings.Repeat(`(?, ?, ?, ?, ?, ?), `, n-1) + `(?, ?, ?, ?, ?, ?)) v
+		WHERE NOT EXISTS (SELECT 1 FROM provenance_by_id k JOIN provenance p ON p.seq = k.seq
+			WHERE k.idh = v.column1 AND p.object = v.column5 AND p.version = v.column2
+			AND p.peer = v.column3 AND p.remote_collection = v.column4)
+		RETURNING idh, seq`
+}
+
+// addProvenanceKeys adds keys, (idh, seq) pairs, to provenance_keys_recent
+// in one statement, and merges them into provenance_keys once enough have
+// gathered.
+func addProvenanceKeys(tx *sql.Tx, keys [][2]int64) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	js, err := json.Marshal(keys)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(`INSERT INTO provenance_keys_recent (idh, seq) SELECT value ->> 0, value ->> 1 FROM json_each(?)`, string(js)); err != nil {
+		return fmt.Errorf("add provenance keys: %w", err)
+	}
+	// A count of a few pages.
+	var n int
+	if err := tx.QueryRow(`SELECT count(*) FROM provenance_keys_recent`).Scan(&n); err != nil {
+		return err
+	}
+	if n < recentProvenance {
+		return nil
+	}
+	return merge(tx, "provenance_keys_recent", "provenance_keys", "idh", "seq")
 }
 
 // FromPeer reports, for each ref, whether the version came from the peer.
@@ -81,10 +144,8 @@ func (db *DB) FromPeer(ctx context.Context, peerID string, refs []tearline.Versi
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT object, version FROM provenance
-		WHERE idh IN (SELECT value FROM json_each(?1)) AND peer = ?2
-		UNION SELECT object, version FROM provenance_recent
-		WHERE idh IN (SELECT value FROM json_each(?1)) AND peer = ?2`, string(js), peerID)
+	rows, err := db.r.QueryContext(ctx, `SELECT DISTINCT p.object, p.version FROM provenance_by_id k JOIN provenance p ON p.seq = k.seq
+		WHERE k.idh IN (SELECT value FROM json_each(?1)) AND p.peer = ?2`, string(js), peerID)
 	if err != nil {
 		return nil, err
 	}
@@ -110,11 +171,9 @@ func (db *DB) FromPeer(ctx context.Context, peerID string, refs []tearline.Versi
 // first.
 func (db *DB) ProvenanceOf(ctx context.Context, objectID string) (_ []tearline.Provenance, err error) {
 	defer wrap(&err, "read provenance of %q", objectID)
-	rows, err := db.r.QueryContext(ctx, `SELECT object, version, peer, remote_collection, added FROM provenance
-		WHERE idh = ?1 AND object = ?2
-		UNION ALL SELECT object, version, peer, remote_collection, added FROM provenance_recent
-		WHERE idh = ?1 AND object = ?2
-		ORDER BY added, version, peer, remote_collection`, idHash(objectID), objectID)
+	rows, err := db.r.QueryContext(ctx, `SELECT p.object, p.version, p.peer, p.remote_collection, p.added
+		FROM provenance_by_id k JOIN provenance p ON p.seq = k.seq
+		WHERE k.idh = ? AND p.object = ? ORDER BY p.added, p.version, p.peer, p.remote_collection`, idHash(objectID), objectID)
 	if err != nil {
 		return nil, err
 	}

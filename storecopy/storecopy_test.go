@@ -172,9 +172,11 @@ func dump(t *testing.T, dir string) map[string][]string {
 		"object_ids":        `SELECT o.id, o.version FROM object_keys k JOIN objects o ON o.pk = k.pk`,
 		"object_ids_recent": `SELECT 1 WHERE 0`,
 		"object_ids_merged": `SELECT 1 WHERE 0`,
-		// Provenance records, merged or recent.
-		"provenance":        `SELECT idh, version, peer, remote_collection, object, added FROM provenance UNION ALL SELECT * FROM provenance_recent`,
-		"provenance_recent": `SELECT 1 WHERE 0`,
+		// Provenance records, whatever their order, and their keys,
+		// merged or recent.
+		"provenance":             `SELECT idh, version, peer, remote_collection, object, added FROM provenance`,
+		"provenance_keys":        `SELECT p.object, p.version, p.peer FROM provenance_by_id k JOIN provenance p ON p.seq = k.seq`,
+		"provenance_keys_recent": `SELECT 1 WHERE 0`,
 		// The feed's entries, whatever runs hold them.
 		"feed": `SELECT seq, time, collection, date_added FROM ` + storecopy.FeedEntries,
 		// object_text keeps no copy of the text: which versions it

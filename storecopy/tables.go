@@ -166,12 +166,14 @@ var tables = []table{
 	{name: "observable_objects", custom: true},
 	{name: "peers"},
 	{name: "peer_links", renames: map[string]string{"interval": "interval_ms"}},
-	// The sqlite store's provenance is in two tables, the records not yet
-	// merged in the second (migration 28 of the sqlite store); a copy in
-	// writes them all to the first.
-	{name: "provenance", sqliteOnly: map[string]computed{"idh": hashOf("object")},
-		sqliteFrom: `(SELECT * FROM provenance UNION ALL SELECT * FROM provenance_recent) AS provenance`},
-	{name: "provenance_recent", only: "sqlite"},
+	// The sqlite store's provenance rows are appended (seq) and found by
+	// id through two tables of keys, the recent ones not yet merged in
+	// the second (migration 28 of the sqlite store); a copy in fills
+	// them (sqlite.FillDerived).
+	{name: "provenance", sqliteOnly: map[string]computed{"seq": {}, "idh": hashOf("object")},
+		sqliteOrder: "seq", pgOrder: "added, object, version, peer, remote_collection"},
+	{name: "provenance_keys", only: "sqlite"},
+	{name: "provenance_keys_recent", only: "sqlite"},
 	{name: "held"},
 }
 
