@@ -177,6 +177,10 @@ type copier struct {
 	bar      *progressbar.ProgressBar
 }
 
+// copyIndex is the index on the SQLite target's objects that lives as long
+// as a copy into it.
+const copyIndex = "storecopy_objects_idh"
+
 // srcPG and dstPG report whether the source and the target are the
 // PostgreSQL side.
 func (c *copier) srcPG() bool { return c.fromPG }
@@ -203,6 +207,15 @@ func (c *copier) run(ctx context.Context) error {
 	}
 	if err := c.emptyTarget(ctx); err != nil {
 		return err
+	}
+	if !c.dstPG() {
+		// The rows that name object versions find their row keys by id
+		// hash (computed columns). The store keeps no index on objects
+		// for that (it finds ids through object_keys, which FillDerived
+		// fills at the end): one lives as long as the copy.
+		if _, err := c.dst.ExecContext(ctx, `CREATE INDEX `+copyIndex+` ON objects (idh)`); err != nil {
+			return err
+		}
 	}
 	if c.opts.Progress != nil {
 		c.bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(c.opts.Progress),
@@ -299,7 +312,11 @@ func (c *copier) fixCounters(ctx context.Context) error {
 		}
 		// The portal's indexes, which AddObjects keeps but a copy into
 		// objects does not.
-		return sqlite.FillDerived(ctx, c.dst)
+		if err := sqlite.FillDerived(ctx, c.dst); err != nil {
+			return err
+		}
+		_, err := c.dst.ExecContext(ctx, `DROP INDEX `+copyIndex)
+		return err
 	}
 	// The full-text index, which AddObjects keeps but a copy into
 	// objects does not.

@@ -280,6 +280,25 @@ func TestRoundTrip(t *testing.T) {
 	if _, err := db.FindPeer(ctx, "isac"); err != nil {
 		t.Errorf("peer in the copy: %v", err)
 	}
+	// Versions and provenance are found by id (the key tables were
+	// filled), and the copy's own index is gone.
+	firstObject := object("indicator", 1, 0).ID // populate's all[0]
+	ps, err := db.ProvenanceOf(ctx, firstObject)
+	if err != nil || len(ps) != 1 || ps[0].RemoteCollection != "remote" {
+		t.Errorf("provenance of %s in the copy: %+v, %v", firstObject, ps, err)
+	}
+	cs, err := db.ObjectCreators(ctx, []string{firstObject})
+	if err != nil || len(cs) != 1 {
+		t.Errorf("creators of %s in the copy: %v, %v", firstObject, cs, err)
+	}
+	lite, err := sql.Open("sqlite", "file:"+filepath.Join(back, sqlite.FileName)+"?mode=ro")
+	must(t, err)
+	defer lite.Close()
+	var n int
+	must(t, lite.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'objects'`).Scan(&n))
+	if n != 0 {
+		t.Errorf("the copy left %d indexes on objects", n)
+	}
 }
 
 // TestRefusals: a non-empty target without Replace, two stores of the same
