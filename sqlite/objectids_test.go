@@ -17,10 +17,7 @@ func TestObjectIDsRecent(t *testing.T) {
 	t.Parallel()
 	db := openTest(t)
 	ctx := t.Context()
-	c := &tearline.Collection{Alias: "ids"}
-	if err := db.CreateCollection(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	col := intelCollection(t, db)
 	const batch = 5000
 	const total = recentObjectIDs + batch
 	id := func(i int) string { return fmt.Sprintf("indicator--%08d-0000-4000-8000-000000000000", i) }
@@ -30,7 +27,7 @@ func TestObjectIDsRecent(t *testing.T) {
 		for i := lo; i < min(lo+batch, total); i++ {
 			objs = append(objs, testObject(id(i), v1, `{}`))
 		}
-		if _, err := db.AddObjects(ctx, c.ID, objs); err != nil {
+		if _, err := db.AddObjects(ctx, col, objs); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -47,7 +44,7 @@ func TestObjectIDsRecent(t *testing.T) {
 	}
 
 	first, last := id(0), id(total-1) // merged, recent
-	res, err := db.AddObjects(ctx, c.ID, []*tearline.Object{
+	res, err := db.AddObjects(ctx, col, []*tearline.Object{
 		testObject(first, v1, `{}`), testObject(last, v1, `{}`), // again
 		testObject(first, v2, `{"v":2}`), testObject(last, v2, `{"v":2}`),
 	})
@@ -59,7 +56,7 @@ func TestObjectIDsRecent(t *testing.T) {
 			t.Errorf("object %d: %v, want %v", i, res[i].Status, want)
 		}
 	}
-	page, err := db.QueryObjects(ctx, tearline.ObjectQuery{CollectionID: c.ID, IDs: []string{first, last}})
+	page, err := db.QueryObjects(ctx, tearline.ObjectQuery{CollectionID: col, IDs: []string{first, last}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +64,7 @@ func TestObjectIDsRecent(t *testing.T) {
 		page.Entries[0].Version.Format("2006-01-02") != "2026-02-01" {
 		t.Errorf("latest versions of %s and %s: %+v, want both of %s", first, last, page.Entries, v2)
 	}
-	page, err = db.QueryObjects(ctx, tearline.ObjectQuery{CollectionID: c.ID, IDs: []string{first, last}, Versions: []string{tearline.VersionAll}})
+	page, err = db.QueryObjects(ctx, tearline.ObjectQuery{CollectionID: col, IDs: []string{first, last}, Versions: []string{tearline.VersionAll}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +73,7 @@ func TestObjectIDsRecent(t *testing.T) {
 	}
 
 	for _, obj := range []string{first, last} {
-		if n, err := db.DeleteObject(ctx, c.ID, obj, nil, nil); err != nil || n != 2 {
+		if n, err := db.DeleteObject(ctx, col, obj, nil, nil); err != nil || n != 2 {
 			t.Fatalf("delete %s: %d versions, %v; want 2", obj, n, err)
 		}
 	}
@@ -88,7 +85,7 @@ func TestObjectIDsRecent(t *testing.T) {
 	if err := db.r.QueryRow(`SELECT count(*) FROM object_keys k WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.pk = k.pk)`).Scan(&stale); err != nil || stale != 0 {
 		t.Errorf("%d keys of deleted versions, %v", stale, err)
 	}
-	page, err = db.QueryObjects(ctx, tearline.ObjectQuery{CollectionID: c.ID, IDs: []string{first, last, id(1)}, Versions: []string{tearline.VersionAll}})
+	page, err = db.QueryObjects(ctx, tearline.ObjectQuery{CollectionID: col, IDs: []string{first, last, id(1)}, Versions: []string{tearline.VersionAll}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,16 +101,13 @@ func TestObjectIDsMigration(t *testing.T) {
 	t.Parallel()
 	db := openTest(t)
 	ctx := t.Context()
-	c := &tearline.Collection{Alias: "ids"}
-	if err := db.CreateCollection(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	col := intelCollection(t, db)
 	objs := []*tearline.Object{
 		testObject("indicator--0d2a7e4c-7ea8-4c3c-8d0e-3f3a0a1e2b11", "2026-01-01T00:00:00Z", `{}`),
 		testObject("indicator--0d2a7e4c-7ea8-4c3c-8d0e-3f3a0a1e2b11", "2026-02-01T00:00:00Z", `{"v":2}`),
 		testObject("malware--5b7f1c1e-2b4c-4f0e-9b57-0d8e6f8a9c22", "2026-01-01T00:00:00Z", `{}`),
 	}
-	if _, err := db.AddObjects(ctx, c.ID, objs); err != nil {
+	if _, err := db.AddObjects(ctx, col, objs); err != nil {
 		t.Fatal(err)
 	}
 	p := migrationProvider(t, db)
@@ -129,7 +123,7 @@ func TestObjectIDsMigration(t *testing.T) {
 	if err != nil || merged != 3 || recent != 0 || upto != 3 {
 		t.Errorf("%d keys merged, %d recent, upto %d, %v; want 3, 0, 3", merged, recent, upto, err)
 	}
-	res, err := db.AddObjects(ctx, c.ID, objs)
+	res, err := db.AddObjects(ctx, col, objs)
 	if err != nil {
 		t.Fatal(err)
 	}
