@@ -293,8 +293,9 @@ func (a *adder) write() error {
 
 // addKeys adds the id keys of the new versions to object_ids_recent,
 // merging them into object_ids once enough have gathered (migration 27).
-// One statement: the few pages of object_ids_recent are all it changes,
-// so its statement journal costs less than a statement per row.
+// One statement for the batch, not a trigger on objects: a trigger made
+// SQLite keep a statement journal for every row of objects, while this
+// statement's journal copies only the few pages of object_ids_recent.
 func (a *adder) addKeys() error {
 	if len(a.objects) == 0 {
 		return nil

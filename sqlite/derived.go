@@ -129,10 +129,11 @@ func indexDerived(tx *sql.Tx, firstPK int64, objs []*tearline.Object, ders []der
 
 // FillDerived adds to the reference index every stored object version it
 // lacks, and to object_ids and provenance_keys the id keys they lack
-// (migrations 27 and 28), merging the recent ones. AddObjects does both itself; a copy made straight
-// into the objects table (package storecopy) calls this in its
-// transaction after it. The full-text index needs no call: its indexer
-// indexes every version past the last it indexed when the store opens.
+// (migrations 27 and 28), merging the recent ones. AddObjects and
+// AddProvenance keep them themselves; a copy made straight into the
+// tables (package storecopy) calls this in its transaction after it. The
+// full-text index needs no call: its indexer indexes every version past
+// the last it indexed when the store opens.
 func FillDerived(ctx context.Context, tx *sql.Tx) error {
 	for _, q := range []string{fillListRefsSQL, fillRefsSQL} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
