@@ -37,7 +37,7 @@ func (db *DB) RecordSubmission(ctx context.Context, s *tearline.Submission) (err
 		// The rows follow one another (single writer): the submission
 		// records their range of rowids (migration 23).
 		// Each row names the latest stored version of its object, found
-		// through the objects' index of ids (migration 25).
+		// through object_keys (migrations 25 and 27).
 		st, err := tx.Prepare(`INSERT INTO submission_objects (submission, idx, object, idh, object_pk)
 			VALUES (?1, ?2, ?3, ?4, coalesce((SELECT max(o.pk) FROM object_keys k JOIN objects o ON o.pk = k.pk
 				WHERE k.idh = ?4 AND o.id = ?3), 0))`)

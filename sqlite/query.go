@@ -124,7 +124,7 @@ func (db *DB) QueryObjects(ctx context.Context, q tearline.ObjectQuery) (_ *tear
 // whether there are more.
 //
 // CROSS JOIN fixes the join order. Entries of given ids are found through
-// the objects index of ids and sorted; all others are read from
+// object_keys (migration 27) and sorted; all others are read from
 // collection_objects in date_added order, by the index objectIndex names,
 // with objects reached by row key. SQLite's own choice, without statistics
 // (no ANALYZE is run), would scan the collection in date_added order

@@ -6,7 +6,7 @@
 -- recentObjectIDs). Ids are random: a 1,000-object batch inserting into
 -- the index objects_idh changed a page of it for nearly every object, and
 -- the commit wrote them all; at 100,000 objects that index took a fifth
--- of the pages written to the WAL, at 1,000,000 most of them. The few
+-- of the pages written to the WAL, and more as the store grew. The few
 -- pages of object_ids_recent take those inserts instead, and a merge,
 -- once enough have gathered, changes each page of object_ids at most once
 -- for all of them. object_ids_merged.upto is the highest row key at the
