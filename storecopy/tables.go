@@ -148,8 +148,8 @@ var tables = []table{
 	{name: "object_search", only: "postgres"},
 	// The sqlite store finds versions by id through two tables, the keys
 	// not yet merged in the second (migration 27 of the sqlite store),
-	// which triggers on objects keep; a copy in merges them all
-	// (sqlite.FillDerived), which sets object_ids_merged.
+	// which AddObjects keeps; a copy in fills object_ids and sets
+	// object_ids_merged (sqlite.FillDerived).
 	{name: "object_ids", only: "sqlite"},
 	{name: "object_ids_recent", only: "sqlite"},
 	{name: "object_ids_merged", only: "sqlite", seeded: true},
