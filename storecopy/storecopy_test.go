@@ -268,6 +268,16 @@ func TestRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("data directory after the round trip (-source +copy):\n%s", diff)
 	}
+	// Copied over a store that holds data, with Replace: the same, with
+	// nothing of the replaced store left in its derived tables.
+	dirty := t.TempDir()
+	populate(t, dirty)
+	if _, err := storecopy.Copy(ctx, url, dirty, storecopy.Options{Replace: true}); err != nil {
+		t.Fatalf("PostgreSQL to SQLite, replacing: %v", err)
+	}
+	if diff := cmp.Diff(got, dump(t, dirty)); diff != "" {
+		t.Errorf("data directory after a replacing copy (-fresh copy +replacing copy):\n%s", diff)
+	}
 
 	// The copy works as a store: lookups read the index and the peers.
 	db, err := sqlite.Open(ctx, back)
