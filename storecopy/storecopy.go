@@ -315,8 +315,18 @@ func (c *copier) fixCounters(ctx context.Context) error {
 		if err := sqlite.FillDerived(ctx, c.dst); err != nil {
 			return err
 		}
-		_, err := c.dst.ExecContext(ctx, `DROP INDEX `+copyIndex)
-		return err
+		// A new key ties the full-text index in the derived file to
+		// this content: the store rebuilds it from scratch when it next
+		// opens, so the removals queued by emptying a replaced store
+		// are moot. Kept, the index would name row keys that the copy
+		// gave again to other versions and count them as indexed, and
+		// the queue would remove the new versions' rows.
+		for _, q := range []string{`DROP INDEX ` + copyIndex, `UPDATE derived_key SET key = randomblob(16)`, `DELETE FROM text_gone`} {
+			if _, err := c.dst.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	// The full-text index, which AddObjects keeps but a copy into
 	// objects does not.

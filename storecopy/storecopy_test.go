@@ -261,6 +261,7 @@ func TestRoundTrip(t *testing.T) {
 	if rep2.ObjectsHash != rep.ObjectsHash || rep2.MembersHash != rep.MembersHash {
 		t.Errorf("hashes differ after the round trip: %+v, then %+v", rep, rep2)
 	}
+	settle(t, back)
 	want, got := dump(t, src), dump(t, back)
 	if len(want["observable_objects"]) == 0 || len(want["object_text"]) == 0 || len(want["held"]) == 0 {
 		t.Fatalf("the source lacks rows the test needs: %v", want)
@@ -275,6 +276,7 @@ func TestRoundTrip(t *testing.T) {
 	if _, err := storecopy.Copy(ctx, url, dirty, storecopy.Options{Replace: true}); err != nil {
 		t.Fatalf("PostgreSQL to SQLite, replacing: %v", err)
 	}
+	settle(t, dirty)
 	if diff := cmp.Diff(got, dump(t, dirty)); diff != "" {
 		t.Errorf("data directory after a replacing copy (-fresh copy +replacing copy):\n%s", diff)
 	}
@@ -309,6 +311,16 @@ func TestRoundTrip(t *testing.T) {
 	if n != 0 {
 		t.Errorf("the copy left %d indexes on objects", n)
 	}
+}
+
+// settle opens the SQLite store in dir and waits until its full-text
+// index, rebuilt after a copy, covers every stored version.
+func settle(t *testing.T, dir string) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), dir)
+	must(t, err)
+	defer db.Close()
+	must(t, db.SyncText(context.Background()))
 }
 
 // TestRefusals: a non-empty target without Replace, two stores of the same
