@@ -225,6 +225,109 @@ func TestSubmissionOfStoredVersions(t *testing.T) {
 	}
 }
 
+// TestSubmissionOfDeletedVersion checks that a submission whose row
+// names a version deleted since is still found by the object's id: by
+// feedback on one of its remaining versions, and on the object stored
+// again after all of its versions were deleted (migration 29).
+func TestSubmissionOfDeletedVersion(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		delete []string // versions deleted; empty deletes all
+		again  bool     // the object is stored again afterwards
+	}{
+		{name: "latest version deleted", delete: []string{"2026-02-01T00:00:00Z"}},
+		{name: "all versions deleted, stored again", again: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			db := openTest(t)
+			ctx := t.Context()
+			col := intelCollection(t, db)
+			const id = "indicator--6f7a8b9c-0d1e-4f2a-b3c4-d5e6f7a8b9c0"
+			addVersion(t, db, col, id, "2026-01-01T00:00:00Z")
+			addVersion(t, db, col, id, "2026-02-01T00:00:00Z")
+			at := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
+			if err := db.RecordSubmission(ctx, &tearline.Submission{ID: "s1", OrgID: "identity--a", CollectionID: col,
+				Objects: []string{id}, Received: at, Available: at}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.DeleteObject(ctx, col, id, tc.delete, nil); err != nil {
+				t.Fatal(err)
+			}
+			if tc.again {
+				addVersion(t, db, col, id, "2026-03-01T00:00:00Z")
+			}
+			creators, err := db.ObjectCreators(ctx, []string{id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if creators[id] != "identity--a" {
+				t.Errorf("creator %q, want the submitter identity--a", creators[id])
+			}
+			seen := at.Add(time.Hour)
+			if err := db.RecordFeedback(ctx, []*tearline.Feedback{
+				{ObjectID: "sighting--1", Type: "sighting", RefID: id, OrgID: "identity--b", Created: seen}}); err != nil {
+				t.Fatal(err)
+			}
+			s, err := db.FindSubmission(ctx, "s1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !s.FirstFeedback.Equal(seen) {
+				t.Errorf("first feedback %v, want %v", s.FirstFeedback, seen)
+			}
+		})
+	}
+}
+
+// TestSubmissionObjectsGoneMigration deletes the version a submission's
+// row names in a store of migration 28, where the row kept naming it, and
+// checks that migration 29 makes the row findable by the object's id.
+func TestSubmissionObjectsGoneMigration(t *testing.T) {
+	t.Parallel()
+	db := openTest(t)
+	ctx := t.Context()
+	col := intelCollection(t, db)
+	const id = "indicator--8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e"
+	addVersion(t, db, col, id, "2026-01-01T00:00:00Z")
+	addVersion(t, db, col, id, "2026-02-01T00:00:00Z")
+	at := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
+	if err := db.RecordSubmission(ctx, &tearline.Submission{ID: "s1", OrgID: "identity--a", CollectionID: col,
+		Objects: []string{id}, Received: at, Available: at}); err != nil {
+		t.Fatal(err)
+	}
+	p := migrationProvider(t, db)
+	if _, err := p.DownTo(ctx, 28); err != nil {
+		t.Fatalf("down to 28: %v", err)
+	}
+	if _, err := db.DeleteObject(ctx, col, id, []string{"2026-02-01T00:00:00Z"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var pk int64
+	if err := db.r.QueryRow(`SELECT object_pk FROM submission_objects WHERE object = ?`, id).Scan(&pk); err != nil || pk == 0 {
+		t.Fatalf("before the migration: object_pk %d, %v; want the deleted version's", pk, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if err := db.r.QueryRow(`SELECT object_pk FROM submission_objects WHERE object = ?`, id).Scan(&pk); err != nil || pk != 0 {
+		t.Fatalf("after the migration: object_pk %d, %v; want 0", pk, err)
+	}
+	seen := at.Add(time.Hour)
+	if err := db.RecordFeedback(ctx, []*tearline.Feedback{
+		{ObjectID: "sighting--1", Type: "sighting", RefID: id, OrgID: "identity--b", Created: seen}}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.FindSubmission(ctx, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.FirstFeedback.Equal(seen) {
+		t.Errorf("first feedback %v, want %v", s.FirstFeedback, seen)
+	}
+}
+
 // intelCollection creates a collection in db and returns its id.
 func intelCollection(t *testing.T, db *DB) string {
 	t.Helper()

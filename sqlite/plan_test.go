@@ -83,6 +83,13 @@ func TestQueryPlans(t *testing.T) {
 				"SEARCH submission_objects USING INDEX submission_objects_unstored (idh=?)"},
 		},
 		{
+			// The statement of the trigger submission_objects_gone
+			// (migration 29), run for every object version deleted.
+			name: "submission rows of a deleted version", sql: `UPDATE submission_objects SET object_pk = 0 WHERE object_pk = ?1 AND object_pk <> 0`,
+			args: []any{1},
+			want: []string{"SEARCH submission_objects USING INDEX submission_objects_pk (object_pk=?)"},
+		},
+		{
 			name: "observable sources", sql: observableSourcesSQL, args: []any{`["0101"]`},
 			want: []string{"SEARCH s USING PRIMARY KEY (observable=?)",
 				"SEARCH observables USING PRIMARY KEY (key=?)", "SEARCH observables_recent USING PRIMARY KEY (key=?)",
