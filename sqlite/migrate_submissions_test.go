@@ -190,39 +190,17 @@ func TestSubmissionObjectVersionsMigration(t *testing.T) {
 func TestSubmissionOfStoredVersions(t *testing.T) {
 	t.Parallel()
 	db := openTest(t)
-	ctx := t.Context()
 	col := intelCollection(t, db)
 	const id = "indicator--5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
 	addVersion(t, db, col, id, "2026-01-01T00:00:00Z")
 	at := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
-	if err := db.RecordSubmission(ctx, &tearline.Submission{ID: "s1", OrgID: "identity--a", CollectionID: col,
-		Objects: []string{id}, Received: at, Available: at}); err != nil {
-		t.Fatal(err)
-	}
+	recordSubmission(t, db, col, id, at)
 	var pk int64
 	if err := db.r.QueryRow(`SELECT object_pk FROM submission_objects WHERE object = ?`, id).Scan(&pk); err != nil || pk == 0 {
 		t.Fatalf("object_pk %d, %v; want the stored version's", pk, err)
 	}
 	addVersion(t, db, col, id, "2026-02-01T00:00:00Z")
-	creators, err := db.ObjectCreators(ctx, []string{id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if creators[id] != "identity--a" {
-		t.Errorf("creator %q, want the submitter identity--a", creators[id])
-	}
-	seen := at.Add(time.Hour)
-	if err := db.RecordFeedback(ctx, []*tearline.Feedback{
-		{ObjectID: "sighting--1", Type: "sighting", RefID: id, OrgID: "identity--b", Created: seen}}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := db.FindSubmission(ctx, "s1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.FirstFeedback.Equal(seen) {
-		t.Errorf("first feedback %v, want %v", s.FirstFeedback, seen)
-	}
+	checkFound(t, db, id, at.Add(time.Hour))
 }
 
 // TestSubmissionOfDeletedVersion checks that a submission whose row
@@ -241,42 +219,15 @@ func TestSubmissionOfDeletedVersion(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			db := openTest(t)
-			ctx := t.Context()
-			col := intelCollection(t, db)
 			const id = "indicator--6f7a8b9c-0d1e-4f2a-b3c4-d5e6f7a8b9c0"
-			addVersion(t, db, col, id, "2026-01-01T00:00:00Z")
-			addVersion(t, db, col, id, "2026-02-01T00:00:00Z")
-			at := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
-			if err := db.RecordSubmission(ctx, &tearline.Submission{ID: "s1", OrgID: "identity--a", CollectionID: col,
-				Objects: []string{id}, Received: at, Available: at}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := db.DeleteObject(ctx, col, id, tc.delete, nil); err != nil {
+			db, col, at := submittedVersions(t, id)
+			if _, err := db.DeleteObject(t.Context(), col, id, tc.delete, nil); err != nil {
 				t.Fatal(err)
 			}
 			if tc.again {
 				addVersion(t, db, col, id, "2026-03-01T00:00:00Z")
 			}
-			creators, err := db.ObjectCreators(ctx, []string{id})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if creators[id] != "identity--a" {
-				t.Errorf("creator %q, want the submitter identity--a", creators[id])
-			}
-			seen := at.Add(time.Hour)
-			if err := db.RecordFeedback(ctx, []*tearline.Feedback{
-				{ObjectID: "sighting--1", Type: "sighting", RefID: id, OrgID: "identity--b", Created: seen}}); err != nil {
-				t.Fatal(err)
-			}
-			s, err := db.FindSubmission(ctx, "s1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !s.FirstFeedback.Equal(seen) {
-				t.Errorf("first feedback %v, want %v", s.FirstFeedback, seen)
-			}
+			checkFound(t, db, id, at.Add(time.Hour))
 		})
 	}
 }
@@ -286,17 +237,9 @@ func TestSubmissionOfDeletedVersion(t *testing.T) {
 // checks that migration 29 makes the row findable by the object's id.
 func TestSubmissionObjectsGoneMigration(t *testing.T) {
 	t.Parallel()
-	db := openTest(t)
-	ctx := t.Context()
-	col := intelCollection(t, db)
 	const id = "indicator--8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e"
-	addVersion(t, db, col, id, "2026-01-01T00:00:00Z")
-	addVersion(t, db, col, id, "2026-02-01T00:00:00Z")
-	at := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
-	if err := db.RecordSubmission(ctx, &tearline.Submission{ID: "s1", OrgID: "identity--a", CollectionID: col,
-		Objects: []string{id}, Received: at, Available: at}); err != nil {
-		t.Fatal(err)
-	}
+	db, col, at := submittedVersions(t, id)
+	ctx := t.Context()
 	p := migrationProvider(t, db)
 	if _, err := p.DownTo(ctx, 28); err != nil {
 		t.Fatalf("down to 28: %v", err)
@@ -314,7 +257,47 @@ func TestSubmissionObjectsGoneMigration(t *testing.T) {
 	if err := db.r.QueryRow(`SELECT object_pk FROM submission_objects WHERE object = ?`, id).Scan(&pk); err != nil || pk != 0 {
 		t.Fatalf("after the migration: object_pk %d, %v; want 0", pk, err)
 	}
-	seen := at.Add(time.Hour)
+	checkFound(t, db, id, at.Add(time.Hour))
+}
+
+// recordSubmission records submission s1 by identity--a of object id in
+// collection col, received and available at at.
+func recordSubmission(t *testing.T, db *DB, col, id string, at time.Time) {
+	t.Helper()
+	if err := db.RecordSubmission(t.Context(), &tearline.Submission{ID: "s1", OrgID: "identity--a", CollectionID: col,
+		Objects: []string{id}, Received: at, Available: at}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// submittedVersions opens a store with the versions of indicator id
+// modified on 1 January and 1 February 2026 in a collection, and submission
+// s1 of the object recorded at the time it returns, after both.
+func submittedVersions(t *testing.T, id string) (db *DB, col string, at time.Time) {
+	t.Helper()
+	db = openTest(t)
+	col = intelCollection(t, db)
+	addVersion(t, db, col, id, "2026-01-01T00:00:00Z")
+	addVersion(t, db, col, id, "2026-02-01T00:00:00Z")
+	at = time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
+	recordSubmission(t, db, col, id, at)
+	return db, col, at
+}
+
+// checkFound checks that submission s1 of recordSubmission is found by
+// the id of its object: the submitter stands in for the object's missing
+// creator, and a sighting of it at seen by identity--b is the
+// submission's first feedback.
+func checkFound(t *testing.T, db *DB, id string, seen time.Time) {
+	t.Helper()
+	ctx := t.Context()
+	creators, err := db.ObjectCreators(ctx, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creators[id] != "identity--a" {
+		t.Errorf("creator %q, want the submitter identity--a", creators[id])
+	}
 	if err := db.RecordFeedback(ctx, []*tearline.Feedback{
 		{ObjectID: "sighting--1", Type: "sighting", RefID: id, OrgID: "identity--b", Created: seen}}); err != nil {
 		t.Fatal(err)
