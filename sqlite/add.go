@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/tearline/tearline"
@@ -15,10 +14,7 @@ import (
 // AddObjects works in three steps: one query loads what is stored of the
 // batch's ids; the batch is then decided in memory (conflict, duplicate or
 // added, with date_added and the first/last flags); last, the new rows are
-// written with prepared INSERTs of rowsPerInsert rows. database/sql and the
-// driver spend microseconds on every statement, more on queries than on
-// executions, which once made multi-row INSERTs worth it; see
-// rowsPerInsert for why they are single-row now.
+// written with prepared multi-row INSERTs (execRows).
 const (
 	// lookupSQL returns every stored version of the ids whose hashes are in
 	// the JSON array ?2 (and perhaps of a few others with the same hashes),
@@ -34,15 +30,6 @@ const (
 	memberParams  = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	clearFirstSQL = `UPDATE collection_objects SET is_first = 0 WHERE object = ? AND collection = ?`
 	clearLastSQL  = `UPDATE collection_objects SET is_last = 0 WHERE object = ? AND collection = ?`
-	// rowsPerInsert is the number of rows of each INSERT (here and in
-	// execRows). A statement that writes several rows and may fail part
-	// way keeps a statement journal in SQLite: a copy, in memory, of each
-	// page it changes for the first time, so that it can undo itself.
-	// With 64 rows per INSERT that copying cost more CPU than the
-	// per-statement overhead it saved (TAXII ingest profile: a tenth of
-	// the process CPU in subjournalPage); one-row INSERTs of values keep
-	// none. Keep it far below SQLite's limit of 32766 parameters if raised.
-	rowsPerInsert = 1
 )
 
 // idHash returns the 64-bit FNV-1a hash of an object id, the key by which
@@ -240,7 +227,7 @@ func (a *adder) sameContent(v *storedVersion, raw []byte) (bool, error) {
 // are no longer the first or last of their id, and records the last
 // date_added assigned.
 func (a *adder) write() error {
-	err := insertRows(a.tx, insertObjectSQL, objectParams, len(a.objects), func(args []any, i int) []any {
+	err := execRows(a.tx, insertObjectSQL, objectParams, ``, len(a.objects), func(args []any, i int) []any {
 		o, hash := a.objects[i], a.hashes[i]
 		var created any
 		if !o.Created.IsZero() {
@@ -258,7 +245,7 @@ func (a *adder) write() error {
 	if err := indexDerived(a.tx, a.firstPK, a.objects, a.derived); err != nil {
 		return err
 	}
-	err = insertRows(a.tx, insertMemberSQL, memberParams, len(a.members), func(args []any, i int) []any {
+	err = execRows(a.tx, insertMemberSQL, memberParams, ``, len(a.members), func(args []any, i int) []any {
 		m := a.members[i]
 		sp := a.spans[m.ref.id]
 		return append(args, a.collection, m.dateAdded, m.pk, m.ref.id, m.o.Type, m.o.SpecVersion, m.ref.version,
@@ -327,50 +314,4 @@ func (a *adder) size() int64 {
 		n += int64(len(o.Raw)) + 128
 	}
 	return n
-}
-
-// insertRows inserts n rows with multi-row INSERT statements made of
-// prefix and one params group per row; appendRow appends the values of
-// row i to args.
-func insertRows(tx *sql.Tx, prefix, params string, n int, appendRow func(args []any, i int) []any) error {
-	var full *sql.Stmt
-	args := make([]any, 0, rowsPerInsert*strings.Count(params, "?"))
-	for i := 0; i < n; {
-		rows := min(rowsPerInsert, n-i)
-		args = args[:0]
-		for j := range rows {
-			args = appendRow(args, i+j)
-		}
-		var err error
-		if rows == rowsPerInsert {
-			if full == nil {
-				if full, err = tx.Prepare(multiRow(prefix, params, rows)); err != nil {
-					return err
-				}
-				defer full.Close()
-			}
-			_, err = full.Exec(args...)
-		} else {
-			_, err = tx.Exec(multiRow(prefix, params, rows), args...)
-		}
-		if err != nil {
-			return err
-		}
-		i += rows
-	}
-	return nil
-}
-
-// multiRow returns the text of an INSERT of n rows.
-func multiRow(prefix, params string, n int) string {
-	var b strings.Builder
-	b.Grow(len(prefix) + n*(len(params)+2))
-	b.WriteString(prefix)
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(params)
-	}
-	return b.String()
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tearline/tearline"
@@ -122,7 +121,7 @@ func recordObservables(tx *sql.Tx, a *adder, refs []tearline.ObservableRef, keys
 	slices.SortFunc(sorted, func(a, b span) int {
 		return cmp.Or(cmp.Compare(a.key[0], b.key[0]), cmp.Compare(a.key[1], b.key[1]))
 	})
-	err = execRows(tx, `INSERT INTO observable_sources (observable, org, first, last) VALUES `, `(?, ?, ?, ?)`,
+	err = execRows(tx, `INSERT OR ROLLBACK INTO observable_sources (observable, org, first, last) VALUES `, `(?, ?, ?, ?)`,
 		` ON CONFLICT (observable, org) DO UPDATE SET first = min(first, excluded.first), last = max(last, excluded.last)`,
 		len(sorted), func(args []any, i int) []any {
 			s := sorted[i]
@@ -319,7 +318,7 @@ func observableIDs(tx *sql.Tx, keys []string) (map[string]int64, []string, error
 	for i, k := range fresh {
 		ids[k] = next + int64(i)
 	}
-	err = execRows(tx, `INSERT INTO observables_recent (key, id) VALUES `, `(?, ?)`, ``, len(fresh), func(args []any, i int) []any {
+	err = execRows(tx, `INSERT OR ROLLBACK INTO observables_recent (key, id) VALUES `, `(?, ?)`, ``, len(fresh), func(args []any, i int) []any {
 		return append(args, []byte(fresh[i]), ids[fresh[i]])
 	})
 	if err != nil {
@@ -344,37 +343,6 @@ func mergeRecent(tx *sql.Tx) error {
 	}
 	_, err := tx.Exec(`UPDATE observable_next SET merged = next`)
 	return err
-}
-
-// execRows is insertRows with a suffix after the rows (an ON CONFLICT
-// clause).
-func execRows(tx *sql.Tx, prefix, params, suffix string, n int, appendRow func(args []any, i int) []any) error {
-	var full *sql.Stmt
-	args := make([]any, 0, rowsPerInsert*strings.Count(params, "?"))
-	for i := 0; i < n; {
-		rows := min(rowsPerInsert, n-i)
-		args = args[:0]
-		for j := range rows {
-			args = appendRow(args, i+j)
-		}
-		var err error
-		if rows == rowsPerInsert {
-			if full == nil {
-				if full, err = tx.Prepare(multiRow(prefix, params, rows) + suffix); err != nil {
-					return err
-				}
-				defer full.Close()
-			}
-			_, err = full.Exec(args...)
-		} else {
-			_, err = tx.Exec(multiRow(prefix, params, rows)+suffix, args...)
-		}
-		if err != nil {
-			return err
-		}
-		i += rows
-	}
-	return nil
 }
 
 // LookupObservable implements tearline.Observables.
