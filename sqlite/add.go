@@ -281,8 +281,8 @@ func (a *adder) write() error {
 // addKeys adds the id keys of the new versions to object_ids_recent,
 // merging them into object_ids once enough have gathered (migration 27).
 // One statement for the batch, not a trigger on objects: a trigger made
-// SQLite keep a statement journal for every row of objects, while this
-// statement's journal copies only the few pages of object_ids_recent.
+// SQLite keep a statement journal for every row of objects, and this
+// statement, which ends the transaction on a conflict, keeps none.
 func (a *adder) addKeys() error {
 	if len(a.objects) == 0 {
 		return nil
@@ -295,7 +295,7 @@ func (a *adder) addKeys() error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.tx.Exec(`INSERT INTO object_ids_recent (idh, pk) SELECT value, ?1 + key FROM json_each(?2)`, a.firstPK, string(js)); err != nil {
+	if _, err := a.tx.Exec(`INSERT OR ROLLBACK INTO object_ids_recent (idh, pk) SELECT value, ?1 + key FROM json_each(?2)`, a.firstPK, string(js)); err != nil {
 		return fmt.Errorf("add id keys: %w", err)
 	}
 	if last := a.nextPK - 1; last-a.idsMerged >= recentObjectIDs {

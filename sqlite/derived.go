@@ -16,13 +16,13 @@ import (
 // word positions since migration 00021; in the derived file since
 // migration 00024, see textindex.go), and object_refs what relationships,
 // sightings, opinions, notes, reports and groupings refer to. AddObjects
-// writes the rows of object_refs itself, single-row INSERTs of values,
+// writes the rows of object_refs itself, multi-row INSERTs of values,
 // rather than triggers on objects (dropped by migration 00017): the AFTER
 // INSERT triggers ran a trigger program, and JSON functions over the raw
 // bytes, per row, which cost more than reading the members here (the
 // objects were parsed once already).
 const (
-	insertRefSQL = `INSERT OR IGNORE INTO object_refs (ref, object) VALUES (?, ?)`
+	insertRefsSQL = `INSERT OR IGNORE INTO object_refs (ref, object) VALUES `
 	// fillListRefsSQL and fillRefsSQL index the stored versions the
 	// reference index lacks, as the triggers did.
 	fillListRefsSQL = `INSERT OR IGNORE INTO object_refs (ref, object)
@@ -104,25 +104,21 @@ func derive(o *tearline.Object) derived {
 // full-text index in the derived file once they are committed
 // (textIndex.offer).
 func indexDerived(tx *sql.Tx, firstPK int64, objs []*tearline.Object, ders []derived) error {
-	var ref *sql.Stmt
-	defer func() {
-		if ref != nil {
-			ref.Close()
-		}
-	}()
-	for i, o := range objs {
-		pk := firstPK + int64(i)
+	type refRow struct {
+		ref string
+		pk  int64
+	}
+	var rows []refRow
+	for i := range objs {
 		for _, r := range ders[i].refs {
-			if ref == nil {
-				var err error
-				if ref, err = tx.Prepare(insertRefSQL); err != nil {
-					return fmt.Errorf("index references: %w", err)
-				}
-			}
-			if _, err := ref.Exec(r, pk); err != nil {
-				return fmt.Errorf("index references of %s: %w", o.ID, err)
-			}
+			rows = append(rows, refRow{r, firstPK + int64(i)})
 		}
+	}
+	err := execRows(tx, insertRefsSQL, `(?, ?)`, ``, len(rows), func(args []any, i int) []any {
+		return append(args, rows[i].ref, rows[i].pk)
+	})
+	if err != nil {
+		return fmt.Errorf("index references: %w", err)
 	}
 	return nil
 }
@@ -140,17 +136,16 @@ func FillDerived(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("fill the reference index: %w", err)
 		}
 	}
-	// In one statement, unlike mergeObjectIDs: a copy may have stored
-	// millions, and its statement journal copies only pages that held
-	// keys before.
-	err := execAll(ctx, tx, `INSERT INTO object_ids (idh, pk) SELECT idh, pk FROM objects o
+	// Each INSERT ends the transaction on a conflict, so that SQLite
+	// keeps no statement journal of the pages it changes (see merge).
+	err := execAll(ctx, tx, `INSERT OR ROLLBACK INTO object_ids (idh, pk) SELECT idh, pk FROM objects o
 			WHERE NOT EXISTS (SELECT 1 FROM object_keys k WHERE k.idh = o.idh AND k.pk = o.pk) ORDER BY idh, pk`,
-		`INSERT INTO object_ids (idh, pk) SELECT idh, pk FROM object_ids_recent ORDER BY idh, pk`,
+		`INSERT OR ROLLBACK INTO object_ids (idh, pk) SELECT idh, pk FROM object_ids_recent ORDER BY idh, pk`,
 		`DELETE FROM object_ids_recent`,
 		`UPDATE object_ids_merged SET upto = (SELECT max(coalesce((SELECT max(pk) FROM objects), 0), (SELECT floor FROM pk_floor)))`,
-		`INSERT INTO provenance_keys (idh, seq) SELECT idh, seq FROM provenance p
+		`INSERT OR ROLLBACK INTO provenance_keys (idh, seq) SELECT idh, seq FROM provenance p
 			WHERE NOT EXISTS (SELECT 1 FROM provenance_by_id k WHERE k.idh = p.idh AND k.seq = p.seq) ORDER BY idh, seq`,
-		`INSERT INTO provenance_keys (idh, seq) SELECT idh, seq FROM provenance_keys_recent ORDER BY idh, seq`,
+		`INSERT OR ROLLBACK INTO provenance_keys (idh, seq) SELECT idh, seq FROM provenance_keys_recent ORDER BY idh, seq`,
 		`DELETE FROM provenance_keys_recent`)
 	if err != nil {
 		return fmt.Errorf("fill the id keys: %w", err)

@@ -93,7 +93,7 @@ func (db *DB) AddProvenance(ctx context.Context, ps []tearline.Provenance) (err 
 // parameters each) that adds those not kept already and returns the idh
 // and seq of each row added.
 func insertProvenanceSQL(n int) string {
-	return `INSERT INTO provenance (idh, version, peer, remote_collection, object, added)
+	return `INSERT OR ROLLBACK INTO provenance (idh, version, peer, remote_collection, object, added)
 		SELECT column1, column2, column3, column4, column5, column6 FROM (VALUES ` +
 		strings.Repeat(`(?, ?, ?, ?, ?, ?), `, n-1) + `(?, ?, ?, ?, ?, ?)) v
 		WHERE NOT EXISTS (SELECT 1 FROM provenance_by_id k JOIN provenance p ON p.seq = k.seq
@@ -113,7 +113,7 @@ func addProvenanceKeys(tx *sql.Tx, keys [][2]int64) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(`INSERT INTO provenance_keys_recent (idh, seq) SELECT value ->> 0, value ->> 1 FROM json_each(?)`, string(js)); err != nil {
+	if _, err := tx.Exec(`INSERT OR ROLLBACK INTO provenance_keys_recent (idh, seq) SELECT value ->> 0, value ->> 1 FROM json_each(?)`, string(js)); err != nil {
 		return fmt.Errorf("add provenance keys: %w", err)
 	}
 	// A count of a few pages.
