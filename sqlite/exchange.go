@@ -36,18 +36,20 @@ func (db *DB) RecordSubmission(ctx context.Context, s *tearline.Submission) (err
 		// and parsing the INSERT again for each cost more than running it.
 		// The rows follow one another (single writer): the submission
 		// records their range of rowids (migration 23).
-		// Each row names the latest stored version of its object, found
-		// through object_keys (migrations 25 and 27).
+		// Each row names a stored version of its object (migration 25):
+		// the one hinted by pkHints when it still holds the object, or else
+		// the latest, found through object_keys (migration 27).
 		st, err := tx.Prepare(`INSERT INTO submission_objects (submission, idx, object, idh, object_pk)
-			VALUES (?1, ?2, ?3, ?4, coalesce((SELECT max(o.pk) FROM object_keys k JOIN objects o ON o.pk = k.pk
-				WHERE k.idh = ?4 AND o.id = ?3), 0))`)
+			VALUES (?1, ?2, ?3, ?4, coalesce((SELECT pk FROM objects WHERE pk = ?5 AND id = ?3),
+				(SELECT max(o.pk) FROM object_keys k JOIN objects o ON o.pk = k.pk WHERE k.idh = ?4 AND o.id = ?3), 0))`)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		var first, last int64
+		hints := db.pks.get(s.Objects)
 		for i, id := range s.Objects {
-			res, err := st.Exec(s.ID, i, id, idHash(id))
+			res, err := st.Exec(s.ID, i, id, idHash(id), hints[i])
 			if err != nil {
 				return err
 			}

@@ -75,6 +75,8 @@ func (db *DB) addObjects(ctx context.Context, collectionID string, objs []*tearl
 		written  int64
 		firstPK  int64
 		newTexts []derived
+		ids      []string
+		pks      []int64 // of a stored version of each of ids
 	)
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		a, err := newAdder(tx, collectionID, objs)
@@ -95,6 +97,12 @@ func (db *DB) addObjects(ctx context.Context, collectionID string, objs []*tearl
 		}
 		written = a.size()
 		newTexts = a.derived
+		ids, pks = ids[:0], pks[:0]
+		for _, o := range objs {
+			if v := a.versions[versionRef{o.ID, versionKey(o.Version)}]; v != nil {
+				ids, pks = append(ids, o.ID), append(pks, v.pk)
+			}
+		}
 		if then != nil {
 			return then(tx, a, results)
 		}
@@ -105,6 +113,7 @@ func (db *DB) addObjects(ctx context.Context, collectionID string, objs []*tearl
 	}
 	db.wrote(written)
 	db.text.offer(firstPK, newTexts)
+	db.pks.put(ids, pks)
 	return results, nil
 }
 

@@ -55,6 +55,7 @@ type DB struct {
 	rs   *stmtCache // prepared statements of r
 	c    *sql.DB    // one connection for background checkpoints
 	text *textIndex // the full-text index, in the derived file
+	pks  pkHints    // row keys of versions of recently added objects
 
 	unchecked  atomic.Int64  // estimated bytes written since the last checkpoint request
 	checkpoint chan struct{} // asks the checkpointer for a checkpoint
