@@ -9,17 +9,18 @@ const pkHintSize = 1 << 16
 // pkHints remembers, by object id, the row key of a version of each object
 // that AddObjects stored or found stored lately, so that recording a
 // submission, which follows the storing of its objects, need not search
-// object_keys for each of them (a fifth of the single writer's time in a
-// TAXII post). A hint is never trusted: the statement that uses it checks
-// that the row still holds a version of that object, and searches as
-// before when it does not (a version deleted since, by this process or
-// another that opened the same data directory).
+// object_keys for each of them (in a TAXII post of 100,000 objects,
+// recording the submissions took 0.79 s of the single writer's 3.9 s with
+// that search, and 0.46 s without). A hint is never trusted: the
+// statement that uses it checks that the row still holds a version of
+// that object, and searches as before when it does not (a version deleted
+// since, by this process or another that opened the same data directory).
 type pkHints struct {
 	mu        sync.Mutex
 	cur, prev map[string]int64
 }
 
-// put records that row pk holds a version of object id.
+// put records that row pks[i] holds a version of object ids[i].
 func (h *pkHints) put(ids []string, pks []int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

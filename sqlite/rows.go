@@ -11,23 +11,23 @@ import (
 //
 // A statement that writes several rows keeps a statement journal when it
 // may fail part way and has to undo only itself: a copy, in memory, of
-// each page it changes for the first time. SQLite keeps none when every
-// constraint the statement checks ends the whole transaction (OR
-// ROLLBACK) or cannot fail (OR IGNORE, OR REPLACE, ON CONFLICT DO UPDATE
-// of a row that stays valid). A foreign key checked immediately still
-// needs one. Without the journal, 32 rows per statement cost a third less
-// than one per statement into a table with a random-key index, and 40%
-// less into an appended table (bench/README.md, session 13). With it, and
-// 64 rows, the copying once cost a tenth of the ingest's CPU
-// (subjournalPage).
+// each page it changes for the first time. SQLite keeps none when the
+// statement's conflicts end the whole transaction (OR ROLLBACK) or are
+// resolved without failing (OR IGNORE, OR REPLACE). A foreign key checked
+// immediately still needs one. Without the journal, 32 rows per statement
+// cost a third less than one per statement into a table with a random-key
+// index, and 64 rows 40% less into an appended table (bench/README.md,
+// session 13). With it, and 64 rows, the copying once cost a tenth of the
+// ingest's CPU (subjournalPage).
 const rowsPerStatement = 32
 
 // execRows inserts n rows: prefix, one params group per row, then suffix
 // (an ON CONFLICT clause), rowsPerStatement rows per statement and the
 // rest one per statement, each statement prepared once. appendRow appends
 // the values of row i to args. The statement must name its conflict
-// resolution (OR ROLLBACK, OR IGNORE, OR REPLACE or an upsert) so that
-// SQLite keeps no statement journal; see rowsPerStatement.
+// resolution (OR ROLLBACK, OR IGNORE or OR REPLACE, also beside an
+// upsert) so that SQLite keeps no statement journal; see
+// rowsPerStatement.
 func execRows(tx *sql.Tx, prefix, params, suffix string, n int, appendRow func(args []any, i int) []any) error {
 	var full, one *sql.Stmt
 	defer func() {
