@@ -8,9 +8,10 @@ import (
 
 // TestSubmissionHints checks the row keys that recording a submission
 // takes from pkHints: a hint that still holds a version of the object is
-// used, and one whose version another opener of the data directory deleted
-// is not, the submission then naming the object as it would without
-// hints.
+// used (an earlier version posted again is named, where the search would
+// name the latest), and one whose version another opener of the data
+// directory deleted is not, the submission then naming the object as it
+// would without hints.
 func TestSubmissionHints(t *testing.T) {
 	t.Parallel()
 	const (
@@ -20,10 +21,11 @@ func TestSubmissionHints(t *testing.T) {
 	at := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name    string
+		again   bool     // v1 is posted again after v2, a duplicate
 		delete  []string // versions the other opener deletes; nil deletes none
 		wantVer string   // the version the row names; "" for none stored
 	}{
-		{name: "hint holds the object", wantVer: v2},
+		{name: "hint holds the object", again: true, wantVer: v1},
 		{name: "hinted version deleted", delete: []string{v2}, wantVer: v1},
 		{name: "every version deleted", delete: []string{v1, v2}},
 	} {
@@ -33,6 +35,9 @@ func TestSubmissionHints(t *testing.T) {
 			col := intelCollection(t, db)
 			addVersion(t, db, col, id, v1)
 			addVersion(t, db, col, id, v2)
+			if tc.again {
+				addVersion(t, db, col, id, v1)
+			}
 			if hint := db.pks.get([]string{id})[0]; hint == 0 {
 				t.Fatal("adding the object left no hint")
 			}
