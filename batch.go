@@ -20,10 +20,21 @@ type BatchWriter interface {
 }
 
 // BatchTx records, within a BatchWriter's transaction, what is derived
-// from the batch: Observables.RecordObservables and the score records.
+// from the batch (Observables.RecordObservables, the score records and the
+// feedback references) and, in the last batch of a submission, what
+// finishes it: its status and its triage record. The submission is then
+// stored, answered and recorded in one commit.
 type BatchTx interface {
 	// RecordObservables is Observables.RecordObservables within the
 	// transaction.
 	RecordObservables(refs []ObservableRef) error
 	ScoreTx
+	// RecordFeedback is Exchanges.RecordFeedback within the transaction.
+	RecordFeedback(fs []*Feedback) error
+	// SaveStatus is Statuses.SaveStatus within the transaction.
+	SaveStatus(st *Status) error
+	// RecordSubmission is Exchanges.RecordSubmission within the
+	// transaction; the objects of the batch name the versions it wrote or
+	// found.
+	RecordSubmission(s *Submission) error
 }

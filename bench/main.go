@@ -89,6 +89,7 @@ func main() {
 	flag.IntVar(&lopts.lookups, "lookups", 2000, "lookups of the lookup workload, through the store and again over HTTP")
 	flag.StringVar(&lopts.dir, "lookup-dir", "", "lookup workload: a data directory kept between runs; a run fills it only if no earlier run filled it with the same values")
 	flag.StringVar(&topts.profileDir, "profile", "", "write a CPU profile of each TAXII workload's measured phase to this directory")
+	flag.BoolVar(&traceProfiles, "trace", false, "with -profile, also write an execution trace of each measured phase (it slows the run)")
 	mopts := matchOptions{}
 	flag.IntVar(&mopts.indicators, "match-indicators", 1000000, "equality indicators of the match workload")
 	flag.IntVar(&mopts.compound, "match-compound", 10000, "compound patterns of the match workload")

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -686,8 +687,12 @@ func verdict(ok bool) string {
 	return "MISS"
 }
 
+// traceProfiles is -trace: startProfile also writes execution traces.
+var traceProfiles bool
+
 // startProfile starts a CPU profile written to dir/name.cpu.pprof when
-// dir is set, and returns the function that stops it.
+// dir is set, and with -trace an execution trace to dir/name.trace, and
+// returns the function that stops them.
 func startProfile(dir, name string) (func(), error) {
 	if dir == "" {
 		return func() {}, nil
@@ -703,7 +708,29 @@ func startProfile(dir, name string) (func(), error) {
 		f.Close()
 		return nil, err
 	}
+	if !traceProfiles {
+		return func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}, nil
+	}
+	// The execution trace shows what the CPU profile cannot: when the
+	// single writer waits, and for what (go tool trace -pprof=sched).
+	tf, err := os.Create(filepath.Join(dir, name+".trace"))
+	if err != nil {
+		pprof.StopCPUProfile()
+		f.Close()
+		return nil, err
+	}
+	if err := trace.Start(tf); err != nil {
+		pprof.StopCPUProfile()
+		f.Close()
+		tf.Close()
+		return nil, err
+	}
 	return func() {
+		trace.Stop()
+		tf.Close()
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil

@@ -111,6 +111,16 @@ type Options struct {
 	// its TAXII status ("" for none) and the submitter's API key ("" for
 	// none).
 	StatusID, KeyID string
+	// Finish, when set, is called within the transaction of the last
+	// batch, once OnObject has been called for every object, so that what
+	// finishes the submission (its status, its triage record) commits with
+	// its objects. It is called only when the store is a
+	// tearline.BatchWriter (see Observables and Scorer) and the last batch
+	// stores anything; Report.Finished tells whether it was. Its error
+	// fails the batch. Should the batch's commit fail after it, the
+	// outcomes OnObject was given for that batch did not happen: the error
+	// is returned.
+	Finish func(tx tearline.BatchTx) error
 }
 
 // Outcome is what became of one object of a submission.
@@ -148,6 +158,9 @@ type Report struct {
 	Held       int // objects held for review by the PII policy
 	Warnings   int // SHOULD-rule findings
 	Errors     int // MUST-rule findings, conflicts and bundle-level errors
+	// Finished is whether Options.Finish was called in a transaction
+	// that committed.
+	Finished bool
 }
 
 // Bundle reads a STIX bundle (or a single STIX object) from r and adds its valid objects to the
@@ -205,42 +218,10 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 			opts.OnIssues(is)
 		}
 	}
-	flush := func() error {
-		st.emit()
-		defer st.resume()
-		if len(held) > 0 {
-			if err := step(ctx, "ingest.pii.hold", func(ctx context.Context) error { return priv.hold(ctx, reviews) }); err != nil {
-				return err
-			}
-			for i, res := range held {
-				rep.Held++
-				is := stix.Issues{{Path: res.Path, Rule: "pii-review", Message: "held for review " + reviews[i].ID +
-					" (personal data; the collection's policy holds it until an analyst decides)"}}
-				if opts.OnIssues != nil {
-					opts.OnIssues(is)
-				}
-				if opts.OnObject != nil {
-					opts.OnObject(&Outcome{Index: res.Index, ID: res.Object.ID, Version: reviews[i].Version,
-						Issues: append(res.Issues, is...), Held: reviews[i], Warnings: []Warning{HeldWarning(reviews[i])}})
-				}
-			}
-			clear(held)
-			clear(reviews)
-			held, reviews = held[:0], reviews[:0]
-		}
-		if len(batch) == 0 {
-			return nil
-		}
-		st, err := storeBatch(ctx, store, collectionID, batch, &opts)
-		if err != nil {
-			return err
-		}
-		added, scored := st.added, st.scored
-		// Feedback likewise: a stored sighting is feedback wherever it
-		// came from (feedback.go).
-		if err := recordFeedback(context.WithoutCancel(ctx), store, opts.Source, batch, added); err != nil {
-			return err
-		}
+	// outcomes passes what became of each object of a stored batch to
+	// OnObject.
+	outcomes := func(sb *stored) {
+		added, scored := sb.added, sb.scored
 		for i, res := range added {
 			var is stix.Issues
 			ws := notes[i]
@@ -272,6 +253,53 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 				})
 			}
 		}
+	}
+	// flush stores the batch and the held objects; last is whether no
+	// object follows.
+	flush := func(last bool) error {
+		st.emit()
+		defer st.resume()
+		if len(held) > 0 {
+			if err := step(ctx, "ingest.pii.hold", func(ctx context.Context) error { return priv.hold(ctx, reviews) }); err != nil {
+				return err
+			}
+			for i, res := range held {
+				rep.Held++
+				is := stix.Issues{{Path: res.Path, Rule: "pii-review", Message: "held for review " + reviews[i].ID +
+					" (personal data; the collection's policy holds it until an analyst decides)"}}
+				if opts.OnIssues != nil {
+					opts.OnIssues(is)
+				}
+				if opts.OnObject != nil {
+					opts.OnObject(&Outcome{Index: res.Index, ID: res.Object.ID, Version: reviews[i].Version,
+						Issues: append(res.Issues, is...), Held: reviews[i], Warnings: []Warning{HeldWarning(reviews[i])}})
+				}
+			}
+			clear(held)
+			clear(reviews)
+			held, reviews = held[:0], reviews[:0]
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		var finish func(tearline.BatchTx, *stored) error
+		finished := false
+		if last && opts.Finish != nil {
+			finish = func(tx tearline.BatchTx, sb *stored) error {
+				outcomes(sb)
+				finished = true
+				return opts.Finish(tx)
+			}
+		}
+		sb, err := storeBatch(ctx, store, collectionID, batch, &opts, finish)
+		if err != nil {
+			return err
+		}
+		if finished {
+			rep.Finished = true
+		} else {
+			outcomes(sb)
+		}
 		clear(batch)
 		clear(results)
 		clear(notes)
@@ -282,6 +310,13 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		return nil
 	}
 	bundleIssues, err := read(r, func(res *stix.Result) error {
+		// A full batch is stored once another object follows it, so that
+		// the last batch is stored by the last flush (Options.Finish).
+		if len(batch)+len(held) >= opts.BatchSize {
+			if err := flush(false); err != nil {
+				return err
+			}
+		}
 		rep.Objects++
 		st.object()
 		report(res.Issues)
@@ -304,9 +339,6 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 				report(stix.Issues{*v.issue})
 			case v.held != nil:
 				held, reviews = append(held, res), append(reviews, v.held)
-				if len(batch)+len(held) >= opts.BatchSize {
-					return flush()
-				}
 				return ctx.Err()
 			case v.warnings != nil:
 				rep.Redacted++
@@ -324,16 +356,13 @@ func run(ctx context.Context, store tearline.Store, collectionID string, r io.Re
 		batch = append(batch, res.Object)
 		results = append(results, res)
 		notes = append(notes, ws)
-		if len(batch)+len(held) >= opts.BatchSize {
-			return flush()
-		}
 		return ctx.Err()
 	})
 	report(bundleIssues)
 	var syntax *stix.SyntaxError
 	if err == nil || errors.As(err, &syntax) {
 		// Objects read before a syntax error are complete and valid.
-		if ferr := flush(); ferr != nil {
+		if ferr := flush(true); ferr != nil {
 			return rep, ferr
 		}
 	}

@@ -75,10 +75,10 @@ func Feedback(org string, at time.Time, objs []*tearline.Object, added []tearlin
 // attributed to an organization (Options.Source).
 func recordFeedback(ctx context.Context, store tearline.Store, source string, batch []*tearline.Object, added []tearline.AddResult) error {
 	ex, ok := store.(tearline.Exchanges)
-	if !ok || source == "" {
+	if !ok {
 		return nil
 	}
-	fs := Feedback(source, time.Now().UTC().Truncate(time.Microsecond), batch, added)
+	fs := feedbackOf(source, batch, added)
 	if len(fs) == 0 {
 		return nil
 	}
@@ -86,4 +86,13 @@ func recordFeedback(ctx context.Context, store tearline.Store, source string, ba
 		return fmt.Errorf("ingest: record %d feedback references: %w", len(fs), err)
 	}
 	return nil
+}
+
+// feedbackOf is Feedback now, for a submission attributed to source; none
+// for an unattributed one.
+func feedbackOf(source string, batch []*tearline.Object, added []tearline.AddResult) []*tearline.Feedback {
+	if source == "" {
+		return nil
+	}
+	return Feedback(source, time.Now().UTC().Truncate(time.Microsecond), batch, added)
 }

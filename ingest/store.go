@@ -21,16 +21,19 @@ type stored struct {
 }
 
 // storeBatch stores a batch, indexes the observables of its stored
-// objects (opts.Observables) and scores them (opts.Scorer). When the store
-// is a tearline.BatchWriter that also keeps the index and the scores, all
-// of it is one transaction, with the parsing it needs done before the
-// store's writer is taken. Otherwise each is a transaction of its own,
-// and once the objects are stored, their observables and scores are
-// recorded whatever becomes of ctx, so that the index and the store agree
-// and a stored batch is never reported as failed.
-func storeBatch(ctx context.Context, store tearline.Store, collectionID string, batch []*tearline.Object, opts *Options) (*stored, error) {
+// objects (opts.Observables), scores them (opts.Scorer) and records the
+// feedback references of its stored sightings and opinions (feedback.go).
+// When the store is a tearline.BatchWriter that also keeps the index and
+// the scores, all of it is one transaction, with the parsing it needs done
+// before the store's writer is taken, and finish, when not nil, is called
+// last within it. Otherwise each is a transaction of its own, finish is
+// not called, and once the objects are stored, their observables, scores
+// and feedback are recorded whatever becomes of ctx, so that the index and
+// the store agree and a stored batch is never reported as failed.
+func storeBatch(ctx context.Context, store tearline.Store, collectionID string, batch []*tearline.Object, opts *Options,
+	finish func(tearline.BatchTx, *stored) error) (*stored, error) {
 	if bw, ok := batchWriter(store, opts); ok {
-		return writeBatch(ctx, bw, collectionID, batch, opts)
+		return writeBatch(ctx, bw, collectionID, batch, opts, finish)
 	}
 	st := &stored{}
 	err := step(ctx, "ingest.store", func(ctx context.Context) (err error) {
@@ -60,6 +63,9 @@ func storeBatch(ctx context.Context, store tearline.Store, collectionID string, 
 			return nil, err
 		}
 	}
+	if err := recordFeedback(context.WithoutCancel(ctx), store, opts.Source, batch, st.added); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 
@@ -81,7 +87,8 @@ func batchWriter(store tearline.Store, opts *Options) (tearline.BatchWriter, boo
 }
 
 // writeBatch is storeBatch in one transaction of bw.
-func writeBatch(ctx context.Context, bw tearline.BatchWriter, collectionID string, batch []*tearline.Object, opts *Options) (*stored, error) {
+func writeBatch(ctx context.Context, bw tearline.BatchWriter, collectionID string, batch []*tearline.Object, opts *Options,
+	finish func(tearline.BatchTx, *stored) error) (*stored, error) {
 	var (
 		extracted [][]observable.Observable
 		pre       *score.Analyzed
@@ -102,27 +109,37 @@ func writeBatch(ctx context.Context, bw tearline.BatchWriter, collectionID strin
 	err := step(ctx, "ingest.store", func(ctx context.Context) (err error) {
 		_, err = bw.WriteBatch(ctx, collectionID, batch, func(tx tearline.BatchTx, added []tearline.AddResult) error {
 			st.added = added
-			if extracted == nil {
-				return nil
-			}
-			refs, obs := observableRefs(opts.Source, batch, added, extracted)
-			if opts.Observables != nil {
-				st.obs = obs
-				err := step(outer, "ingest.observables", func(context.Context) error {
-					return recordObservables(func() error { return tx.RecordObservables(refs) }, refs)
-				})
-				if err != nil {
-					return err
+			if extracted != nil {
+				refs, obs := observableRefs(opts.Source, batch, added, extracted)
+				if opts.Observables != nil {
+					st.obs = obs
+					err := step(outer, "ingest.observables", func(context.Context) error {
+						return recordObservables(func() error { return tx.RecordObservables(refs) }, refs)
+					})
+					if err != nil {
+						return err
+					}
+				}
+				if opts.Scorer != nil {
+					err := step(outer, "ingest.score", func(context.Context) error {
+						return st.score(batch, obs, func(items []score.Item) ([]score.Findings, error) {
+							return opts.Scorer.ScoreTx(ctx, tx, pre, opts.Source, items)
+						})
+					})
+					if err != nil {
+						return err
+					}
 				}
 			}
-			if opts.Scorer == nil {
-				return nil
+			if fs := feedbackOf(opts.Source, batch, added); len(fs) > 0 {
+				if err := tx.RecordFeedback(fs); err != nil {
+					return fmt.Errorf("ingest: record %d feedback references: %w", len(fs), err)
+				}
 			}
-			return step(outer, "ingest.score", func(context.Context) error {
-				return st.score(batch, obs, func(items []score.Item) ([]score.Findings, error) {
-					return opts.Scorer.ScoreTx(ctx, tx, pre, opts.Source, items)
-				})
-			})
+			if finish != nil {
+				return finish(tx, st)
+			}
+			return nil
 		})
 		return err
 	})

@@ -88,6 +88,12 @@ type adder struct {
 	derived []derived // of objects
 	firstPK int64
 	members []member
+
+	// batchIDs and batchPKs are, once written, the id of each object of
+	// the batch that is stored and the row key of its version, in batch
+	// order (the hints of pkHints).
+	batchIDs []string
+	batchPKs []int64
 }
 
 // newAdder looks up the collection and what is stored of the objects' ids.

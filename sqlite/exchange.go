@@ -19,60 +19,65 @@ func (db *DB) RecordSubmission(ctx context.Context, s *tearline.Submission) (err
 	if s.ID == "" || s.OrgID == "" {
 		return tearline.Errorf(tearline.EINVALID, "a submission needs an id and an organization")
 	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`INSERT INTO submissions (id, org, collection, received, available, state, updated)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			s.ID, s.OrgID, s.CollectionID, micros(s.Received), micros(s.Available), tearline.TriageReceived, micros(s.Available))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err
-		}
-		if len(s.Objects) == 0 {
-			return nil
-		}
-		// Prepared once: a submission lists up to thousands of objects,
-		// and parsing the INSERT again for each cost more than running it.
-		// The rows follow one another (single writer): the submission
-		// records their range of rowids (migration 23).
-		// Each row names a stored version of its object (migration 25):
-		// the one hinted by pkHints when it still holds the object, or else
-		// the latest, found through object_keys (migration 27).
-		st, err := tx.Prepare(`INSERT INTO submission_objects (submission, idx, object, idh, object_pk)
-			VALUES (?1, ?2, ?3, ?4, coalesce((SELECT pk FROM objects WHERE pk = ?5 AND id = ?3),
-				(SELECT max(o.pk) FROM object_keys k JOIN objects o ON o.pk = k.pk WHERE k.idh = ?4 AND o.id = ?3), 0))`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		var first, last int64
-		hints := db.pks.get(s.Objects)
-		for i, id := range s.Objects {
-			res, err := st.Exec(s.ID, i, id, idHash(id), hints[i])
-			if err != nil {
-				return err
-			}
-			if last, err = res.LastInsertId(); err != nil {
-				return err
-			}
-			if i == 0 {
-				first = last
-			}
-		}
-		if last-first != int64(len(s.Objects))-1 {
-			return fmt.Errorf("the %d objects got rowids %d to %d, not one after the other", len(s.Objects), first, last)
-		}
-		// Feedback that came before the record (a submission processed in
-		// the background is recorded once complete).
-		_, err = tx.Exec(`UPDATE submissions SET objects_first = ?3, objects_last = ?4,
-			first_feedback = CASE WHEN EXISTS (
-				SELECT 1 FROM submission_objects so JOIN feedback f ON f.ref = so.object
-				WHERE so.rowid BETWEEN ?3 AND ?4 AND f.org <> ?2 AND f.type IN ('sighting', 'opinion', 'note'))
-			THEN available ELSE first_feedback END
-			WHERE id = ?1`, s.ID, s.OrgID, first, last)
+	hints := db.pks.get(s.Objects)
+	return db.writeTx(ctx, func(tx *sql.Tx) error { return recordSubmission(tx, s, hints) })
+}
+
+// recordSubmission is RecordSubmission in tx. hints holds, for each of
+// s.Objects, the row key of the version the submission stored or found,
+// or 0 when it is not known (pkHints).
+func recordSubmission(tx *sql.Tx, s *tearline.Submission, hints []int64) error {
+	res, err := tx.Exec(`INSERT INTO submissions (id, org, collection, received, available, state, updated)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		s.ID, s.OrgID, s.CollectionID, micros(s.Received), micros(s.Available), tearline.TriageReceived, micros(s.Available))
+	if err != nil {
 		return err
-	})
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err
+	}
+	if len(s.Objects) == 0 {
+		return nil
+	}
+	// Prepared once: a submission lists up to thousands of objects,
+	// and parsing the INSERT again for each cost more than running it.
+	// The rows follow one another (single writer): the submission
+	// records their range of rowids (migration 23).
+	// Each row names a stored version of its object (migration 25):
+	// the one hinted by pkHints when it still holds the object, or else
+	// the latest, found through object_keys (migration 27).
+	st, err := tx.Prepare(`INSERT INTO submission_objects (submission, idx, object, idh, object_pk)
+		VALUES (?1, ?2, ?3, ?4, coalesce((SELECT pk FROM objects WHERE pk = ?5 AND id = ?3),
+			(SELECT max(o.pk) FROM object_keys k JOIN objects o ON o.pk = k.pk WHERE k.idh = ?4 AND o.id = ?3), 0))`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var first, last int64
+	for i, id := range s.Objects {
+		res, err := st.Exec(s.ID, i, id, idHash(id), hints[i])
+		if err != nil {
+			return err
+		}
+		if last, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if i == 0 {
+			first = last
+		}
+	}
+	if last-first != int64(len(s.Objects))-1 {
+		return fmt.Errorf("the %d objects got rowids %d to %d, not one after the other", len(s.Objects), first, last)
+	}
+	// Feedback that came before the record (a submission processed in
+	// the background is recorded once complete).
+	_, err = tx.Exec(`UPDATE submissions SET objects_first = ?3, objects_last = ?4,
+		first_feedback = CASE WHEN EXISTS (
+			SELECT 1 FROM submission_objects so JOIN feedback f ON f.ref = so.object
+			WHERE so.rowid BETWEEN ?3 AND ?4 AND f.org <> ?2 AND f.type IN ('sighting', 'opinion', 'note'))
+		THEN available ELSE first_feedback END
+		WHERE id = ?1`, s.ID, s.OrgID, first, last)
+	return err
 }
 
 // submissionsOf selects the ids of the submissions that carried the
@@ -236,26 +241,29 @@ func (db *DB) RecordFeedback(ctx context.Context, fs []*tearline.Feedback) (err 
 	if len(fs) == 0 {
 		return nil
 	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		for _, f := range fs {
-			res, err := tx.Exec(`INSERT INTO feedback (object, ref, type, org, created) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT DO NOTHING`, f.ObjectID, f.RefID, f.Type, f.OrgID, micros(f.Created))
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 0 || !tearline.CountsAsFeedback(f.Type) {
-				continue
-			}
-			if _, err := tx.Exec(`UPDATE submissions SET first_feedback = ?1 WHERE first_feedback = 0 AND org <> ?2
-				AND id IN (`+submissionsOf+`)`,
-				micros(f.Created), f.OrgID, f.RefID, idHash(f.RefID)); err != nil {
-				return err
-			}
+	return db.writeTx(ctx, func(tx *sql.Tx) error { return recordFeedback(tx, fs) })
+}
+
+// recordFeedback is RecordFeedback in tx.
+func recordFeedback(tx *sql.Tx, fs []*tearline.Feedback) error {
+	for _, f := range fs {
+		res, err := tx.Exec(`INSERT INTO feedback (object, ref, type, org, created) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, f.ObjectID, f.RefID, f.Type, f.OrgID, micros(f.Created))
+		if err != nil {
+			return err
 		}
-		return nil
-	})
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 || !tearline.CountsAsFeedback(f.Type) {
+			continue
+		}
+		if _, err := tx.Exec(`UPDATE submissions SET first_feedback = ?1 WHERE first_feedback = 0 AND org <> ?2
+			AND id IN (`+submissionsOf+`)`,
+			micros(f.Created), f.OrgID, f.RefID, idHash(f.RefID)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ListFeedback implements tearline.Exchanges.

@@ -194,7 +194,7 @@ func TestSubmissionOfStoredVersions(t *testing.T) {
 	const id = "indicator--5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
 	addVersion(t, db, col, id, "2026-01-01T00:00:00Z")
 	at := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
-	recordSubmission(t, db, col, id, at)
+	recordSubmissionOf(t, db, col, id, at)
 	var pk int64
 	if err := db.r.QueryRow(`SELECT object_pk FROM submission_objects WHERE object = ?`, id).Scan(&pk); err != nil || pk == 0 {
 		t.Fatalf("object_pk %d, %v; want the stored version's", pk, err)
@@ -260,9 +260,9 @@ func TestSubmissionObjectsGoneMigration(t *testing.T) {
 	checkFound(t, db, id, at.Add(time.Hour))
 }
 
-// recordSubmission records submission s1 by identity--a of object id in
+// recordSubmissionOf records submission s1 by identity--a of object id in
 // collection col, received and available at at.
-func recordSubmission(t *testing.T, db *DB, col, id string, at time.Time) {
+func recordSubmissionOf(t *testing.T, db *DB, col, id string, at time.Time) {
 	t.Helper()
 	if err := db.RecordSubmission(t.Context(), &tearline.Submission{ID: "s1", OrgID: "identity--a", CollectionID: col,
 		Objects: []string{id}, Received: at, Available: at}); err != nil {
@@ -280,11 +280,11 @@ func submittedVersions(t *testing.T, id string) (db *DB, col string, at time.Tim
 	addVersion(t, db, col, id, "2026-01-01T00:00:00Z")
 	addVersion(t, db, col, id, "2026-02-01T00:00:00Z")
 	at = time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
-	recordSubmission(t, db, col, id, at)
+	recordSubmissionOf(t, db, col, id, at)
 	return db, col, at
 }
 
-// checkFound checks that submission s1 of recordSubmission is found by
+// checkFound checks that submission s1 of recordSubmissionOf is found by
 // the id of its object: the submitter stands in for the object's missing
 // creator, and a sighting of it at seen by identity--b is the
 // submission's first feedback.

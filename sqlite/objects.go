@@ -44,7 +44,7 @@ func (db *DB) WriteBatch(ctx context.Context, collectionID string, objs []*tearl
 	ctx, end := tracing.StoreCall(ctx, "sqlite", "WriteBatch")
 	defer end.End(&err)
 	return db.addObjects(ctx, collectionID, objs, func(tx *sql.Tx, a *adder, results []tearline.AddResult) error {
-		return fn(&batchTx{scoreTx: scoreTx{ctx: ctx, tx: tx, known: a}}, results)
+		return fn(&batchTx{scoreTx: scoreTx{ctx: ctx, tx: tx, known: a}, db: db}, results)
 	})
 }
 
@@ -103,6 +103,7 @@ func (db *DB) addObjects(ctx context.Context, collectionID string, objs []*tearl
 				ids, pks = append(ids, o.ID), append(pks, v.pk)
 			}
 		}
+		a.batchIDs, a.batchPKs = ids, pks
 		if then != nil {
 			return then(tx, a, results)
 		}

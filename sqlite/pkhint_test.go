@@ -55,7 +55,7 @@ func TestSubmissionHints(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			recordSubmission(t, db, col, id, at)
+			recordSubmissionOf(t, db, col, id, at)
 			var ver string
 			if err := db.r.QueryRow(`SELECT coalesce((SELECT o.version FROM objects o WHERE o.pk = so.object_pk), '')
 				FROM submission_objects so WHERE so.submission = 's1'`).Scan(&ver); err != nil {

@@ -32,6 +32,7 @@ type scoreTx struct {
 // batchTx implements tearline.BatchTx.
 type batchTx struct {
 	scoreTx
+	db *DB
 	// fresh are the sources of the values that RecordObservables added
 	// to the index, by index key: all that the index holds of them, so
 	// that ObservableSources needs no query for them.

@@ -162,6 +162,16 @@ func (db *DB) SaveStatus(ctx context.Context, s *tearline.Status) (err error) {
 	})
 }
 
+// saveStatus is SaveStatus in tx.
+func saveStatus(tx *sql.Tx, s *tearline.Status) error {
+	args, err := statusArgs(s)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(upsertStatusSQL, args...)
+	return err
+}
+
 // FindStatus returns a status by id. Detail lists that are empty come back
 // nil. ENOTFOUND when there is none.
 func (db *DB) FindStatus(ctx context.Context, id string) (_ *tearline.Status, err error) {

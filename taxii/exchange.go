@@ -59,11 +59,22 @@ func (s *Server) hostOrg(ctx context.Context) string {
 // ingest, which every ingest path shares). Failures are logged: the
 // objects are stored whatever becomes of the record.
 func (s *Server) submitted(ctx context.Context, st *tearline.Status) {
-	ex := s.ex.st
-	if ex == nil || st.OrgID == "" {
+	sub := s.submission(ctx, st)
+	if sub == nil {
 		return
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	if err := s.ex.st.RecordSubmission(ctx, sub); err != nil {
+		s.logger(ctx).Error("record the submission for triage", "status", st.ID, "err", err)
+	}
+}
+
+// submission returns the triage record of a processed submission: nil
+// when the backend keeps none, or when the host or no organization made
+// it, or it stored nothing.
+func (s *Server) submission(ctx context.Context, st *tearline.Status) *tearline.Submission {
+	if s.ex.st == nil || st.OrgID == "" {
+		return nil
+	}
 	seen := map[string]bool{}
 	var ids []string
 	for _, d := range st.Successes {
@@ -74,13 +85,10 @@ func (s *Server) submitted(ctx context.Context, st *tearline.Status) {
 		ids = append(ids, d.ID)
 	}
 	if len(ids) == 0 || st.OrgID == s.hostOrg(ctx) {
-		return
+		return nil
 	}
-	sub := &tearline.Submission{ID: st.ID, OrgID: st.OrgID, CollectionID: st.CollectionID, Objects: ids,
-		Received: st.RequestTime, Available: now}
-	if err := ex.RecordSubmission(ctx, sub); err != nil {
-		s.logger(ctx).Error("record the submission for triage", "status", st.ID, "err", err)
-	}
+	return &tearline.Submission{ID: st.ID, OrgID: st.OrgID, CollectionID: st.CollectionID, Objects: ids,
+		Received: st.RequestTime, Available: time.Now().UTC().Truncate(time.Microsecond)}
 }
 
 // approvedSubmission gives the submission of an object stored on

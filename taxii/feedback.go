@@ -357,13 +357,8 @@ func (s *Server) submitBuilt(ctx context.Context, p *tearline.Principal, c *coll
 	body = append(body, "]}"...)
 	st := &tearline.Status{ID: uuid.NewString(), APIRoot: c.root.Name, CollectionID: c.ID, OrgID: p.Org.ID,
 		Status: tearline.StatusPending, RequestTime: time.Now().UTC().Truncate(time.Microsecond), TotalCount: len(raws)}
-	if _, err := s.process(ctx, st, p.KeyID, body, nil); err != nil {
+	if err := s.processNow(ctx, st, p.KeyID, body); err != nil {
 		return nil, err
 	}
-	st.Status = afterProcessing(st)
-	if err := s.b.SaveStatus(ctx, st); err != nil {
-		return nil, err
-	}
-	s.submitted(ctx, st)
 	return st, nil
 }

@@ -67,14 +67,9 @@ func (s *Server) postObjects(w http.ResponseWriter, r *http.Request, p *tearline
 		// The client may hang up; what was accepted is finished anyway so
 		// that its status tells the truth.
 		ctx := context.WithoutCancel(r.Context())
-		if _, err := s.process(ctx, st, p.KeyID, body, nil); err != nil {
+		if err := s.processNow(ctx, st, p.KeyID, body); err != nil {
 			return err
 		}
-		st.Status = afterProcessing(st)
-		if err := s.b.SaveStatus(ctx, st); err != nil {
-			return err
-		}
-		s.submitted(ctx, st)
 		log.Info("submission processed", "successes", st.SuccessCount(), "failures", st.FailureCount())
 		writeTAXII(w, http.StatusAccepted, statusResourceOf(st))
 		return nil
@@ -192,15 +187,17 @@ func (s *Server) batchSizeFor(total int) int {
 // process validates and stores the objects of submission st, made with
 // API key keyID, from its envelope body and fills its successes and
 // failures, and its pendings with the objects held for review. save, when set, is
-// called after each stored batch. It returns which objects (by index) got a
-// detail, and ctx's error when canceled (batches stored by then stay
-// stored) or a store error.
-func (s *Server) process(ctx context.Context, st *tearline.Status, keyID string, body []byte, save func()) (done []bool, err error) {
+// called after each stored batch; finish, when set, is ingest's
+// Options.Finish. It returns which objects (by index) got a detail, whether
+// finish was called in a transaction that committed, and ctx's error when
+// canceled (batches stored by then stay stored) or a store error.
+func (s *Server) process(ctx context.Context, st *tearline.Status, keyID string, body []byte, save func(),
+	finish func(tearline.BatchTx) error) (done []bool, finished bool, err error) {
 	st.Successes, st.Failures, st.Pendings = nil, nil, nil
 	done = make([]bool, st.TotalCount)
 	submitter, err := s.submitter(ctx, st.OrgID)
 	if err != nil {
-		return done, err
+		return done, false, err
 	}
 	opts := ingest.Options{
 		BatchSize: s.batchSizeFor(st.TotalCount),
@@ -244,9 +241,37 @@ func (s *Server) process(ctx context.Context, st *tearline.Status, keyID string,
 	if save != nil {
 		opts.OnProgress = func(int) { save() }
 	}
-	_, err = ingest.Envelope(ctx, s.b, st.CollectionID, bytes.NewReader(body), opts)
+	opts.Finish = finish
+	rep, err := ingest.Envelope(ctx, s.b, st.CollectionID, bytes.NewReader(body), opts)
 	s.feedChanged()
-	return done, err
+	return done, rep.Finished && err == nil, err
+}
+
+// processNow processes submission st from its envelope body, saves its
+// final status and records it for triage. Where the store can, the status
+// and the record commit with the objects of the last batch: the
+// submission is then one write transaction, not three.
+func (s *Server) processNow(ctx context.Context, st *tearline.Status, keyID string, body []byte) error {
+	finish := func(tx tearline.BatchTx) error {
+		st.Status = afterProcessing(st)
+		if err := tx.SaveStatus(st); err != nil {
+			return err
+		}
+		if sub := s.submission(ctx, st); sub != nil {
+			return tx.RecordSubmission(sub)
+		}
+		return nil
+	}
+	_, finished, err := s.process(ctx, st, keyID, body, nil, finish)
+	if err != nil || finished {
+		return err
+	}
+	st.Status = afterProcessing(st)
+	if err := s.b.SaveStatus(ctx, st); err != nil {
+		return err
+	}
+	s.submitted(ctx, st)
+	return nil
 }
 
 // submitter returns the organization with orgID as the access decision's
@@ -330,7 +355,7 @@ func (s *Server) runSubmission(id string) {
 		log.Error("read pending submission", "err", err)
 		return
 	}
-	done, err := s.process(ctx, st, key, body, save)
+	done, _, err := s.process(ctx, st, key, body, save, nil)
 	switch {
 	case ctx.Err() != nil:
 		log.Info("submission interrupted by shutdown; the next start resumes it",
