@@ -23,16 +23,18 @@ func (t *batchTx) RecordSubmission(s *tearline.Submission) (err error) {
 		return tearline.Errorf(tearline.EINVALID, "a submission needs an id and an organization")
 	}
 	hints := t.db.pks.get(s.Objects)
+	var known []bool
 	if a := t.known; a != nil {
 		pks := make(map[string]int64, len(a.batchIDs))
 		for i, id := range a.batchIDs {
 			pks[id] = a.batchPKs[i]
 		}
+		known = make([]bool, len(s.Objects))
 		for i, id := range s.Objects {
 			if pk, ok := pks[id]; ok {
-				hints[i] = pk
+				hints[i], known[i] = pk, true
 			}
 		}
 	}
-	return recordSubmission(t.tx, s, hints)
+	return recordSubmission(t.tx, s, hints, known)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,13 +21,15 @@ func (db *DB) RecordSubmission(ctx context.Context, s *tearline.Submission) (err
 		return tearline.Errorf(tearline.EINVALID, "a submission needs an id and an organization")
 	}
 	hints := db.pks.get(s.Objects)
-	return db.writeTx(ctx, func(tx *sql.Tx) error { return recordSubmission(tx, s, hints) })
+	return db.writeTx(ctx, func(tx *sql.Tx) error { return recordSubmission(tx, s, hints, nil) })
 }
 
 // recordSubmission is RecordSubmission in tx. hints holds, for each of
 // s.Objects, the row key of the version the submission stored or found,
-// or 0 when it is not known (pkHints).
-func recordSubmission(tx *sql.Tx, s *tearline.Submission, hints []int64) error {
+// or 0 when it is not known (pkHints); known, when not nil, tells for each
+// whether its hint is certain (the version was written or found in tx),
+// and then needs no check.
+func recordSubmission(tx *sql.Tx, s *tearline.Submission, hints []int64, known []bool) error {
 	res, err := tx.Exec(`INSERT INTO submissions (id, org, collection, received, available, state, updated)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 		s.ID, s.OrgID, s.CollectionID, micros(s.Received), micros(s.Available), tearline.TriageReceived, micros(s.Available))
@@ -39,35 +42,38 @@ func recordSubmission(tx *sql.Tx, s *tearline.Submission, hints []int64) error {
 	if len(s.Objects) == 0 {
 		return nil
 	}
-	// Prepared once: a submission lists up to thousands of objects,
-	// and parsing the INSERT again for each cost more than running it.
 	// The rows follow one another (single writer): the submission
-	// records their range of rowids (migration 23).
-	// Each row names a stored version of its object (migration 25):
-	// the one hinted by pkHints when it still holds the object, or else
-	// the latest, found through object_keys (migration 27).
-	st, err := tx.Prepare(`INSERT INTO submission_objects (submission, idx, object, idh, object_pk)
-		VALUES (?1, ?2, ?3, ?4, coalesce((SELECT pk FROM objects WHERE pk = ?5 AND id = ?3),
-			(SELECT max(o.pk) FROM object_keys k JOIN objects o ON o.pk = k.pk WHERE k.idh = ?4 AND o.id = ?3), 0))`)
+	// records their range of rowids (migration 23). Each row names a
+	// stored version of its object (migration 25). When every hint is
+	// known (the batch of tx wrote or found the versions), the rows go in
+	// multi-row statements (execRows; a conflict cannot happen, there
+	// being no key). Otherwise each row names the version hinted when it
+	// still holds the object, or else the latest, found through
+	// object_keys (migration 27), one statement per row: a multi-row
+	// statement with these subqueries cost more to prepare, once per
+	// submission, than it saved.
+	before, err := maxRowid(tx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	var first, last int64
-	for i, id := range s.Objects {
-		res, err := st.Exec(s.ID, i, id, idHash(id), hints[i])
-		if err != nil {
-			return err
-		}
-		if last, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		if i == 0 {
-			first = last
-		}
+	if !slices.Contains(known, false) && len(known) == len(s.Objects) {
+		err = execRows(tx, `INSERT OR ROLLBACK INTO submission_objects (submission, idx, object, idh, object_pk) VALUES `,
+			`(?, ?, ?, ?, ?)`, ``, len(s.Objects), func(args []any, i int) []any {
+				return append(args, s.ID, i, s.Objects[i], idHash(s.Objects[i]), hints[i])
+			})
+	} else {
+		err = insertSubmissionObjects(tx, s, hints)
 	}
-	if last-first != int64(len(s.Objects))-1 {
-		return fmt.Errorf("the %d objects got rowids %d to %d, not one after the other", len(s.Objects), first, last)
+	if err != nil {
+		return err
+	}
+	// New rowids are one more than the largest: the rows are the ones
+	// after before, unless something else wrote the table meanwhile.
+	first, last := before+1, before+int64(len(s.Objects))
+	if after, err := maxRowid(tx); err != nil {
+		return err
+	} else if after != last {
+		return fmt.Errorf("the %d objects got rowids %d to %d, not one after the other", len(s.Objects), first, after)
 	}
 	// Feedback that came before the record (a submission processed in
 	// the background is recorded once complete).
@@ -78,6 +84,33 @@ func recordSubmission(tx *sql.Tx, s *tearline.Submission, hints []int64) error {
 		THEN available ELSE first_feedback END
 		WHERE id = ?1`, s.ID, s.OrgID, first, last)
 	return err
+}
+
+// insertSubmissionObjects writes the rows of s's objects one statement
+// per row, each naming the version hinted when it still holds the object,
+// or else the latest.
+func insertSubmissionObjects(tx *sql.Tx, s *tearline.Submission, hints []int64) error {
+	st, err := tx.Prepare(`INSERT INTO submission_objects (submission, idx, object, idh, object_pk)
+		VALUES (?1, ?2, ?3, ?4, coalesce((SELECT pk FROM objects WHERE pk = ?5 AND id = ?3),
+			(SELECT max(o.pk) FROM object_keys k JOIN objects o ON o.pk = k.pk WHERE k.idh = ?4 AND o.id = ?3), 0))`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for i, id := range s.Objects {
+		if _, err := st.Exec(s.ID, i, id, idHash(id), hints[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxRowid returns the largest rowid of submission_objects, 0 when it is
+// empty.
+func maxRowid(tx *sql.Tx) (int64, error) {
+	var n sql.NullInt64
+	err := tx.QueryRow(`SELECT max(rowid) FROM submission_objects`).Scan(&n)
+	return n.Int64, err
 }
 
 // submissionsOf selects the ids of the submissions that carried the
