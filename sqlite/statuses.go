@@ -152,14 +152,7 @@ func (db *DB) CompleteSubmission(ctx context.Context, s *tearline.Status) (err e
 // pending or complete.
 func (db *DB) SaveStatus(ctx context.Context, s *tearline.Status) (err error) {
 	defer wrap(&err, "save status %q", s.ID)
-	args, err := statusArgs(s)
-	if err != nil {
-		return err
-	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(upsertStatusSQL, args...)
-		return err
-	})
+	return db.writeTx(ctx, func(tx *sql.Tx) error { return saveStatus(tx, s) })
 }
 
 // saveStatus is SaveStatus in tx.
