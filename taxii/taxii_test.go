@@ -43,6 +43,8 @@ type env struct {
 	intel  *tearline.Collection
 	other  *tearline.Collection
 	second *tearline.Collection
+	// wrap, when set, wraps the store the server is given.
+	wrap func(Backend) Backend
 }
 
 // testConfig is the configuration of test servers: two API roots, small
@@ -92,6 +94,9 @@ func (e *env) open(cfg Config, noStart bool) {
 	db, err := openTestStore(t, e.dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if e.wrap != nil {
+		db = e.wrap(db)
 	}
 	srv, err := New(cfg, db)
 	if err != nil {
