@@ -44,6 +44,14 @@ type FeedQuery struct {
 	Bare bool
 	// RawTypes are the types whose entries a Bare read returns whole.
 	RawTypes []string
+	// Spans, with Bare and no Types, lets the store return the entries
+	// not in RawTypes as spans: an entry with an empty ID stands for the
+	// entries after the entry before it in the page (or After) up to its
+	// Seq, all of its CollectionID, some perhaps deleted. It is for a
+	// reader that needs only the collections of most entries: a store
+	// that keeps the feed as runs reads no membership for them. A store
+	// may ignore it and return those entries one by one.
+	Spans bool
 }
 
 // FeedPage is what ReadFeed returns.

@@ -90,16 +90,20 @@ func TestBareWindow(t *testing.T) {
 		t.Fatalf("after Sync the reader is at %d, want the head %d", d.Head(), head)
 	}
 
+	// The indicators are one span, ending at the last of them.
 	d.mu.Lock()
-	var bareTypes []string
+	var spans []int64
 	for _, it := range d.items {
 		if bare(it) {
-			bareTypes = append(bareTypes, it.Type)
+			if it.ID != "" {
+				t.Errorf("%s %s is bare in the window, want a span", it.Type, it.ID)
+			}
+			spans = append(spans, it.Seq)
 		}
 	}
 	d.mu.Unlock()
-	if len(bareTypes) != 5 {
-		t.Errorf("the window holds %d bare entries (%v), want the 5 indicators", len(bareTypes), bareTypes)
+	if len(spans) != 1 || spans[0] != head-1 {
+		t.Errorf("the window holds spans up to %v, want one up to %d", spans, head-1)
 	}
 	if cols, _, all, _ := d.Added(0); all || len(cols) != 1 || cols[0] != c.ID {
 		t.Errorf("Added(0) = %v (all %v), want the collection", cols, all)
@@ -111,6 +115,30 @@ func TestBareWindow(t *testing.T) {
 	f, err := Parse([]byte(`{}`))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A reader taking two entries at a time, from a cursor within the
+	// span, gets every entry once, in order.
+	var entries []*tearline.FeedEntry
+	for cursor := head - int64(len(raws)) + 2; cursor < head; {
+		sel, err := d.Select(ctx, org.ID, f, cursor, 2, 2, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sel.Cursor <= cursor {
+			t.Fatalf("Select from %d moved to %d", cursor, sel.Cursor)
+		}
+		for _, e := range sel.Entries {
+			entries = append(entries, e)
+		}
+		cursor = sel.Cursor
+	}
+	if len(entries) != len(raws)-2 {
+		t.Fatalf("Select from the second indicator: %d entries, want %d", len(entries), len(raws)-2)
+	}
+	for i, e := range entries {
+		if !bytes.Equal(e.Raw, raws[i+2]) {
+			t.Errorf("entry %d (%s): %q, want its bytes", i+2, e.ID, e.Raw)
+		}
 	}
 	sel, err := d.Select(ctx, org.ID, f, 0, 100, 100, false)
 	if err != nil {

@@ -443,7 +443,7 @@ func (d *Dispatcher) tail() {
 			}
 		}
 		lastRead = time.Now()
-		page, err := d.cfg.Store.ReadFeed(ctx, tearline.FeedQuery{After: head, Limit: 1000, Bare: !d.watched(), RawTypes: ContextTypes})
+		page, err := d.cfg.Store.ReadFeed(ctx, tearline.FeedQuery{After: head, Limit: 1000, Bare: !d.watched(), Spans: true, RawTypes: ContextTypes})
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -582,13 +582,14 @@ func (d *Dispatcher) Sync(ctx context.Context) error {
 }
 
 // bare reports whether it came from a bare read of the feed, without its
-// bytes.
+// bytes: an entry, or a span of entries (empty ID) up to its Seq.
 func bare(it *Item) bool { return it.Raw == nil }
 
 // fill reads the entries after cursor, up to next, from the store, for
-// a reader that met entries of the window read bare. The entries read
-// take the place of the bare ones in the window, so that other readers
-// share them and their facts.
+// a reader that met entries or spans of the window read bare. The
+// entries read take the place of the window's items in the range they
+// cover, so that other readers share them and their facts; items not
+// bare keep their places, and the reader is given them instead.
 func (d *Dispatcher) fill(ctx context.Context, cursor, next int64) ([]*Item, int64, error) {
 	page, err := d.cfg.Store.ReadFeed(ctx, tearline.FeedQuery{After: cursor, Limit: int(min(next-cursor, tearline.MaxFeedPage))})
 	if err != nil {
@@ -597,17 +598,43 @@ func (d *Dispatcher) fill(ctx context.Context, cursor, next int64) ([]*Item, int
 	items := d.prepare(page.Entries)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for n, it := range items {
-		k := sort.Search(len(d.items), func(k int) bool { return d.items[k].Seq >= it.Seq })
-		if k == len(d.items) || d.items[k].Seq != it.Seq {
-			continue // it has left the window
+	// The window's items in (from, page.Last], from being cursor or, if
+	// the window has moved past it, its base.
+	from := max(cursor, d.base)
+	i := sort.Search(len(d.items), func(i int) bool { return d.items[i].Seq > from })
+	j := sort.Search(len(d.items), func(j int) bool { return d.items[j].Seq > page.Last })
+	if i >= j || !slices.ContainsFunc(d.items[i:j], bare) {
+		// Nothing of the window to fill: share what it holds.
+		for n, it := range items {
+			k := sort.Search(len(d.items), func(k int) bool { return d.items[k].Seq >= it.Seq })
+			if k < len(d.items) && d.items[k].Seq == it.Seq && !bare(d.items[k]) {
+				items[n] = d.items[k]
+			}
 		}
-		if bare(d.items[k]) {
-			d.items[k] = it
-		} else {
-			items[n] = d.items[k]
+		return items, page.Last, nil
+	}
+	kept := make(map[int64]*Item)
+	for _, it := range d.items[i:j] {
+		if !bare(it) {
+			kept[it.Seq] = it
 		}
 	}
+	in := items
+	for n, it := range items {
+		if k := kept[it.Seq]; k != nil {
+			items[n] = k
+		}
+		if it.Seq <= from {
+			in = items[n+1:]
+		}
+	}
+	// A span the read began within still stands for its entries up to
+	// from.
+	var rest []*Item
+	if sp := d.items[i]; sp.ID == "" && bare(sp) && (i > 0 && d.items[i-1].Seq < from || i == 0 && d.base < from) {
+		rest = []*Item{{FeedEntry: &tearline.FeedEntry{Seq: from, CollectionID: sp.CollectionID}}}
+	}
+	d.items = slices.Concat(d.items[:i], rest, in, d.items[j:])
 	return items, page.Last, nil
 }
 

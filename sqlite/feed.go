@@ -65,6 +65,20 @@ const feedSQL = `SELECT f.seq, f.n, f.time, f.date_added, c.id, co.date_added, c
 	WHERE f.seq >= coalesce((SELECT max(seq) FROM feed WHERE seq <= ?1), 0) AND f.seq <= ?1 + ?2
 	ORDER BY f.seq, co.date_added`
 
+// feedSpansSQL is feedSQL for a read with spans: of each run it reads
+// only the memberships whose type is in the JSON array ?3, with what the
+// objects table holds of them, in date_added order; the other entries of
+// the run are returned as spans (see spans).
+const feedSpansSQL = `SELECT f.seq, f.n, f.time, f.date_added, c.id, co.date_added, co.id, co.type, co.spec_version, co.version, o.created, o.revoked,
+		1, o.raw
+	FROM feed f
+	LEFT JOIN collections c ON c.pk = f.collection
+	LEFT JOIN collection_objects co ON co.collection = f.collection AND co.type IN (SELECT value FROM json_each(?3))
+		AND co.date_added BETWEEN f.date_added + max(0, ?1 + 1 - f.seq) AND f.date_added + min(f.n - 1, ?1 + ?2 - f.seq)
+	LEFT JOIN objects o ON o.pk = co.object
+	WHERE f.seq >= coalesce((SELECT max(seq) FROM feed WHERE seq <= ?1), 0) AND f.seq <= ?1 + ?2
+	ORDER BY f.seq, co.date_added`
+
 // ReadFeed returns the feed entries after q.After, in sequence order,
 // examining at most q.Limit of them. EINVALID for a negative After.
 func (db *DB) ReadFeed(ctx context.Context, q tearline.FeedQuery) (_ *tearline.FeedPage, err error) {
@@ -91,13 +105,40 @@ func (db *DB) ReadFeed(ctx context.Context, q tearline.FeedQuery) (_ *tearline.F
 		}
 		rawTypes = string(b)
 	}
+	query, spans := feedSQL, q.Bare && q.Spans && types == nil
+	if spans {
+		query, types = feedSpansSQL, rawTypes
+	}
 	page := &tearline.FeedPage{Last: q.After}
 	err = db.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, feedSQL, q.After, limit, types, rawTypes)
+		rows, err := tx.QueryContext(ctx, query, q.After, limit, types, rawTypes)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
+		// With spans, covered is the last entry returned or spanned, and
+		// run the run being read: its entries up to end not returned are
+		// spanned when the next run starts.
+		var (
+			covered = q.After
+			run     struct {
+				seq, end, at, added int64
+				collection          sql.NullString
+			}
+		)
+		span := func(upTo int64) {
+			if upTo <= covered {
+				return
+			}
+			if !run.collection.Valid { // the collection is gone
+				covered = upTo
+				return
+			}
+			k := upTo - run.seq
+			page.Entries = append(page.Entries, &tearline.FeedEntry{Seq: upTo, Time: fromMicros(run.at + k),
+				CollectionID: run.collection.String, Entry: tearline.Entry{DateAdded: fromMicros(run.added + k)}})
+			covered = upTo
+		}
 		for rows.Next() {
 			var (
 				e                       tearline.FeedEntry
@@ -112,13 +153,22 @@ func (db *DB) ReadFeed(ctx context.Context, q tearline.FeedQuery) (_ *tearline.F
 				return err
 			}
 			// The run's entries examined end at its last one or the page's.
-			if end := min(seq+n-1, q.After+int64(limit)); end > page.Last {
+			end := min(seq+n-1, q.After+int64(limit))
+			if end > page.Last {
 				page.Last = end
+			}
+			if spans && seq != run.seq {
+				span(run.end)
+				run.seq, run.end, run.at, run.added, run.collection = seq, end, at, runAdded, collection
 			}
 			if !id.Valid || !wanted.Bool || (raw == nil && !q.Bare) {
 				continue // deleted, or not of the types asked for
 			}
 			k := dateAdded.Int64 - runAdded
+			if spans {
+				span(seq + k - 1)
+				covered = seq + k
+			}
 			e.Seq = seq + k
 			e.Time, e.CollectionID, e.DateAdded = fromMicros(at+k), collection.String, fromMicros(dateAdded.Int64)
 			e.ID, e.Type, e.SpecVersion, e.Revoked, e.Raw = id.String, typ.String, sv.String, revoked.Bool, raw
@@ -132,7 +182,13 @@ func (db *DB) ReadFeed(ctx context.Context, q tearline.FeedQuery) (_ *tearline.F
 			}
 			page.Entries = append(page.Entries, &e)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if spans {
+			span(run.end)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -219,6 +219,18 @@ func testFeedPaging(t *testing.T, s FeedStore) {
 			t.Errorf("bare read %+v: Last %d, want %d", q, page.Last, all[len(all)-1].Seq)
 		}
 	}
+	// A read with spans returns the malware whole and stands for the rest
+	// with entries or spans, from any cursor and with any limit.
+	for after := head0; after < all[len(all)-1].Seq; after++ {
+		for _, limit := range []int{1, 2, 5, 100} {
+			q := tearline.FeedQuery{After: after, Limit: limit, Bare: true, Spans: true, RawTypes: []string{"malware"}}
+			page, err := s.ReadFeed(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSpans(t, q, all, page)
+		}
+	}
 	// Past the head: nothing, and Last stays.
 	page, err = s.ReadFeed(ctx, tearline.FeedQuery{After: all[len(all)-1].Seq})
 	if err != nil {
@@ -414,5 +426,47 @@ func testFeedCreators(t *testing.T, s FeedStore) {
 	}
 	if got, err := s.ObjectCreators(ctx, nil); err != nil || len(got) != 0 {
 		t.Errorf("ObjectCreators(nil) = %v, %v", got, err)
+	}
+}
+
+// checkSpans checks a page read with spans against all, the entries read
+// whole: it ends where a plain read does, each entry of RawTypes in its
+// range comes whole, and each other entry comes bare or within a span of
+// its collection that ends at or after it, and before the next entry.
+func checkSpans(t testing.TB, q tearline.FeedQuery, all []*tearline.FeedEntry, page *tearline.FeedPage) {
+	t.Helper()
+	var want []*tearline.FeedEntry
+	for _, e := range all {
+		if e.Seq > q.After && e.Seq <= q.After+int64(q.Limit) {
+			want = append(want, e)
+		}
+	}
+	if n := len(want); n > 0 && page.Last != want[n-1].Seq {
+		t.Errorf("read %+v: Last %d, want %d", q, page.Last, want[n-1].Seq)
+	}
+	checkFeedOrder(t, page.Entries)
+	got := page.Entries
+	for _, w := range want {
+		for len(got) > 0 && got[0].Seq < w.Seq {
+			if got[0].ID != "" {
+				t.Errorf("read %+v: entry %d %s is not in the feed", q, got[0].Seq, got[0].ID)
+			}
+			got = got[1:]
+		}
+		switch {
+		case len(got) == 0:
+			t.Errorf("read %+v: entry %d %s is missing", q, w.Seq, w.ID)
+		case got[0].ID == "" && (got[0].CollectionID != w.CollectionID || slices.Contains(q.RawTypes, w.Type)):
+			t.Errorf("read %+v: %s %d within a span of %s", q, w.Type, w.Seq, got[0].CollectionID)
+		case got[0].ID != "" && (got[0].Seq != w.Seq || got[0].ID != w.ID):
+			t.Errorf("read %+v: entry %d %s, want %d %s", q, got[0].Seq, got[0].ID, w.Seq, w.ID)
+		case got[0].ID != "" && slices.Contains(q.RawTypes, w.Type) && !bytes.Equal(got[0].Raw, w.Raw):
+			t.Errorf("read %+v: %s %s came with %q, want its bytes", q, w.Type, w.ID, got[0].Raw)
+		case got[0].Seq == w.Seq:
+			got = got[1:]
+		}
+	}
+	if len(got) > 0 {
+		t.Errorf("read %+v: %d entries past the last, from %d", q, len(got), got[0].Seq)
 	}
 }
