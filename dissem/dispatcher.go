@@ -406,10 +406,12 @@ const watchIdle = 10 * time.Second
 
 // watched reports whether a reader of the window (a webhook worker, a
 // stream) is in next or left it in the last watchIdle. While none is, the
-// tail reads the feed bare: the window then holds every entry, for Added,
-// but the bytes of the context graph's types only, and next reads the
-// bytes it returns from the store. Reading the bytes of every version of a
-// busy feed that nobody subscribes to cost ingest a tenth of its CPU.
+// tail reads the feed bare: the window then holds the entries of the
+// context graph's types whole, and the others bare or as spans, with their
+// collections, for Added; next reads the entries it returns from the
+// store. Reading the bytes of every version of a busy feed that nobody
+// subscribes to cost ingest a tenth of its CPU, and reading every
+// membership a twentieth.
 func (d *Dispatcher) watched() bool {
 	return d.readers.Load() > 0 || time.Now().UnixNano()-d.lastRead.Load() < int64(watchIdle)
 }
