@@ -127,9 +127,7 @@ func TestBareWindow(t *testing.T) {
 		if sel.Cursor <= cursor {
 			t.Fatalf("Select from %d moved to %d", cursor, sel.Cursor)
 		}
-		for _, e := range sel.Entries {
-			entries = append(entries, e)
-		}
+		entries = append(entries, sel.Entries...)
 		cursor = sel.Cursor
 	}
 	if len(entries) != len(raws)-2 {
