@@ -102,19 +102,35 @@ func insertProvenanceSQL(n int) string {
 		RETURNING idh, seq`
 }
 
-// addProvenanceKeys adds keys, (idh, seq) pairs, to provenance_keys_recent
-// in one statement, and merges them into provenance_keys once enough have
-// gathered.
+// addProvenanceKeys adds keys, (idh, seq) pairs, to provenance_keys_recent,
+// and merges them into provenance_keys once enough have gathered. The rows
+// of one call take consecutive seqs, so each run of consecutive seqs goes
+// in as one statement that reads a JSON array of hashes and numbers them
+// from the run's first seq: SQLite parses the array once, where pairs
+// read with value ->> 0 and value ->> 1 had it parse each pair twice more
+// (2 of the 9 s that provenance took in a 1,000,000-object pull).
 func addProvenanceKeys(tx *sql.Tx, keys [][2]int64) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	js, err := json.Marshal(keys)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.Exec(`INSERT OR ROLLBACK INTO provenance_keys_recent (idh, seq) SELECT value ->> 0, value ->> 1 FROM json_each(?)`, string(js)); err != nil {
-		return fmt.Errorf("add provenance keys: %w", err)
+	for start := 0; start < len(keys); {
+		end := start + 1
+		for end < len(keys) && keys[end][1] == keys[end-1][1]+1 {
+			end++
+		}
+		hashes := make([]int64, end-start)
+		for i, k := range keys[start:end] {
+			hashes[i] = k[0]
+		}
+		js, err := json.Marshal(hashes)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT OR ROLLBACK INTO provenance_keys_recent (idh, seq) SELECT value, ?1 + key FROM json_each(?2)`,
+			keys[start][1], string(js)); err != nil {
+			return fmt.Errorf("add provenance keys: %w", err)
+		}
+		start = end
 	}
 	// A count of a few pages.
 	var n int
