@@ -39,6 +39,7 @@ func RunFeed(t *testing.T, open func(t *testing.T) FeedStore) {
 		{"Append", testFeedAppend},
 		{"Paging", testFeedPaging},
 		{"Deletes", testFeedDeletes},
+		{"SpansDeletes", testFeedSpansDeletes},
 		{"SeqAt", testFeedSeqAt},
 		{"TailWhileWriting", testFeedTailWhileWriting},
 		{"Creators", testFeedCreators},
@@ -221,16 +222,7 @@ func testFeedPaging(t *testing.T, s FeedStore) {
 	}
 	// A read with spans returns the malware whole and stands for the rest
 	// with entries or spans, from any cursor and with any limit.
-	for after := head0; after < all[len(all)-1].Seq; after++ {
-		for _, limit := range []int{1, 2, 5, 100} {
-			q := tearline.FeedQuery{After: after, Limit: limit, Bare: true, Spans: true, RawTypes: []string{"malware"}}
-			page, err := s.ReadFeed(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkSpans(t, q, all, page)
-		}
-	}
+	checkSpansFrom(t, s, head0, all[len(all)-1].Seq, all)
 	// Past the head: nothing, and Last stays.
 	page, err = s.ReadFeed(ctx, tearline.FeedQuery{After: all[len(all)-1].Seq})
 	if err != nil {
@@ -282,6 +274,58 @@ func testFeedDeletes(t *testing.T, s FeedStore) {
 	if diff := cmp.Diff([]string{a.ID + "/" + key(objs[1])}, feedKeys(got)); diff != "" {
 		t.Errorf("re-added version (-want +got):\n%s", diff)
 	}
+}
+
+// testFeedSpansDeletes reads with spans a feed whose runs lost entries:
+// a malware and the indicator after it in the middle of a run, a malware
+// and the last entry of another run, and a whole collection whose run lies
+// between two runs of another.
+func testFeedSpansDeletes(t *testing.T, s FeedStore) {
+	ctx := t.Context()
+	head0, err := s.FeedHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := mustCreate(t, s, "a"), mustCreate(t, s, "b"), mustCreate(t, s, "c")
+	var objs []*tearline.Object
+	for i := range 18 {
+		typ := "indicator"
+		if i%3 == 0 {
+			typ = "malware"
+		}
+		objs = append(objs, newObject(t, typ, i, "2020-01-01T00:00:00Z"))
+	}
+	mustAdd(t, s, a.ID, objs[:6]...)
+	mustAdd(t, s, b.ID, objs[6:9]...)
+	mustAdd(t, s, a.ID, objs[9:15]...)
+	mustAdd(t, s, c.ID, objs[15:]...)
+	head, err := s.FeedHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{3, 4, 12, 14} {
+		if _, err := s.DeleteObject(ctx, a.ID, objs[i].ID, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteCollection(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	all := readFeed(t, s, head0, 0)
+	var want []string
+	for i, o := range objs {
+		switch {
+		case i == 3 || i == 4 || i == 12 || i == 14 || i >= 6 && i < 9:
+		case i < 15:
+			want = append(want, a.ID+"/"+key(o))
+		default:
+			want = append(want, c.ID+"/"+key(o))
+		}
+	}
+	if diff := cmp.Diff(want, feedKeys(all)); diff != "" {
+		t.Fatalf("feed after deletes (-want +got):\n%s", diff)
+	}
+	checkSpansFrom(t, s, head0, head, all)
 }
 
 func testFeedSeqAt(t *testing.T, s FeedStore) {
@@ -429,11 +473,33 @@ func testFeedCreators(t *testing.T, s FeedStore) {
 	}
 }
 
+// checkSpansFrom reads the feed of s with spans (the malware whole) from
+// every cursor from head up to last, with limits 1, 2, 5 and 100, and
+// checks each page (checkSpans) against all, the entries read whole.
+func checkSpansFrom(t testing.TB, s tearline.Feed, head, last int64, all []*tearline.FeedEntry) {
+	t.Helper()
+	for after := head; after < last; after++ {
+		for _, limit := range []int{1, 2, 5, 100} {
+			q := tearline.FeedQuery{After: after, Limit: limit, Bare: true, Spans: true, RawTypes: []string{"malware"}}
+			page, err := s.ReadFeed(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := s.ReadFeed(context.Background(), tearline.FeedQuery{After: after, Limit: limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSpans(t, q, all, page, plain.Last)
+		}
+	}
+}
+
 // checkSpans checks a page read with spans against all, the entries read
-// whole: it ends where a plain read does, each entry of RawTypes in its
-// range comes whole, and each other entry comes bare or within a span of
-// its collection that ends at or after it, and before the next entry.
-func checkSpans(t testing.TB, q tearline.FeedQuery, all []*tearline.FeedEntry, page *tearline.FeedPage) {
+// whole: it ends at last, where a plain read does, each entry of RawTypes
+// in its range comes whole, each other entry comes bare or within a span
+// of its collection that ends at or after it, and before the next entry,
+// and what comes past the last entry are spans of deleted entries.
+func checkSpans(t testing.TB, q tearline.FeedQuery, all []*tearline.FeedEntry, page *tearline.FeedPage, last int64) {
 	t.Helper()
 	var want []*tearline.FeedEntry
 	for _, e := range all {
@@ -441,10 +507,15 @@ func checkSpans(t testing.TB, q tearline.FeedQuery, all []*tearline.FeedEntry, p
 			want = append(want, e)
 		}
 	}
-	if n := len(want); n > 0 && page.Last != want[n-1].Seq {
-		t.Errorf("read %+v: Last %d, want %d", q, page.Last, want[n-1].Seq)
+	if page.Last != last {
+		t.Errorf("read %+v: Last %d, want %d as a plain read", q, page.Last, last)
 	}
 	checkFeedOrder(t, page.Entries)
+	for _, e := range page.Entries {
+		if e.ID == "" && e.CollectionID == "" {
+			t.Errorf("read %+v: span %d of no collection", q, e.Seq)
+		}
+	}
 	got := page.Entries
 	for _, w := range want {
 		for len(got) > 0 && got[0].Seq < w.Seq {
@@ -466,7 +537,10 @@ func checkSpans(t testing.TB, q tearline.FeedQuery, all []*tearline.FeedEntry, p
 			got = got[1:]
 		}
 	}
-	if len(got) > 0 {
-		t.Errorf("read %+v: %d entries past the last, from %d", q, len(got), got[0].Seq)
+	// Past the last entry, only spans that stand for deleted entries.
+	for _, e := range got {
+		if e.ID != "" || e.Seq > page.Last {
+			t.Errorf("read %+v: entry %d %q past the last", q, e.Seq, e.ID)
+		}
 	}
 }
