@@ -153,15 +153,7 @@ func testFeedPaging(t *testing.T, s FeedStore) {
 		t.Fatal(err)
 	}
 	c := mustCreate(t, s, "c")
-	var objs []*tearline.Object
-	for i := range 23 {
-		typ := "indicator"
-		if i%3 == 0 {
-			typ = "malware"
-		}
-		objs = append(objs, newObject(t, typ, i, "2020-01-01T00:00:00Z"))
-	}
-	mustAdd(t, s, c.ID, objs...)
+	mustAdd(t, s, c.ID, mixedObjects(t, 23)...)
 	all := readFeed(t, s, head0, 0)
 	for _, limit := range []int{1, 4, 22, 23, 100} {
 		if diff := cmp.Diff(feedKeys(all), feedKeys(readFeed(t, s, head0, limit))); diff != "" {
@@ -287,14 +279,7 @@ func testFeedSpansDeletes(t *testing.T, s FeedStore) {
 		t.Fatal(err)
 	}
 	a, b, c := mustCreate(t, s, "a"), mustCreate(t, s, "b"), mustCreate(t, s, "c")
-	var objs []*tearline.Object
-	for i := range 18 {
-		typ := "indicator"
-		if i%3 == 0 {
-			typ = "malware"
-		}
-		objs = append(objs, newObject(t, typ, i, "2020-01-01T00:00:00Z"))
-	}
+	objs := mixedObjects(t, 18)
 	mustAdd(t, s, a.ID, objs[:6]...)
 	mustAdd(t, s, b.ID, objs[6:9]...)
 	mustAdd(t, s, a.ID, objs[9:15]...)
@@ -303,7 +288,8 @@ func testFeedSpansDeletes(t *testing.T, s FeedStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, i := range []int{3, 4, 12, 14} {
+	fromA := []int{3, 4, 12, 14}
+	for _, i := range fromA {
 		if _, err := s.DeleteObject(ctx, a.ID, objs[i].ID, nil, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -315,7 +301,7 @@ func testFeedSpansDeletes(t *testing.T, s FeedStore) {
 	var want []string
 	for i, o := range objs {
 		switch {
-		case i == 3 || i == 4 || i == 12 || i == 14 || i >= 6 && i < 9:
+		case slices.Contains(fromA, i), i >= 6 && i < 9: // deleted
 		case i < 15:
 			want = append(want, a.ID+"/"+key(o))
 		default:
@@ -471,6 +457,21 @@ func testFeedCreators(t *testing.T, s FeedStore) {
 	if got, err := s.ObjectCreators(ctx, nil); err != nil || len(got) != 0 {
 		t.Errorf("ObjectCreators(nil) = %v, %v", got, err)
 	}
+}
+
+// mixedObjects returns n indicators, every third of them a malware
+// instead.
+func mixedObjects(t testing.TB, n int) []*tearline.Object {
+	t.Helper()
+	objs := make([]*tearline.Object, n)
+	for i := range objs {
+		typ := "indicator"
+		if i%3 == 0 {
+			typ = "malware"
+		}
+		objs[i] = newObject(t, typ, i, "2020-01-01T00:00:00Z")
+	}
+	return objs
 }
 
 // checkSpansFrom reads the feed of s with spans (the malware whole) from
