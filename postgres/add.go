@@ -244,12 +244,13 @@ func (a *adder) addSearch(ctx context.Context) error {
 		if t == nil {
 			t = stix.ReadText(o.Raw)
 		}
-		if !t.Has || strings.ContainsRune(t.Name, 0) || strings.ContainsRune(t.Description, 0) {
-			// PostgreSQL's text cannot hold U+0000.
+		if !t.Has {
 			continue
 		}
 		ids, versions = append(ids, o.ID), append(versions, a.refs[i].version)
-		texts = append(texts, t.Name+" "+t.Description)
+		// PostgreSQL's text cannot hold U+0000; a space splits words as
+		// U+0000 does in the SQLite store's index (migration 00019).
+		texts = append(texts, strings.ReplaceAll(t.Name+" "+t.Description, "\x00", " "))
 	}
 	if len(ids) == 0 {
 		return nil

@@ -181,9 +181,8 @@ func (db *DB) Visit(ctx context.Context, principal string, t time.Time) (prev ti
 // version's name and description in object_search ("simple"
 // configuration, words as prefixes), through its GIN index; AddObjects
 // keeps it (migration 00018), and FillSearch fills it after a bulk copy.
-// A name or description that holds U+0000, which PostgreSQL's text cannot
-// hold, is not indexed (FillSearch, which parses with jsonb, passes over
-// any object whose text holds a \u0000 escape).
+// A U+0000 in a name or description, which PostgreSQL's text cannot hold,
+// is indexed as a space (migration 00019).
 func (db *DB) SearchText(ctx context.Context, query string, limit int) (_ []tearline.TextHit, err error) {
 	defer wrap(&err, "search text")
 	words := tearline.SearchWords(query)
@@ -220,10 +219,9 @@ var _ tearline.References = (*DB)(nil)
 func (db *DB) ReferringObjects(ctx context.Context, id string, limit int) (_ []tearline.TextHit, err error) {
 	defer wrap(&err, "find objects referring to %s", id)
 	rows, err := db.pool.Query(ctx, `SELECT id, version FROM (
-			SELECT id, version, convert_from(raw, 'UTF8')::jsonb AS j FROM objects
+			SELECT id, version, replace(convert_from(raw, 'UTF8'), '\u0000', '\u0020')::jsonb AS j FROM objects
 			WHERE type IN ('relationship', 'sighting', 'opinion', 'note', 'report', 'grouping')
-			  AND position($1::text IN convert_from(raw, 'UTF8')) > 0
-			  AND strpos(convert_from(raw, 'UTF8'), '\u0000') = 0) o
+			  AND position($1::text IN convert_from(raw, 'UTF8')) > 0) o
 		WHERE j->>'source_ref' = $1 OR j->>'target_ref' = $1 OR j->>'sighting_of_ref' = $1 OR j->'object_refs' ? $1
 		ORDER BY id, version LIMIT $2`, id, limit)
 	if err != nil {

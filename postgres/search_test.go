@@ -2,20 +2,24 @@ package postgres
 
 import (
 	"fmt"
+	"io/fs"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 	"github.com/tearline/tearline"
 )
 
 // TestSearchIndex checks the full-text index of SearchText: the search is
 // served by object_search's GIN index (when the planner is kept from a
-// scan, as on a large table), an object whose text holds a \u0000 escape
-// is stored (and not indexed), every stored version with a name or
-// description has its row, and deleting the versions removes their rows.
+// scan, as on a large table), an object whose name holds a \u0000 escape
+// is indexed with a space in its place, every stored version with a name
+// or description has its row, and deleting the versions removes their
+// rows.
 func TestSearchIndex(t *testing.T) {
 	t.Parallel()
 	db := openTest(t)
@@ -51,8 +55,8 @@ func TestSearchIndex(t *testing.T) {
 		}
 		return n
 	}
-	if n := count(); n != 2 {
-		t.Errorf("object_search holds %d rows of the four objects, want 2 (the named and the described)", n)
+	if n := count(); n != 3 {
+		t.Errorf("object_search holds %d rows of the four objects, want 3 (all but the address)", n)
 	}
 	hits, err := db.SearchText(ctx, "qakbot", 10)
 	if err != nil {
@@ -60,6 +64,13 @@ func TestSearchIndex(t *testing.T) {
 	}
 	if len(hits) != 2 {
 		t.Errorf("search qakbot: %v, want the malware and the campaign", hits)
+	}
+	for _, q := range []string{"nul", "tool"} {
+		if hits, err := db.SearchText(ctx, q, 10); err != nil {
+			t.Fatal(err)
+		} else if len(hits) != 1 || hits[0].ID != nul.ID {
+			t.Errorf("search %s: %v, want the tool named Nul\\u0000tool", q, hits)
+		}
 	}
 	// The plan: the GIN index serves the match.
 	var plan []string
@@ -87,5 +98,57 @@ func TestSearchIndex(t *testing.T) {
 	}
 	if n := count(); n != 0 {
 		t.Errorf("object_search holds %d rows of deleted objects", n)
+	}
+}
+
+// TestSearchNulMigration checks migration 00019: a version whose name holds
+// a \u0000 escape, left out of object_search before it, is indexed by it,
+// and its Down step leaves it out again.
+func TestSearchNulMigration(t *testing.T) {
+	t.Parallel()
+	db := openTest(t)
+	ctx := t.Context()
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(db.pool)
+	defer sqlDB.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &tearline.Collection{Alias: "nul-" + uuid.NewString()[:8]}
+	if err := db.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	v := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
+	id := "tool--" + uuid.NewString()
+	raw := fmt.Appendf(nil, `{"type":"tool","spec_version":"2.1","id":%q,"created":"2025-05-01T00:00:00.000Z","modified":"2025-05-01T00:00:00.000Z","name":"Nul\u0000tool"}`, id)
+	if _, err := db.AddObjects(ctx, c.ID, []*tearline.Object{{ID: id, Type: "tool", SpecVersion: "2.1", Version: v, Created: v, Raw: raw}}); err != nil {
+		t.Fatal(err)
+	}
+	indexed := func() bool {
+		t.Helper()
+		var n int
+		if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM object_search WHERE id = $1`, id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	if _, err := p.DownTo(ctx, 18); err != nil {
+		t.Fatal(err)
+	}
+	if indexed() {
+		t.Fatal("after the Down step of migration 00019 the version is still indexed")
+	}
+	if _, err := p.UpTo(ctx, 19); err != nil {
+		t.Fatal(err)
+	}
+	if !indexed() {
+		t.Error("migration 00019 did not index the version")
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -213,7 +213,10 @@ func testSearchText(t *testing.T, s PortalStore) {
 	emotet := mk("malware", "Emotet", "Banking trojan turned loader")
 	phish := mk("campaign", "Spring phishing wave", "Lures carrying emotet loaders to hospitals")
 	other := mk("tool", "Cobalt Strike", "Adversary simulation")
-	if _, err := s.AddObjects(ctx, c.ID, []*tearline.Object{emotet, phish, other}); err != nil {
+	// A U+0000 in a name splits words as a space does.
+	nul := mk("tool", "Nul kit", "")
+	nul.Raw = bytes.Replace(nul.Raw, []byte("Nul kit"), []byte(`Nul\u0000kit`), 1)
+	if _, err := s.AddObjects(ctx, c.ID, []*tearline.Object{emotet, phish, other, nul}); err != nil {
 		t.Fatal(err)
 	}
 	ids := func(hits []tearline.TextHit) map[string]bool {
@@ -231,6 +234,8 @@ func testSearchText(t *testing.T, s PortalStore) {
 		{"EMOT", []string{emotet.ID, phish.ID}},
 		{"loader hospitals", []string{phish.ID}},
 		{"cobalt", []string{other.ID}},
+		{"kit", []string{nul.ID}},
+		{"nul", []string{nul.ID}},
 		{`"cobalt" OR NEAR(x`, []string{}},
 		{"absent", []string{}},
 	} {
@@ -276,7 +281,8 @@ func testReferringObjects(t *testing.T, s PortalStore) {
 	}
 	rel := mk("relationship", fmt.Sprintf(`"relationship_type":"uses","source_ref":%q,"target_ref":%q`, other, target))
 	sig := mk("sighting", fmt.Sprintf(`"sighting_of_ref":%q`, target))
-	note := mk("note", fmt.Sprintf(`"content":"x","object_refs":[%q,%q]`, other, target))
+	// A U+0000 in a string leaves the references readable.
+	note := mk("note", fmt.Sprintf(`"content":"x\u0000y","object_refs":[%q,%q]`, other, target))
 	unrelated := mk("relationship", fmt.Sprintf(`"relationship_type":"uses","source_ref":%q,"target_ref":%q`, other, "malware--"+uuid.NewString()))
 	// A description naming the id is no reference.
 	mention := mk("report", fmt.Sprintf(`"name":"r","description":"see %s","published":"2025-05-01T00:00:00Z","object_refs":[%q]`, target, other))
