@@ -41,6 +41,8 @@ type fedOptions struct {
 	page    int           // objects per page of the pull
 	idle    int           // idle poll cycles measured
 	timeout time.Duration // of one TAXII request
+	process bool          // the hub in a process of its own
+	serve   string        // the data directory this process serves as the hub
 }
 
 var fedOpts fedOptions
@@ -50,6 +52,8 @@ func init() {
 	flag.IntVar(&fedOpts.page, "fed-page-limit", 1000, "federation workload: objects per page of the pull")
 	flag.IntVar(&fedOpts.idle, "fed-idle", 500, "federation workload: idle poll cycles measured after the pull")
 	flag.DurationVar(&fedOpts.timeout, "fed-timeout", 2*time.Minute, "federation workload: time allowed for one TAXII request")
+	flag.BoolVar(&fedOpts.process, "fed-hub-process", true, "federation workload: serve the hub from a process of its own (false: from the bench's process)")
+	flag.StringVar(&fedOpts.serve, "fed-serve-hub", "", "internal: serve this data directory as the federation workload's hub")
 }
 
 // fedNode is one server of the federation workload.
@@ -60,13 +64,17 @@ type fedNode struct {
 	srv    *taxii.Server
 	hs     *http.Server
 	served chan error
+	ln     net.Listener
+	logger *slog.Logger
 	root   string // API root URL
 	col    *tearline.Collection
+	hub    *hubProcess // the process serving the store, when not this one
 }
 
 // startFedNode starts a server on a new store and ledger in a temporary
-// directory, with one collection.
-func startFedNode(ctx context.Context, name string) (_ *fedNode, err error) {
+// directory, with one collection. With serve false it only listens: the
+// store is filled in this process and served by another (serveHub).
+func startFedNode(ctx context.Context, name string, serve bool) (_ *fedNode, err error) {
 	n := &fedNode{}
 	if n.dir, err = os.MkdirTemp("", "tearline-bench-federation-"+name+"-"); err != nil {
 		return nil, err
@@ -76,37 +84,64 @@ func startFedNode(ctx context.Context, name string) (_ *fedNode, err error) {
 			n.close()
 		}
 	}()
-	if n.db, err = sqlite.Open(ctx, n.dir); err != nil {
-		return nil, err
-	}
-	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if n.ledger, err = ledger.Open(filepath.Join(n.dir, ledger.DirName), ledger.Options{Logger: logger}); err != nil {
-		return nil, err
-	}
-	if n.srv, err = taxii.New(taxii.Config{Title: name, Ledger: n.ledger, Logger: logger}, n.db); err != nil {
-		return nil, err
-	}
-	if err := n.srv.Start(ctx); err != nil {
+	if err := n.open(ctx, name); err != nil {
 		return nil, err
 	}
 	n.col = &tearline.Collection{Alias: "indicators", Title: name + " indicators"}
 	if err := n.db.CreateCollection(ctx, n.col); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if n.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		return nil, err
 	}
-	n.hs = &http.Server{Handler: n.srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
-		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	n.served = make(chan error, 1)
-	go func() { n.served <- n.hs.Serve(ln) }()
-	n.root = "http://" + ln.Addr().String() + "/taxii2/default/"
+	n.root = "http://" + n.ln.Addr().String() + "/taxii2/default/"
+	if serve {
+		n.serve(n.ln)
+	}
 	return n, nil
 }
 
+// open opens the node's store, ledger and TAXII server in n.dir, as
+// `tearline serve` does.
+func (n *fedNode) open(ctx context.Context, name string) (err error) {
+	if n.db, err = sqlite.Open(ctx, n.dir); err != nil {
+		return err
+	}
+	n.logger = slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if n.ledger, err = ledger.Open(filepath.Join(n.dir, ledger.DirName), ledger.Options{Logger: n.logger}); err != nil {
+		return err
+	}
+	if n.srv, err = taxii.New(taxii.Config{Title: name, Ledger: n.ledger, Logger: n.logger}, n.db); err != nil {
+		return err
+	}
+	return n.srv.Start(ctx)
+}
+
+// serve serves the node's TAXII server on ln.
+func (n *fedNode) serve(ln net.Listener) {
+	n.hs = &http.Server{Handler: n.srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(n.logger.Handler(), slog.LevelWarn)}
+	n.served = make(chan error, 1)
+	go func() { n.served <- n.hs.Serve(ln) }()
+}
+
 func (n *fedNode) close() error {
+	errs := []error{n.shut()}
+	if n.hub != nil {
+		errs = append(errs, n.hub.stop())
+	}
+	if n.ln != nil {
+		n.ln.Close() // closed already once served
+	}
+	if n.dir != "" {
+		errs = append(errs, os.RemoveAll(n.dir))
+	}
+	return errors.Join(errs...)
+}
+
+// shut stops serving and closes the store, leaving the data directory.
+func (n *fedNode) shut() error {
 	var errs []error
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -115,18 +150,19 @@ func (n *fedNode) close() error {
 		if err := <-n.served; !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+		n.hs = nil
 	}
 	if n.srv != nil {
 		errs = append(errs, n.srv.Shutdown(ctx))
+		n.srv = nil
 	}
 	if n.ledger != nil {
 		errs = append(errs, n.ledger.Close())
+		n.ledger = nil
 	}
 	if n.db != nil {
 		errs = append(errs, n.db.Close())
-	}
-	if n.dir != "" {
-		errs = append(errs, os.RemoveAll(n.dir))
+		n.db = nil
 	}
 	return errors.Join(errs...)
 }
@@ -154,12 +190,12 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 	}
 	fmt.Printf("federation: %d objects, pages of %d, GOMAXPROCS %d, %s, load %s\n", opts.objects, opts.page,
 		runtime.GOMAXPROCS(0), runtime.Version(), loadAverage())
-	hub, err := startFedNode(ctx, "hub")
+	hub, err := startFedNode(ctx, "hub", !opts.process)
 	if err != nil {
 		return err
 	}
 	defer hub.close()
-	isac, err := startFedNode(ctx, "isac")
+	isac, err := startFedNode(ctx, "isac", true)
 	if err != nil {
 		return err
 	}
@@ -196,6 +232,12 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 		return err
 	}
 	fmt.Printf("  fill the hub through its store: %.1f s (%.0f objects/s)\n", fillTime.Seconds(), float64(opts.objects)/fillTime.Seconds())
+	if opts.process {
+		if err := hub.startHubProcess(profileDir); err != nil {
+			return err
+		}
+		fmt.Printf("  the hub serves from process %d\n", hub.hub.cmd.Process.Pid)
+	}
 
 	s, err := federation.New(federation.Config{Store: isac.db, Inbound: isac.srv.Inbound(), Releaser: isac.srv,
 		PageSize: opts.page, Client: client.Options{Timeout: opts.timeout}})
@@ -209,10 +251,17 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 		return err
 	}
 	cpu := startCPU()
+	var hubCPU time.Duration
+	if hub.hub != nil {
+		hubCPU = hub.hub.cpu()
+	}
 	start := time.Now()
 	st, err := s.Run(ctx, link.ID)
 	elapsed := time.Since(start)
 	use := cpu.stop()
+	if hub.hub != nil {
+		hubCPU = hub.hub.cpu() - hubCPU
+	}
 	stopProfile()
 	if err != nil {
 		return fmt.Errorf("pull: %w", err)
@@ -220,13 +269,12 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 	rate := float64(opts.objects) / elapsed.Seconds()
 	fmt.Printf("  pull: %d objects in %.2f s: %.0f objects/s end to end [%s]; %s\n", st.Objects, elapsed.Seconds(), rate,
 		verdict(rate >= 20000), use)
+	if hub.hub != nil {
+		fmt.Printf("  the hub process's CPU during the pull: %.1f s\n", hubCPU.Seconds())
+	}
 	if st.Objects != int64(opts.objects) || st.Refused != 0 || st.Held != 0 {
 		return fmt.Errorf("pull: state %+v, want %d objects stored", st, opts.objects)
 	}
-	if err := checkPulled(ctx, hub, isac, opts.objects); err != nil {
-		return err
-	}
-	fmt.Printf("  checked: the ISAC holds every object, byte for byte; RSS %s\n", mb(currentRSS()))
 
 	// Idle poll cycles: the link finds nothing new.
 	idle := make(latencies, 0, opts.idle)
@@ -247,6 +295,21 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 	}
 	fmt.Printf("  idle poll cycle (%d runs of the link finding nothing): %s [p99 < 5 ms: %s]\n", opts.idle, idle.summary(),
 		verdict(idle.pct(99) < 5*time.Millisecond))
+	if hub.hub != nil {
+		// The check reads the hub's store in this process.
+		h := hub.hub
+		hub.hub = nil
+		if err := h.stop(); err != nil {
+			return err
+		}
+		if err := hub.open(ctx, "hub"); err != nil {
+			return err
+		}
+	}
+	if err := checkPulled(ctx, hub, isac, opts.objects); err != nil {
+		return err
+	}
+	fmt.Printf("  checked: the ISAC holds every object, byte for byte; RSS %s\n", mb(currentRSS()))
 	return nil
 }
 

@@ -111,6 +111,13 @@ func main() {
 		fmt.Printf("peak resident memory of the process: %.0f MB\n", peakRSSMB())
 		return
 	}
+	if fedOpts.serve != "" {
+		if err := serveHub(context.Background(), fedOpts.serve, topts.profileDir); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: hub process: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *workload == "federation" {
 		if err := runFederation(context.Background(), fedOpts, topts.seed, topts.profileDir); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: federation: %v\n", err)
