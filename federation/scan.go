@@ -30,7 +30,8 @@ var errNotObject = errors.New("not a JSON object")
 // scan reads the top-level members of the STIX object raw. It does not
 // validate the object; it fails only on malformed JSON.
 func scan(raw []byte) (f fields, err error) {
-	dec := jsontext.NewDecoder(bytes.NewReader(raw), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	// A bytes.Buffer lets the decoder read raw in place, without a copy.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(raw), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	tok, err := dec.ReadToken()
 	if err != nil {
 		return f, err
@@ -38,12 +39,13 @@ func scan(raw []byte) (f fields, err error) {
 	if tok.Kind() != '{' {
 		return f, errNotObject
 	}
+	var buf []byte // of names with escapes
 	for dec.PeekKind() != '}' {
-		name, err := dec.ReadToken()
-		if err != nil {
+		var name []byte
+		if name, buf, err = readName(dec, buf); err != nil {
 			return f, err
 		}
-		switch name.String() {
+		switch string(name) {
 		case "type":
 			f.typ, err = readString(dec)
 		case "id":
@@ -60,11 +62,12 @@ func scan(raw []byte) (f fields, err error) {
 					return err
 				}
 				for dec.PeekKind() != '}' {
-					n, err := dec.ReadToken()
-					if err != nil {
+					var n []byte
+					var err error
+					if n, buf, err = readName(dec, buf); err != nil {
 						return err
 					}
-					if n.String() == "marking_ref" && dec.PeekKind() == '"' {
+					if string(n) == "marking_ref" && dec.PeekKind() == '"' {
 						err = f.readRef(dec)
 					} else {
 						err = dec.SkipValue()
@@ -90,6 +93,23 @@ func scan(raw []byte) (f fields, err error) {
 		return f, fmt.Errorf("data after the object")
 	}
 	return f, nil
+}
+
+// readName reads an object member's name. The name is returned as it
+// stands in the input, and unquoted into buf only when it holds an escape,
+// so that no string is made for the names skipped. It is valid until the
+// decoder's next read.
+func readName(dec *jsontext.Decoder, buf []byte) (name, _ []byte, err error) {
+	tok, err := dec.ReadValue()
+	if err != nil {
+		return nil, buf, err
+	}
+	name = tok[1 : len(tok)-1]
+	if bytes.IndexByte(name, '\\') < 0 {
+		return name, buf, nil
+	}
+	buf, err = jsontext.AppendUnquote(buf[:0], tok)
+	return buf, buf, err
 }
 
 // readString reads a string value; a value of another kind is skipped and
