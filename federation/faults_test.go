@@ -45,6 +45,8 @@ type proxy struct {
 	// client goes away; stalled is closed when the first of them arrives.
 	stallAt int
 	stalled chan struct{}
+	// downAt answers requests for that page and later with 503.
+	downAt int
 
 	pages   atomic.Int32
 	slowed  map[string]bool
@@ -90,6 +92,7 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.slowed[r.URL.RawQuery] = true
 	}
 	stall := objects && p.stallAt > 0 && page >= p.stallAt
+	down = down || objects && p.downAt > 0 && page >= p.downAt
 	stalled := p.stalled
 	p.mu.Unlock()
 	switch {
@@ -191,6 +194,39 @@ func TestFaultyPeer(t *testing.T) {
 	st = isac.run(l)
 	if st.Objects != 470 || st.Failures != 0 || st.LastSuccess.IsZero() {
 		t.Fatalf("state after the peer came back: %+v", st)
+	}
+}
+
+// TestPullGathersPages pulls pages of 100 in batches of at least 250
+// objects. A peer that fails on the third page leaves the first two
+// stored and the cursor after them; the next run resumes there, stores the
+// rest and counts nothing twice.
+func TestPullGathersPages(t *testing.T) {
+	t.Parallel()
+	hub, isac := newNode(t, "hub", "US"), newNode(t, "isac", "GB")
+	intel := hub.collection("intel")
+	hub.submit(intel, taxiitest.Indicators(0, 450, 0, marked(marking.TLP2Green))...)
+	pr := connect(isac, hub, profile{country: "US"}, profile{country: "GB"})
+	local := isac.collection("intel")
+	l := pr.pullAB(local, intel)
+	px := newProxy(t, hub.srv.Root)
+	isac.usePeerURL(pr.onA, px.root())
+	isac.stopSyncer()
+	isac.batch = 250
+	isac.newSyncer()
+
+	px.set(func(p *proxy) { p.downAt = 3 })
+	st, err := isac.syncer.Run(context.Background(), l.ID)
+	if err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("run against a peer failing on the third page: %v, state %+v", err, st)
+	}
+	if n := len(isac.srv.Stored(local)); st.Objects != 200 || n != 200 || st.Cursor == "" {
+		t.Fatalf("after the failed run: state %+v, %d entries stored; want the first two pages", st, n)
+	}
+	px.set(func(p *proxy) { p.downAt = 0 })
+	st = isac.run(l)
+	if n := len(isac.srv.Stored(local)); st.Objects != 450 || n != 450 {
+		t.Fatalf("after resuming: state %+v, %d entries stored; want 450 of each", st, n)
 	}
 }
 

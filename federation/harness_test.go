@@ -26,6 +26,7 @@ type node struct {
 	name     string
 	srv      *taxiitest.Server
 	syncer   *federation.Syncer
+	batch    int // the syncer's Config.BatchObjects; 0 for the default
 	producer *tearline.Organization
 	token    string // the producer's contributor token
 	analyst  [2]string
@@ -58,13 +59,14 @@ func (n *node) newSyncer() { n.newSyncerWith(5 * time.Second) }
 // newSyncerWith makes the node's syncer with a TAXII attempt timeout.
 func (n *node) newSyncerWith(timeout time.Duration) {
 	s, err := federation.New(federation.Config{
-		Store:    n.srv.DB,
-		Inbound:  n.srv.TAXII.Inbound(),
-		Releaser: n.srv.TAXII,
-		Logger:   taxiitest.Logger().With("node", n.name),
-		PageSize: 100,
-		Reload:   time.Hour,
-		Client:   client.Options{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Timeout: timeout},
+		Store:        n.srv.DB,
+		Inbound:      n.srv.TAXII.Inbound(),
+		Releaser:     n.srv.TAXII,
+		Logger:       taxiitest.Logger().With("node", n.name),
+		PageSize:     100,
+		BatchObjects: n.batch,
+		Reload:       time.Hour,
+		Client:       client.Options{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Timeout: timeout},
 		OnRun: func(l *tearline.Link, st *tearline.LinkState, err error) {
 			select {
 			case n.runs <- runResult{l.ID, *st, err}:

@@ -8,35 +8,40 @@ import (
 	"github.com/tearline/tearline/taxii/client"
 )
 
-// provenanceChunk is how many pages of a pull share one provenance write.
+// provenanceChunk is how many pages of a pull share one provenance write
+// (whole batches: more when a batch is larger).
 // Provenance rows go to random places of their index, so a write dirties a
 // page of the index per row until most of its pages are dirty; writing the
 // rows of several pages in one transaction writes each dirty page once.
 const provenanceChunk = 8
 
-// pullJob is one page of a pull on its way into the store.
+// pullJob is one batch of a pull on its way into the store: the objects
+// of one page, or of consecutive pages up to Config.BatchObjects.
 type pullJob struct {
-	env   *client.Envelope
-	err   error // of fetching the page, of recording its provenance, or of storing it
-	batch *Batch
-	prep  *prepared
-	res   *Result
-	done  chan struct{}
+	env    *client.Envelope // the batch's last page; nil for a failed fetch
+	cursor string           // the batch's last X-TAXII-Date-Added-Last
+	err    error            // of fetching the page, of recording its provenance, or of storing it
+	batch  *Batch
+	prep   *prepared
+	res    *Result
+	done   chan struct{}
 }
 
 // pull reads the objects the peer's collection received since the link's
 // cursor, every version, page by page, into the local collection.
 //
-// Three stages overlap: pages are fetched and prepared (crosswalk, objects
-// to hold) ahead; the provenance of up to provenanceChunk prepared pages is
-// recorded in one transaction before any of them is stored; pages are
-// stored Config.Parallel at a time (one validates while another is
-// written). The pages are taken in order afterwards: after each, the
-// cursor moves to its X-TAXII-Date-Added-Last and is saved, once every
-// page before it is stored, so a run stopped part way (or a crash) resumes
-// after the last page stored; a page stored twice changes nothing. Objects
-// held for review or refused are counted in the state and logged, and do
-// not stop the run.
+// Three stages overlap: pages are fetched, gathered into batches of at
+// least Config.BatchObjects objects (or fewer at the end), and prepared
+// (crosswalk, objects to hold) ahead; the provenance of the batches of
+// about provenanceChunk pages is recorded in one transaction before any of
+// them is stored; batches are stored Config.Parallel at a time
+// (one validates while another is written). The batches are taken in order
+// afterwards: after each, the cursor moves to its last page's
+// X-TAXII-Date-Added-Last and is saved, once every batch before it is
+// stored, so a run stopped part way (or a crash) resumes after the last
+// batch stored; a page stored twice changes nothing. Objects held for
+// review or refused are counted in the state and logged, and do not stop
+// the run.
 func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, st *tearline.LinkState) error {
 	c, err := s.client(p)
 	if err != nil {
@@ -47,27 +52,65 @@ func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 	chunks := make(chan []*pullJob, 1)
 	go func() {
 		defer close(chunks)
-		var chunk []*pullJob
+		var (
+			chunk   []*pullJob
+			pages   int      // in chunk
+			objects [][]byte // of the pages gathered for the next batch
+			cursor  string
+		)
 		send := func() bool {
 			select {
 			case chunks <- chunk:
-				chunk = nil
+				chunk, pages = nil, 0
 				return true
 			case <-ctx.Done():
 				return false
 			}
 		}
-		f := client.Filter{AddedAfter: st.Cursor, Limit: s.cfg.PageSize, Versions: []string{tearline.VersionAll}}
-		for env, err := range c.Pages(ctx, p.URL, l.RemoteCollection, f) {
-			j := &pullJob{env: env, err: err, done: make(chan struct{})}
-			if err == nil && len(env.Objects) > 0 {
-				j.batch = &Batch{Peer: p, LinkID: l.ID, CollectionID: l.CollectionID, RemoteCollection: l.RemoteCollection, Objects: env.Objects}
+		// gather adds the pages gathered so far, the last of them env, to
+		// the chunk as one batch.
+		gather := func(env *client.Envelope) {
+			j := &pullJob{env: env, cursor: cursor, done: make(chan struct{})}
+			if len(objects) > 0 {
+				j.batch = &Batch{Peer: p, LinkID: l.ID, CollectionID: l.CollectionID, RemoteCollection: l.RemoteCollection, Objects: objects}
 				j.prep = s.cfg.Inbound.prepare(j.batch)
 			}
 			chunk = append(chunk, j)
-			if (err != nil || len(chunk) == provenanceChunk || !env.More) && !send() {
+			objects, cursor = nil, ""
+		}
+		var last *client.Envelope // the last page gathered, if its batch is not made yet
+		f := client.Filter{AddedAfter: st.Cursor, Limit: s.cfg.PageSize, Versions: []string{tearline.VersionAll}}
+		for env, err := range c.Pages(ctx, p.URL, l.RemoteCollection, f) {
+			if err != nil {
+				if last != nil {
+					gather(last)
+					last = nil
+				}
+				chunk = append(chunk, &pullJob{err: err, done: make(chan struct{})})
+				send()
 				return
 			}
+			if len(objects) == 0 {
+				objects = env.Objects // most batches are one page: no copy
+			} else {
+				objects = append(objects[:len(objects):len(objects)], env.Objects...)
+			}
+			if env.DateAddedLast != "" {
+				cursor = env.DateAddedLast
+			}
+			last = env
+			pages++
+			if len(objects) < s.cfg.BatchObjects && env.More {
+				continue
+			}
+			gather(env)
+			last = nil
+			if (pages >= provenanceChunk || !env.More) && !send() {
+				return
+			}
+		}
+		if last != nil {
+			gather(last)
 		}
 		if len(chunk) > 0 {
 			send()
@@ -149,8 +192,8 @@ func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 				log.Info("object from peer held for review", "object", h.ObjectID, "version", h.Version, "reason", h.Reason, "held", h.ID)
 			}
 		}
-		if j.env.DateAddedLast != "" && j.env.DateAddedLast != st.Cursor {
-			st.Cursor = j.env.DateAddedLast
+		if j.cursor != "" && j.cursor != st.Cursor {
+			st.Cursor = j.cursor
 			if err := s.saveProgress(ctx, st); err != nil {
 				return err
 			}
