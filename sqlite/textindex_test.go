@@ -220,3 +220,44 @@ func TestTextIndexTwoOpeners(t *testing.T) {
 		}
 	}
 }
+
+// TestTextIndexAutomerge checks that the full-text index merges its
+// segments textAutomerge at a time, in a new derived file and in one made
+// before the setting (FTS5's default, 4), and that searches still work.
+func TestTextIndexAutomerge(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	automerge := func(db *DB) int {
+		t.Helper()
+		var v int
+		if err := db.text.w.QueryRowContext(ctx, `SELECT v FROM object_text_config WHERE k = 'automerge'`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	db, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := automerge(db); got != textAutomerge {
+		t.Errorf("new derived file: automerge %d, want %d", got, textAutomerge)
+	}
+	if _, err := db.text.w.ExecContext(ctx, `INSERT INTO object_text (object_text, rank) VALUES ('automerge', 4)`); err != nil {
+		t.Fatal(err)
+	}
+	addTo(t, db, textObject(1, "charlie"))
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = Open(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := automerge(db); got != textAutomerge {
+		t.Errorf("derived file made with automerge 4: %d after open, want %d", got, textAutomerge)
+	}
+	if got := searchIDs(t, db, "charlie"); len(got) != 1 {
+		t.Errorf("charlie found %v", got)
+	}
+}
