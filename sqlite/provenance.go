@@ -41,22 +41,21 @@ func (db *DB) AddProvenance(ctx context.Context, ps []tearline.Provenance) (err 
 		}
 	}
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		var (
-			keys [][2]int64 // (idh, seq) of the rows added
-			full *sql.Stmt  // of provenanceRows rows, prepared once
-		)
+		// The rows added take the seqs after the last one now kept.
+		var last int64
+		if err := tx.QueryRow(`SELECT coalesce(max(seq), 0) FROM provenance`).Scan(&last); err != nil {
+			return err
+		}
+		var full *sql.Stmt // of provenanceRows rows, prepared once
 		for start := 0; start < len(fresh); start += provenanceRows {
 			batch := fresh[start:min(start+provenanceRows, len(fresh))]
 			args := make([]any, 0, 6*len(batch))
 			for _, p := range batch {
 				args = append(args, idHash(p.ID), p.Version, p.PeerID, p.RemoteCollection, p.ID, now)
 			}
-			var (
-				rows *sql.Rows
-				err  error
-			)
+			var err error
 			if len(batch) < provenanceRows {
-				rows, err = tx.Query(insertProvenanceSQL(len(batch)), args...)
+				_, err = tx.Exec(insertProvenanceSQL(len(batch)), args...)
 			} else {
 				if full == nil {
 					if full, err = tx.Prepare(insertProvenanceSQL(provenanceRows)); err != nil {
@@ -64,73 +63,42 @@ func (db *DB) AddProvenance(ctx context.Context, ps []tearline.Provenance) (err 
 					}
 					defer full.Close()
 				}
-				rows, err = full.Query(args...)
+				_, err = full.Exec(args...)
 			}
 			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var k [2]int64
-				if err := rows.Scan(&k[0], &k[1]); err != nil {
-					rows.Close()
-					return err
-				}
-				keys = append(keys, k)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
 				return err
 			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		return addProvenanceKeys(tx, keys)
+		return addProvenanceKeys(tx, last)
 	})
 }
 
 // insertProvenanceSQL returns the INSERT of n provenance records (6
-// parameters each) that adds those not kept already and returns the idh
-// and seq of each row added.
+// parameters each) that adds those not kept already.
 func insertProvenanceSQL(n int) string {
 	return `INSERT OR ROLLBACK INTO provenance (idh, version, peer, remote_collection, object, added)
 		SELECT column1, column2, column3, column4, column5, column6 FROM (VALUES ` +
 		strings.Repeat(`(?, ?, ?, ?, ?, ?), `, n-1) + `(?, ?, ?, ?, ?, ?)) v
 		WHERE NOT EXISTS (SELECT 1 FROM provenance_by_id k JOIN provenance p ON p.seq = k.seq
 			WHERE k.idh = v.column1 AND p.object = v.column5 AND p.version = v.column2
-			AND p.peer = v.column3 AND p.remote_collection = v.column4)
-		RETURNING idh, seq`
+			AND p.peer = v.column3 AND p.remote_collection = v.column4)`
 }
 
-// addProvenanceKeys adds keys, (idh, seq) pairs, to provenance_keys_recent,
-// and merges them into provenance_keys once enough have gathered. The rows
-// of one call take consecutive seqs, so each run of consecutive seqs goes
-// in as one statement that reads a JSON array of hashes and numbers them
-// from the run's first seq: SQLite parses the array once, where pairs
-// read with value ->> 0 and value ->> 1 had it parse each pair twice more
-// (2 of the 9 s that provenance took in a 1,000,000-object pull).
-func addProvenanceKeys(tx *sql.Tx, keys [][2]int64) error {
-	if len(keys) == 0 {
-		return nil
+// addProvenanceKeys adds the (idh, seq) keys of the provenance rows after
+// seq last, those the transaction added, to provenance_keys_recent, and
+// merges them into provenance_keys once enough have gathered. The rows
+// are read back from provenance, where they are the last pages written:
+// the inserts return nothing, and no key goes through Go or JSON.
+func addProvenanceKeys(tx *sql.Tx, last int64) error {
+	res, err := tx.Exec(`INSERT OR ROLLBACK INTO provenance_keys_recent (idh, seq) SELECT idh, seq FROM provenance WHERE seq > ?`, last)
+	if err != nil {
+		return fmt.Errorf("add provenance keys: %w", err)
 	}
-	for start := 0; start < len(keys); {
-		end := start + 1
-		for end < len(keys) && keys[end][1] == keys[end-1][1]+1 {
-			end++
-		}
-		hashes := make([]int64, end-start)
-		for i, k := range keys[start:end] {
-			hashes[i] = k[0]
-		}
-		js, err := json.Marshal(hashes)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`INSERT OR ROLLBACK INTO provenance_keys_recent (idh, seq) SELECT value, ?1 + key FROM json_each(?2)`,
-			keys[start][1], string(js)); err != nil {
-			return fmt.Errorf("add provenance keys: %w", err)
-		}
-		start = end
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err
 	}
 	// A count of a few pages.
 	var n int
