@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -157,11 +158,17 @@ func (f *fields) readRef(dec *jsontext.Decoder) error {
 		return err
 	}
 	end := int(dec.InputOffset())
-	id, err := jsontext.AppendUnquote(nil, v)
-	if err != nil {
-		return err
+	var id string
+	if bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+		id = string(v[1 : len(v)-1]) // nothing to unquote or replace: one copy
+	} else {
+		b, err := jsontext.AppendUnquote(nil, v)
+		if err != nil {
+			return err
+		}
+		id = string(b)
 	}
-	f.refs = append(f.refs, ref{start: end - len(v), end: end, id: string(id)})
+	f.refs = append(f.refs, ref{start: end - len(v), end: end, id: id})
 	return nil
 }
 
