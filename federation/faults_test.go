@@ -150,6 +150,22 @@ func (n *node) usePeerURL(p *tearline.Peer, u string) {
 	}
 }
 
+// proxiedPull starts a hub holding n indicators in its collection intel
+// and an ISAC with a link pulling it into its own intel, through a proxy
+// that injects faults.
+func proxiedPull(t *testing.T, n int) (hub, isac *node, intel, local *tearline.Collection, l *tearline.Link, px *proxy) {
+	t.Helper()
+	hub, isac = newNode(t, "hub", "US"), newNode(t, "isac", "GB")
+	intel = hub.collection("intel")
+	hub.submit(intel, taxiitest.Indicators(0, n, 0, marked(marking.TLP2Green))...)
+	pr := connect(isac, hub, profile{country: "US"}, profile{country: "GB"})
+	local = isac.collection("intel")
+	l = pr.pullAB(local, intel)
+	px = newProxy(t, hub.srv.Root)
+	isac.usePeerURL(pr.onA, px.root())
+	return hub, isac, intel, local, l, px
+}
+
 // TestFaultyPeer pulls through a peer that answers 500s, serves a slow
 // page and hands out next tokens it then refuses: the link retries,
 // falls back to added_after, and gets everything. A peer that is down
@@ -157,14 +173,7 @@ func (n *node) usePeerURL(p *tearline.Peer, u string) {
 // later; the syncer keeps going.
 func TestFaultyPeer(t *testing.T) {
 	t.Parallel()
-	hub, isac := newNode(t, "hub", "US"), newNode(t, "isac", "GB")
-	intel := hub.collection("intel")
-	hub.submit(intel, taxiitest.Indicators(0, 450, 0, marked(marking.TLP2Green))...)
-	pr := connect(isac, hub, profile{country: "US"}, profile{country: "GB"})
-	local := isac.collection("intel")
-	l := pr.pullAB(local, intel)
-	px := newProxy(t, hub.srv.Root)
-	isac.usePeerURL(pr.onA, px.root())
+	hub, isac, intel, local, l, px := proxiedPull(t, 450)
 	// An attempt timeout short enough that the slow page is given up
 	// soon, long enough for the other pages on a loaded machine.
 	isac.stopSyncer()
@@ -203,14 +212,7 @@ func TestFaultyPeer(t *testing.T) {
 // rest and counts nothing twice.
 func TestPullGathersPages(t *testing.T) {
 	t.Parallel()
-	hub, isac := newNode(t, "hub", "US"), newNode(t, "isac", "GB")
-	intel := hub.collection("intel")
-	hub.submit(intel, taxiitest.Indicators(0, 450, 0, marked(marking.TLP2Green))...)
-	pr := connect(isac, hub, profile{country: "US"}, profile{country: "GB"})
-	local := isac.collection("intel")
-	l := pr.pullAB(local, intel)
-	px := newProxy(t, hub.srv.Root)
-	isac.usePeerURL(pr.onA, px.root())
+	_, isac, _, local, l, px := proxiedPull(t, 450)
 	isac.stopSyncer()
 	isac.batch = 250
 	isac.newSyncer()
