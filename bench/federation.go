@@ -51,7 +51,7 @@ var fedOpts fedOptions
 func init() {
 	flag.IntVar(&fedOpts.objects, "fed-objects", 100000, "federation workload: indicators the ISAC pulls from the hub (1000000 for issue 8's target)")
 	flag.IntVar(&fedOpts.page, "fed-page-limit", 1000, "federation workload: objects per page of the pull")
-	flag.IntVar(&fedOpts.batch, "fed-batch", federation.DefaultBatchObjects, "federation workload: objects of consecutive pages the ISAC validates and writes together")
+	flag.IntVar(&fedOpts.batch, "fed-batch", 0, "federation workload: objects of consecutive pages the ISAC validates and writes together (0: two pages)")
 	flag.IntVar(&fedOpts.idle, "fed-idle", 500, "federation workload: idle poll cycles measured after the pull")
 	flag.DurationVar(&fedOpts.timeout, "fed-timeout", 2*time.Minute, "federation workload: time allowed for one TAXII request")
 	flag.BoolVar(&fedOpts.process, "fed-hub-process", true, "federation workload: serve the hub from a process of its own (false: from the bench's process)")
@@ -190,8 +190,12 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 	if opts.objects < 1 || opts.page < 1 || opts.idle < 1 {
 		return fmt.Errorf("-fed-objects, -fed-page-limit and -fed-idle must be positive")
 	}
+	batch := opts.batch
+	if batch <= 0 {
+		batch = 2 * opts.page
+	}
 	fmt.Printf("federation: %d objects, pages of %d, write batches of %d, GOMAXPROCS %d, %s, load %s\n", opts.objects, opts.page,
-		opts.batch, runtime.GOMAXPROCS(0), runtime.Version(), loadAverage())
+		batch, runtime.GOMAXPROCS(0), runtime.Version(), loadAverage())
 	hub, err := startFedNode(ctx, "hub", !opts.process)
 	if err != nil {
 		return err
