@@ -65,10 +65,10 @@ CREATE TABLE IF NOT EXISTS text_progress (
 
 // textAutomerge is the FTS5 automerge setting of object_text: how many
 // segments of one level gather before they are merged into one of the
-// next level. FTS5's default is 4; with 8, indexing 1,000,000 generated
-// indicators took 12% less CPU (8.2 s against 9.3 s) for a file 3%
-// smaller, and searches for common words took as long (bench/README.md,
-// session 17). 16 saved more (6.8 s) but made those searches 17% slower.
+// next level. FTS5's default is 4. With 8, BenchmarkTextAutomerge indexes
+// 1,000,000 rows in 16-19% less time, and searches take as long
+// (bench/README.md, session 17). 16 saves more, but in another test it
+// made searches for common words 17% slower.
 const textAutomerge = 8
 
 // insertTextSQL adds a version's row to the full-text index.
