@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/tearline/tearline"
@@ -238,6 +239,14 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 		return err
 	}
 	fmt.Printf("  fill the hub through its store: %.1f s (%.0f objects/s)\n", fillTime.Seconds(), float64(opts.objects)/fillTime.Seconds())
+	// The pull starts from servers at rest: the hub's full-text index
+	// covers the fill, and the kernel has written the fill's dirty pages.
+	t := time.Now()
+	if err := hub.db.SyncText(ctx); err != nil {
+		return fmt.Errorf("the hub's full-text index after the fill: %w", err)
+	}
+	fmt.Printf("  the hub's full-text index covered the fill %.2f s after it\n", time.Since(t).Seconds())
+	syscall.Sync()
 	if opts.process {
 		if err := hub.startHubProcess(profileDir); err != nil {
 			return err
@@ -282,11 +291,26 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 		return fmt.Errorf("pull: state %+v, want %d objects stored", st, opts.objects)
 	}
 
+	// The idle cycles are measured on servers at rest: the full-text
+	// index, which an indexer of its own derives from the objects after
+	// they are committed, has caught up (a search then sees every pulled
+	// object), and the kernel has written the pull's dirty pages.
+	t = time.Now()
+	if err := isac.db.SyncText(ctx); err != nil {
+		return fmt.Errorf("full-text index after the pull: %w", err)
+	}
+	fmt.Printf("  the ISAC's full-text index covered every pulled object %.2f s after the pull\n", time.Since(t).Seconds())
+	syscall.Sync()
+
 	// Idle poll cycles: the link finds nothing new.
 	idle := make(latencies, 0, opts.idle)
 	stopProfile, err = startProfile(profileDir, "federation-idle")
 	if err != nil {
 		return err
+	}
+	cpu = startCPU()
+	if hub.hub != nil {
+		hubCPU = hub.hub.cpu()
 	}
 	for range opts.idle {
 		t := time.Now()
@@ -295,12 +319,22 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 		}
 		idle = append(idle, time.Since(t))
 	}
+	use = cpu.stop()
+	if hub.hub != nil {
+		hubCPU = hub.hub.cpu() - hubCPU
+	}
 	stopProfile()
 	if st.Objects != int64(opts.objects) {
 		return fmt.Errorf("idle polls stored objects: %+v", st)
 	}
 	fmt.Printf("  idle poll cycle (%d runs of the link finding nothing): %s [p99 < 5 ms: %s]\n", opts.idle, idle.summary(),
 		verdict(idle.pct(99) < 5*time.Millisecond))
+	perCycle := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(opts.idle) }
+	if hub.hub != nil {
+		fmt.Printf("  CPU per idle cycle: %.2f ms in the ISAC's process, %.2f ms in the hub's\n", perCycle(use.cpu), perCycle(hubCPU))
+	} else {
+		fmt.Printf("  CPU per idle cycle: %.2f ms (the ISAC and the hub)\n", perCycle(use.cpu))
+	}
 	if hub.hub != nil {
 		// The check reads the hub's store in this process.
 		h := hub.hub
