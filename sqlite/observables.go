@@ -266,6 +266,14 @@ func objectPKs(tx *sql.Tx, refs []tearline.ObservableRef) (map[versionRef]int64,
 	return pks, rows.Err()
 }
 
+// observableIDsSQL returns the stored values, and their ids, of the
+// index keys in the JSON array ?1 (hexadecimal, in key order): the array
+// drives the join (CROSS JOIN fixes the order), and the probes walk each
+// table from left to right. An IN list would first be copied into a
+// temporary index, once per table.
+const observableIDsSQL = `SELECT o.key, o.id FROM json_each(?1) j CROSS JOIN observables o ON o.key = unhex(j.value)
+	UNION ALL SELECT r.key, r.id FROM json_each(?1) j CROSS JOIN observables_recent r ON r.key = unhex(j.value)`
+
 // observableIDs returns the id of each distinct key, giving new values the
 // next ids, and the keys that were new.
 func observableIDs(tx *sql.Tx, keys []string) (map[string]int64, []string, error) {
@@ -277,12 +285,13 @@ func observableIDs(tx *sql.Tx, keys []string) (map[string]int64, []string, error
 			hexKeys = append(hexKeys, hex.EncodeToString([]byte(k)))
 		}
 	}
+	slices.Sort(hexKeys) // hexadecimal sorts as the bytes do
+
 	keysJSON, err := json.Marshal(hexKeys)
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := tx.Query(`SELECT key, id FROM observables WHERE key IN (SELECT unhex(value) FROM json_each(?1))
-		UNION ALL SELECT key, id FROM observables_recent WHERE key IN (SELECT unhex(value) FROM json_each(?1))`, string(keysJSON))
+	rows, err := tx.Query(observableIDsSQL, string(keysJSON))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -96,6 +96,11 @@ func TestQueryPlans(t *testing.T) {
 			sort: true, // by the keys' positions, which SQLite cannot take from json_each
 		},
 		{
+			name: "observable ids", sql: observableIDsSQL, args: []any{`["0101"]`},
+			want: []string{"SCAN j VIRTUAL TABLE", "SEARCH o USING PRIMARY KEY (key=?)",
+				"SCAN j VIRTUAL TABLE", "SEARCH r USING PRIMARY KEY (key=?)"},
+		},
+		{
 			name: "delete collection", sql: `DELETE FROM collection_objects WHERE collection = ? RETURNING object`, args: []any{1},
 			want: []string{"SEARCH collection_objects USING PRIMARY KEY (collection=?)"},
 		},
