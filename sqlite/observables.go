@@ -286,7 +286,6 @@ func observableIDs(tx *sql.Tx, keys []string) (map[string]int64, []string, error
 		}
 	}
 	slices.Sort(hexKeys) // hexadecimal sorts as the bytes do
-
 	keysJSON, err := json.Marshal(hexKeys)
 	if err != nil {
 		return nil, nil, err
