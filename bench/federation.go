@@ -129,6 +129,21 @@ func (n *fedNode) serve(ln net.Listener) {
 	go func() { n.served <- n.hs.Serve(ln) }()
 }
 
+// settle waits until the node, called name in the report, is at rest
+// after what (the fill, the pull): its full-text index, which an indexer
+// of its own derives from the objects after they are committed, covers
+// them (a search then sees them all), and the kernel has written the
+// dirty pages. It prints how far the index lagged.
+func (n *fedNode) settle(ctx context.Context, name, what string) error {
+	t := time.Now()
+	if err := n.db.SyncText(ctx); err != nil {
+		return fmt.Errorf("the %s's full-text index after %s: %w", name, what, err)
+	}
+	fmt.Printf("  the %s's full-text index covered %s %.2f s after it\n", name, what, time.Since(t).Seconds())
+	syscall.Sync()
+	return nil
+}
+
 func (n *fedNode) close() error {
 	errs := []error{n.shut()}
 	if n.hub != nil {
@@ -239,14 +254,10 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 		return err
 	}
 	fmt.Printf("  fill the hub through its store: %.1f s (%.0f objects/s)\n", fillTime.Seconds(), float64(opts.objects)/fillTime.Seconds())
-	// The pull starts from servers at rest: the hub's full-text index
-	// covers the fill, and the kernel has written the fill's dirty pages.
-	t := time.Now()
-	if err := hub.db.SyncText(ctx); err != nil {
-		return fmt.Errorf("the hub's full-text index after the fill: %w", err)
+	// The pull starts from servers at rest.
+	if err := hub.settle(ctx, "hub", "the fill"); err != nil {
+		return err
 	}
-	fmt.Printf("  the hub's full-text index covered the fill %.2f s after it\n", time.Since(t).Seconds())
-	syscall.Sync()
 	if opts.process {
 		if err := hub.startHubProcess(profileDir); err != nil {
 			return err
@@ -291,16 +302,10 @@ func runFederation(ctx context.Context, opts fedOptions, seed uint64, profileDir
 		return fmt.Errorf("pull: state %+v, want %d objects stored", st, opts.objects)
 	}
 
-	// The idle cycles are measured on servers at rest: the full-text
-	// index, which an indexer of its own derives from the objects after
-	// they are committed, has caught up (a search then sees every pulled
-	// object), and the kernel has written the pull's dirty pages.
-	t = time.Now()
-	if err := isac.db.SyncText(ctx); err != nil {
-		return fmt.Errorf("full-text index after the pull: %w", err)
+	// The idle cycles are measured on servers at rest.
+	if err := isac.settle(ctx, "ISAC", "the pull"); err != nil {
+		return err
 	}
-	fmt.Printf("  the ISAC's full-text index covered every pulled object %.2f s after the pull\n", time.Since(t).Seconds())
-	syscall.Sync()
 
 	// Idle poll cycles: the link finds nothing new.
 	idle := make(latencies, 0, opts.idle)
