@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/tearline/tearline"
@@ -159,6 +160,11 @@ func setDateAddedHeaders(w http.ResponseWriter, rel *released) {
 	w.Header().Set("X-TAXII-Date-Added-Last", dateAdded(rel.last))
 }
 
+// envelopeWriters holds the 64 KiB buffers that envelopes are written
+// through, so that a page is written in a few large writes and an
+// answer, an empty one to an idle poll above all, allocates none.
+var envelopeWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+
 // writeEnvelope streams a TAXII envelope: the released objects' bytes
 // exactly as stored, never re-serialized.
 func writeEnvelope(w http.ResponseWriter, rel *released) error {
@@ -178,7 +184,12 @@ func writeEnvelope(w http.ResponseWriter, rel *released) error {
 	w.Header().Set("Content-Type", mediaTAXII)
 	w.Header().Set("Content-Length", strconv.Itoa(size))
 	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 64<<10)
+	bw := envelopeWriters.Get().(*bufio.Writer)
+	bw.Reset(w)
+	defer func() {
+		bw.Reset(nil) // drops w, and whatever a failed write left unflushed
+		envelopeWriters.Put(bw)
+	}()
 	bw.WriteString(head)
 	for i, raw := range rel.raws {
 		if i > 0 {

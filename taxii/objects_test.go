@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -724,3 +725,48 @@ type headerRecorder struct {
 func (h *headerRecorder) Header() http.Header         { return h.header }
 func (h *headerRecorder) Write(p []byte) (int, error) { return h.buf.Write(p) }
 func (h *headerRecorder) WriteHeader(int)             {}
+
+// failingWriter is a ResponseWriter whose connection breaks after n bytes.
+type failingWriter struct {
+	header http.Header
+	n      int
+}
+
+func (f *failingWriter) Header() http.Header { return f.header }
+func (f *failingWriter) WriteHeader(int)     {}
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		n := f.n
+		f.n = 0
+		return n, errors.New("connection reset")
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// TestWriteEnvelopeReusesBuffers checks that an envelope written through a
+// pooled buffer holds nothing of the one written before it, even when that
+// one failed part way with its bytes still buffered.
+func TestWriteEnvelopeReusesBuffers(t *testing.T) {
+	big := &released{more: true, next: "n1"}
+	for i := range 200 { // 200 KiB: several buffers' worth
+		big.raws = append(big.raws, []byte(`{"n":`+strconv.Itoa(i)+`,"pad":"`+strings.Repeat("x", 1000)+`"}`))
+	}
+	for range 3 {
+		if err := writeEnvelope(&failingWriter{header: http.Header{}, n: 100 << 10}, big); err == nil {
+			t.Fatal("writing to a broken connection did not fail")
+		}
+		small := &released{raws: [][]byte{[]byte(`{"id":"a"}`), []byte(`{"id":"b"}`)}}
+		var buf bytes.Buffer
+		w := &headerRecorder{header: http.Header{}, buf: &buf}
+		if err := writeEnvelope(w, small); err != nil {
+			t.Fatal(err)
+		}
+		if want := `{"more":false,"objects":[{"id":"a"},{"id":"b"}]}`; buf.String() != want {
+			t.Fatalf("envelope %s, want %s", buf.Bytes(), want)
+		}
+		if w.header.Get("Content-Length") != strconv.Itoa(buf.Len()) {
+			t.Fatalf("Content-Length %s for %d bytes", w.header.Get("Content-Length"), buf.Len())
+		}
+	}
+}
