@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tearline/tearline"
+	"github.com/tearline/tearline/federation"
 	"github.com/tearline/tearline/marking"
 	"github.com/tearline/tearline/taxii/taxiitest"
 )
@@ -330,5 +331,73 @@ func TestSyncerInBackground(t *testing.T) {
 	defer cancel()
 	if err := isac.syncer.Stop(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// progressStore reports each link state the syncer saves.
+type progressStore struct {
+	federation.Store
+	saved chan tearline.LinkState
+}
+
+func (s progressStore) SaveLinkState(ctx context.Context, st *tearline.LinkState) error {
+	err := s.Store.SaveLinkState(ctx, st)
+	if err == nil {
+		s.saved <- *st
+	}
+	return err
+}
+
+// TestPullStoresWhileNextPageWaits pulls from a peer that never answers
+// the second page: the first page is stored, and the cursor saved past
+// it, while the second is still awaited, not once the client gives up on
+// it (a minute here).
+func TestPullStoresWhileNextPageWaits(t *testing.T) {
+	t.Parallel()
+	_, isac, _, local, l, px := proxiedPull(t, 450)
+	isac.stopSyncer()
+	saved := make(chan tearline.LinkState, 100)
+	isac.wrap = func(s federation.Store) federation.Store { return progressStore{s, saved} }
+	isac.newSyncerWith(time.Minute)
+	stalled := make(chan struct{})
+	px.set(func(p *proxy) { p.stallAt, p.stalled = 2, stalled })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() {
+		_, err := isac.syncer.Run(ctx, l.ID)
+		ran <- err
+	}()
+	giveUp := time.After(30 * time.Second) // well before the client's minute
+	for stored := false; !stored; {
+		select {
+		case st := <-saved:
+			if st.Objects == 0 {
+				continue
+			}
+			if st.Objects != 100 || st.Cursor == "" {
+				t.Fatalf("first progress saved: %+v, want the first page of 100", st)
+			}
+			stored = true
+		case <-giveUp:
+			t.Fatal("nothing was stored while the second page was awaited")
+		}
+	}
+	select {
+	case <-stalled:
+	case <-giveUp:
+		t.Fatal("the second page was never asked for")
+	}
+	if n := len(isac.srv.Stored(local)); n != 100 {
+		t.Fatalf("%d entries stored while the second page is awaited, want 100", n)
+	}
+	select {
+	case err := <-ran:
+		t.Fatalf("the run ended while the second page was awaited: %v", err)
+	default:
+	}
+	cancel()
+	if err := <-ran; err == nil {
+		t.Fatal("a run stopped part way reported no error")
 	}
 }

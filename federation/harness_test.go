@@ -22,11 +22,13 @@ import (
 // on 127.0.0.1 over SQLite, with a disclosure ledger, a producer
 // organization that submits objects over TAXII, and a federation syncer.
 type node struct {
-	t        *testing.T
-	name     string
-	srv      *taxiitest.Server
-	syncer   *federation.Syncer
-	batch    int // the syncer's Config.BatchObjects; 0 for the default
+	t      *testing.T
+	name   string
+	srv    *taxiitest.Server
+	syncer *federation.Syncer
+	batch  int // the syncer's Config.BatchObjects; 0 for the default
+	// wrap, when set, stands between the syncer and the node's store.
+	wrap     func(federation.Store) federation.Store
 	producer *tearline.Organization
 	token    string // the producer's contributor token
 	analyst  [2]string
@@ -58,8 +60,12 @@ func (n *node) newSyncer() { n.newSyncerWith(5 * time.Second) }
 
 // newSyncerWith makes the node's syncer with a TAXII attempt timeout.
 func (n *node) newSyncerWith(timeout time.Duration) {
+	var store federation.Store = n.srv.DB
+	if n.wrap != nil {
+		store = n.wrap(store)
+	}
 	s, err := federation.New(federation.Config{
-		Store:        n.srv.DB,
+		Store:        store,
 		Inbound:      n.srv.TAXII.Inbound(),
 		Releaser:     n.srv.TAXII,
 		Logger:       taxiitest.Logger().With("node", n.name),

@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tearline/tearline"
 	"github.com/tearline/tearline/taxii/client"
@@ -14,6 +15,13 @@ import (
 // page of the index per row until most of its pages are dirty; writing the
 // rows of several pages in one transaction writes each dirty page once.
 const provenanceChunk = 8
+
+// gatherWait is how long a pull keeps the pages it has gathered while the
+// peer is still answering the next one. Past it they are stored, and the
+// cursor moves past them, as at the end of the collection: a slow peer's
+// first pages are not held back until eight more have come. A peer that
+// answers faster never waits this long.
+const gatherWait = 250 * time.Millisecond
 
 // pullJob is one batch of a pull on its way into the store: the objects
 // of one page, or of consecutive pages up to Config.BatchObjects.
@@ -31,8 +39,9 @@ type pullJob struct {
 // cursor, every version, page by page, into the local collection.
 //
 // Three stages overlap: pages are fetched, gathered into batches of at
-// least Config.BatchObjects objects (or fewer at the end), and prepared
-// (crosswalk, objects to hold) ahead; the provenance of the batches of
+// least Config.BatchObjects objects (or fewer at the end, or when the
+// next page takes longer than gatherWait), and prepared (crosswalk,
+// objects to hold) ahead; the provenance of the batches of
 // about provenanceChunk pages is recorded in one transaction before any of
 // them is stored; batches are stored Config.Parallel at a time
 // (one validates while another is written). The batches are taken in order
@@ -49,6 +58,28 @@ func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Pages are fetched on one goroutine and gathered on another, so
+	// that what is gathered can be stored while a slow peer is still
+	// answering the next page.
+	type fetched struct {
+		env *client.Envelope
+		err error
+	}
+	fetches := make(chan fetched)
+	f := client.Filter{AddedAfter: st.Cursor, Limit: s.cfg.PageSize, Versions: []string{tearline.VersionAll}}
+	go func() {
+		defer close(fetches)
+		for env, err := range c.Pages(ctx, p.URL, l.RemoteCollection, f) {
+			select {
+			case fetches <- fetched{env, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	chunks := make(chan []*pullJob, 1)
 	go func() {
 		defer close(chunks)
@@ -79,17 +110,48 @@ func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 			objects, cursor = nil, ""
 		}
 		var last *client.Envelope // the last page gathered, if its batch is not made yet
-		f := client.Filter{AddedAfter: st.Cursor, Limit: s.cfg.PageSize, Versions: []string{tearline.VersionAll}}
-		for env, err := range c.Pages(ctx, p.URL, l.RemoteCollection, f) {
-			if err != nil {
+		// flush sends what is gathered, as at the end of the collection.
+		flush := func() bool {
+			if last != nil {
+				gather(last)
+				last = nil
+			}
+			return len(chunk) == 0 || send()
+		}
+		wait := time.NewTimer(gatherWait)
+		defer wait.Stop()
+		for {
+			// Pages gathered wait for the next one at most gatherWait.
+			var timeout <-chan time.Time
+			if last != nil || len(chunk) > 0 {
+				wait.Reset(gatherWait)
+				timeout = wait.C
+			}
+			var pg fetched
+			select {
+			case pg = <-fetches:
+			case <-timeout:
+				if !flush() {
+					return
+				}
+				continue
+			case <-ctx.Done():
+				return
+			}
+			if pg.env == nil && pg.err == nil { // the collection has no more
+				flush()
+				return
+			}
+			if pg.err != nil {
 				if last != nil {
 					gather(last)
 					last = nil
 				}
-				chunk = append(chunk, &pullJob{err: err, done: make(chan struct{})})
+				chunk = append(chunk, &pullJob{err: pg.err, done: make(chan struct{})})
 				send()
 				return
 			}
+			env := pg.env
 			if len(objects) == 0 {
 				objects = env.Objects // most batches are one page: no copy
 			} else {
@@ -108,12 +170,6 @@ func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 			if (pages >= provenanceChunk || !env.More) && !send() {
 				return
 			}
-		}
-		if last != nil {
-			gather(last)
-		}
-		if len(chunk) > 0 {
-			send()
 		}
 	}()
 	jobs := make(chan *pullJob, provenanceChunk)
@@ -164,6 +220,8 @@ func (s *Syncer) pull(ctx context.Context, l *tearline.Link, p *tearline.Peer, s
 			<-j.done
 		}
 		for range chunks {
+		}
+		for range fetches {
 		}
 	}()
 	log := s.log.With("link", l.ID, "peer", p.Name)
