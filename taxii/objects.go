@@ -161,8 +161,8 @@ func setDateAddedHeaders(w http.ResponseWriter, rel *released) {
 }
 
 // envelopeWriters holds the 64 KiB buffers that envelopes are written
-// through, so that a page is written in a few large writes and an
-// answer, an empty one to an idle poll above all, allocates none.
+// through, so that a page goes out in a few large writes and an answer
+// (an empty one to an idle poll, above all) needs no buffer of its own.
 var envelopeWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
 
 // writeEnvelope streams a TAXII envelope: the released objects' bytes
