@@ -363,6 +363,7 @@ func TestPullStoresWhileNextPageWaits(t *testing.T) {
 	px.set(func(p *proxy) { p.stallAt, p.stalled = 2, stalled })
 
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // a failed check stops the run at once, not after the client's minute
 	ran := make(chan error, 1)
 	go func() {
 		_, err := isac.syncer.Run(ctx, l.ID)
